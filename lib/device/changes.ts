@@ -1,0 +1,99 @@
+import { SysdbError } from './errors.js';
+import type { Row, Value } from './ovsdb/datum.js';
+import { OBSERVED, READ_ONLY_TABLES, type SchemaInfo, type TableInfo } from './schema.js';
+import { checkValue } from './values.js';
+
+/** One row-level difference between the desired state and the database. */
+export type Change =
+  | { op: 'create'; table: string; key: string; values: Record<string, Value> }
+  | { op: 'modify'; table: string; key: string; uuid: string; set: Record<string, { from: Value; to: Value }> }
+  | { op: 'delete'; table: string; key: string; uuid: string };
+
+export type CurrentRows = (table: string) => Row[];
+
+const SINGLETON_KEY = '.';
+
+export function configColumns(t: TableInfo): string[] {
+  const observed = OBSERVED[t.name] ?? [];
+  return [...t.columns.keys()].filter((c) => c !== '_uuid' && c !== 'name' && !observed.includes(c));
+}
+
+function keyOf(t: TableInfo, row: Row): string {
+  return t.keyed ? String(row.name) : SINGLETON_KEY;
+}
+
+function sameValue(a: Value | undefined, b: Value | undefined): boolean {
+  return JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+}
+
+/** Validates a state document ({table: {name: {column: value}}}, or {column: value} for one-row tables). */
+export function parseState(schema: SchemaInfo, doc: unknown): Map<TableInfo, Map<string, Record<string, Value>>> {
+  if (!doc || typeof doc !== 'object' || Array.isArray(doc)) throw new SysdbError('BAD_STATE_FILE', 'state must be a JSON object of tables');
+  const out = new Map<TableInfo, Map<string, Record<string, Value>>>();
+  for (const [tableName, body] of Object.entries(doc)) {
+    const t = schema.table(tableName);
+    if (READ_ONLY_TABLES.has(t.name)) throw new SysdbError('BAD_STATE_FILE', `${t.alias} is written by the system, not by a state file`);
+    if (!body || typeof body !== 'object' || Array.isArray(body)) throw new SysdbError('BAD_STATE_FILE', `${t.alias}: expected an object`);
+    const rows = new Map<string, Record<string, Value>>();
+    const entries = t.singleton ? [[SINGLETON_KEY, body]] : Object.entries(body);
+    for (const [key, cols] of entries) {
+      if (!cols || typeof cols !== 'object' || Array.isArray(cols)) throw new SysdbError('BAD_STATE_FILE', `${t.alias} ${key}: expected an object of columns`);
+      const values: Record<string, Value> = {};
+      for (const [c, v] of Object.entries(cols as Record<string, unknown>)) values[c] = checkValue(t, schema.writableColumn(t, c), v);
+      for (const c of configColumns(t)) {
+        if (values[c] === undefined && !t.columns.get(c)!.optional) throw new SysdbError('BAD_STATE_FILE', `${t.alias} ${key}: missing required column "${c}"`);
+      }
+      if (t.keyed) values.name = checkValue(t, t.columns.get('name')!, key);
+      rows.set(key as string, values);
+    }
+    out.set(t, rows);
+  }
+  return out;
+}
+
+/** Declarative diff: tables named in the state are complete, so unlisted rows are deleted and unlisted optional columns cleared. */
+export function diffState(state: Map<TableInfo, Map<string, Record<string, Value>>>, current: CurrentRows): Change[] {
+  const changes: Change[] = [];
+  for (const [t, desired] of state) {
+    const existing = new Map(current(t.name).map((r) => [keyOf(t, r), r]));
+    for (const [key, values] of desired) {
+      const row = existing.get(key);
+      if (!row) {
+        changes.push({ op: 'create', table: t.name, key, values });
+        continue;
+      }
+      const set: Record<string, { from: Value; to: Value }> = {};
+      for (const c of configColumns(t)) {
+        if (!sameValue(row[c], values[c])) set[c] = { from: row[c] ?? null, to: values[c] ?? null };
+      }
+      if (Object.keys(set).length) changes.push({ op: 'modify', table: t.name, key, uuid: row._uuid, set });
+    }
+    for (const [key, row] of existing) if (!desired.has(key)) changes.push({ op: 'delete', table: t.name, key, uuid: row._uuid });
+  }
+  return changes;
+}
+
+/** `sysdb set`: one column of one row; creates the row when every other required column may stay empty. */
+export function setChange(t: TableInfo, key: string, column: string, value: Value, current: CurrentRows): Change[] {
+  const row = current(t.name).find((r) => keyOf(t, r) === (t.keyed ? key : SINGLETON_KEY));
+  if (row) return sameValue(row[column], value) ? [] : [{ op: 'modify', table: t.name, key, uuid: row._uuid, set: { [column]: { from: row[column] ?? null, to: value } } }];
+  const missing = configColumns(t).filter((c) => c !== column && !t.columns.get(c)!.optional);
+  if (missing.length) throw new SysdbError('NOT_FOUND', `${t.alias} ${key} does not exist; creating it needs ${missing.join(', ')} too (use sysdb apply)`);
+  return [{ op: 'create', table: t.name, key, values: t.keyed ? { name: key, [column]: value } : { [column]: value } }];
+}
+
+function show(v: Value): string {
+  return v === null ? 'none' : typeof v === 'string' ? v : JSON.stringify(v);
+}
+
+export function describeChange(c: Change, schema: SchemaInfo): string {
+  const label = `${schema.table(c.table).alias} ${c.key}`;
+  switch (c.op) {
+    case 'create':
+      return `+ ${label}: ${Object.entries(c.values).filter(([k]) => k !== 'name').map(([k, v]) => `${k}=${show(v)}`).join(' ')}`;
+    case 'modify':
+      return `~ ${label}: ${Object.entries(c.set).map(([k, d]) => `${k} ${show(d.from)} -> ${show(d.to)}`).join(', ')}`;
+    case 'delete':
+      return `- ${label}`;
+  }
+}

@@ -1,0 +1,68 @@
+import net from 'node:net';
+import { SysdbError } from './errors.js';
+import type { Value } from './ovsdb/datum.js';
+import type { ColumnInfo, TableInfo } from './schema.js';
+
+// Formats OVSDB cannot express (it has no patterns), checked before anything is sent.
+const FORMATS: Record<string, (v: string) => string | undefined> = {
+  'Interface.ip': (v) => {
+    const [addr, prefix, extra] = v.split('/');
+    const family = net.isIP(addr);
+    const max = family === 6 ? 128 : 32;
+    if (!family || extra !== undefined || !/^\d{1,3}$/.test(prefix ?? '') || Number(prefix) > max) return 'an address with prefix, e.g. 10.0.0.2/24';
+    return undefined;
+  },
+  'Storage.portal': (v) => (net.isIP(v) ? undefined : 'an IP address'),
+  'Storage.target_iqn': (v) => (/^(iqn\.\d{4}-\d{2}\.[a-z0-9.-]+(:.+)?|eui\.[0-9A-Fa-f]{16})$/.test(v) ? undefined : 'an iSCSI name such as iqn.2003-01.org.example:disk1'),
+  'Storage.mount_point': (v) => (v.startsWith('/') ? undefined : 'an absolute path'),
+};
+
+function bad(table: TableInfo, c: ColumnInfo, value: unknown, expected: string): SysdbError {
+  return new SysdbError('BAD_VALUE', `bad value ${JSON.stringify(value)} for ${table.alias}.${c.name}: expected ${expected}`);
+}
+
+/** Checks a JSON value (from a state file, or parsed from the command line) against the column's type. */
+export function checkValue(table: TableInfo, c: ColumnInfo, value: unknown): Value {
+  if (value === null) {
+    if (c.optional) return null;
+    throw bad(table, c, value, 'a value (the column is required)');
+  }
+  const b = c.base;
+  switch (b.type) {
+    case 'integer':
+      if (typeof value !== 'number' || !Number.isInteger(value)) throw bad(table, c, value, 'an integer');
+      if ((b.minInteger !== undefined && value < b.minInteger) || (b.maxInteger !== undefined && value > b.maxInteger)) {
+        throw bad(table, c, value, `an integer in ${b.minInteger ?? '-inf'}..${b.maxInteger ?? 'inf'}`);
+      }
+      break;
+    case 'real':
+      if (typeof value !== 'number') throw bad(table, c, value, 'a number');
+      break;
+    case 'boolean':
+      if (typeof value !== 'boolean') throw bad(table, c, value, 'true or false');
+      break;
+    default:
+      if (typeof value !== 'string') throw bad(table, c, value, 'a string');
+      if (b.minLength !== undefined && value.length < b.minLength) throw bad(table, c, value, `at least ${b.minLength} characters`);
+      if (b.maxLength !== undefined && value.length > b.maxLength) throw bad(table, c, value, `at most ${b.maxLength} characters`);
+  }
+  const allowed = enumValues(b.enum);
+  if (allowed && !allowed.includes(value)) throw bad(table, c, value, `one of ${allowed.join(', ')}`);
+  const format = FORMATS[`${table.name}.${c.name}`]?.(value as string);
+  if (format) throw bad(table, c, value, format);
+  return value as Value;
+}
+
+function enumValues(e: unknown): unknown[] | undefined {
+  if (e === undefined) return undefined;
+  return Array.isArray(e) && e[0] === 'set' ? (e[1] as unknown[]) : [e];
+}
+
+/** Command-line text to a typed value; "none" clears an optional column. */
+export function parseValue(table: TableInfo, c: ColumnInfo, text: string): Value {
+  if (text === 'none' && c.optional) return null;
+  let value: unknown = text;
+  if (c.base.type === 'integer' || c.base.type === 'real') value = /^-?\d+(\.\d+)?$/.test(text) ? Number(text) : text;
+  if (c.base.type === 'boolean') value = text === 'true' ? true : text === 'false' ? false : text;
+  return checkValue(table, c, value);
+}
