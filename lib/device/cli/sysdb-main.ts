@@ -2,12 +2,12 @@ import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { toEntries, verifyChain } from '../audit.js';
-import { describeChange, diffState, parseState, setChange, type Change } from '../changes.js';
+import { configColumns, describeChange, diffState, parseState, setChange, type Change } from '../changes.js';
 import { commitChanges, selectAll } from '../commit.js';
 import { SysdbError } from '../errors.js';
 import { OvsdbClient } from '../ovsdb/client.js';
 import type { Row } from '../ovsdb/datum.js';
-import { DB_NAME, SchemaInfo, type RawSchema } from '../schema.js';
+import { DB_NAME, OBSERVED, SchemaInfo, type RawSchema } from '../schema.js';
 import { parseValue } from '../values.js';
 import { formatTable } from './format-table.js';
 
@@ -64,7 +64,8 @@ export async function runSysdb(argv: string[], io: Io): Promise<number> {
           const t = schema.table(rest[0]);
           const rows = await selectAll(client, t.name);
           if (opt.json) return io.out(JSON.stringify(rows, null, 2));
-          const cols = [...t.columns.keys()].filter((c) => c !== '_uuid' && c !== 'name');
+          // Configuration first, then what the agents observed; the server's column order is a hash order.
+          const cols = [...configColumns(t).sort(), ...(OBSERVED[t.name] ?? [])];
           io.out(formatTable(t.keyed ? ['name', ...cols] : cols, sortRows(rows, t.name)));
         });
         return 0;
