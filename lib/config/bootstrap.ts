@@ -1,0 +1,55 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { RawBootstrap } from './raw-types.js';
+import type { Bootstrap, Platform } from './types.js';
+
+// OCI platform -> Debian architecture name, for debootstrap roots that do not say.
+const DEBIAN_ARCH: Record<string, string> = {
+  'linux/amd64': 'amd64',
+  'linux/arm64': 'arm64',
+  'linux/arm64/v8': 'arm64',
+  'linux/arm/v7': 'armhf',
+  'linux/arm/v6': 'armel',
+  'linux/arm/v5': 'armel',
+  'linux/386': 'i386',
+  'linux/ppc64le': 'ppc64el',
+  'linux/s390x': 's390x',
+  'linux/riscv64': 'riscv64',
+  'linux/mips64le': 'mips64el',
+};
+
+export function debianArch(platform: Platform): string | undefined {
+  return DEBIAN_ARCH[platform];
+}
+
+/** Fills defaults; returns a message (keyed by the offending field) when it cannot. */
+export function resolveBootstrap(
+  raw: RawBootstrap,
+  platform: Platform,
+  treeDir: string,
+): { bootstrap: Bootstrap } | { field: string; message: string } {
+  switch (raw.kind) {
+    case 'debootstrap': {
+      const arch = raw.arch ?? debianArch(platform);
+      if (!arch) return { field: 'kind', message: `no Debian architecture known for platform ${platform}: set bootstrap.arch` };
+      return {
+        bootstrap: {
+          kind: 'debootstrap',
+          suite: raw.suite as string,
+          arch,
+          variant: raw.variant ?? 'minbase',
+          components: raw.components ?? ['main'],
+          include: raw.include ?? [],
+          mirror: raw.mirror ?? 'http://deb.debian.org/debian',
+        },
+      };
+    }
+    case 'tarball': {
+      const file = resolve(treeDir, raw.file as string);
+      if (!existsSync(file)) return { field: 'file', message: `bootstrap tarball not found: ${file}` };
+      return { bootstrap: { kind: 'tarball', file, sha256: raw.sha256 as string } };
+    }
+    case 'image':
+      return { bootstrap: { kind: 'image', ref: raw.ref as string } };
+  }
+}

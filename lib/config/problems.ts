@@ -1,0 +1,62 @@
+// Collects every problem of one load so the user sees them all at once, not one per rerun.
+import { ConfigError, type ConfigProblem } from '../errors.js';
+import type { PositionMap, Pos } from './hjson-positions.js';
+
+/** A parsed hjson file with the positions of its keys and values. */
+export interface SourceFile {
+  file: string;
+  data: unknown;
+  positions: PositionMap;
+}
+
+export class Problems {
+  readonly list: ConfigProblem[] = [];
+
+  add(file: string, pos: Pos | undefined, message: string): void {
+    this.list.push({ file, line: pos?.line, col: pos?.col, message });
+  }
+
+  /** Problem at a JSON pointer of a parsed file: the key's position, else the value's. */
+  at(src: SourceFile, pointer: string, message: string, prefer: 'key' | 'value' = 'key'): void {
+    this.add(src.file, locate(src, pointer, prefer), message);
+  }
+
+  get size(): number {
+    return this.list.length;
+  }
+
+  throwIfAny(): void {
+    if (!this.list.length) return;
+    // stable: by file, then line, so the output reads top to bottom per file
+    const sorted = this.list
+      .map((p, i) => ({ p, i }))
+      .sort((a, b) =>
+        a.p.file !== b.p.file
+          ? a.p.file < b.p.file ? -1 : 1
+          : (a.p.line ?? 0) - (b.p.line ?? 0) || (a.p.col ?? 0) - (b.p.col ?? 0) || a.i - b.i,
+      )
+      .map((x) => x.p);
+    throw new ConfigError(sorted);
+  }
+}
+
+/** Nearest known position: walks up the pointer until a recorded one is found. */
+export function locate(src: SourceFile, pointer: string, prefer: 'key' | 'value' = 'key'): Pos | undefined {
+  let p = pointer;
+  for (;;) {
+    const hit = src.positions.at.get(p);
+    if (hit) return prefer === 'key' ? (hit.key ?? hit.value) : hit.value;
+    if (!p) return undefined;
+    p = p.slice(0, p.lastIndexOf('/'));
+  }
+}
+
+/** "/stalks/base/needs/0" -> "stalks.base.needs[0]" for messages. */
+export function pointerLabel(pointer: string): string {
+  return pointer
+    .split('/')
+    .slice(1)
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((s, i) => (/^\d+$/.test(s) ? `[${s}]` : i === 0 ? s : `.${s}`))
+    .join('');
+}
