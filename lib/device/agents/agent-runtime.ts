@@ -1,0 +1,145 @@
+import { OvsdbClient } from '../ovsdb/client.js';
+import { encodeRow, TableCache, type Row, type Value } from '../ovsdb/datum.js';
+import type { MonitorRequests } from '../ovsdb/protocol.js';
+import { DB_NAME } from '../schema.js';
+import { LEVELS, type Level, type Logger } from './log.js';
+
+export interface AgentContext {
+  rows(table: string): Row[];
+  log: Logger;
+  dryRun: boolean;
+  /** Logs the step and, unless dry-running, applies it; a failed step is logged and reported as false. */
+  step(description: string, apply: () => Promise<void>): Promise<boolean>;
+  /** Writes observed columns back, only when they differ from what the database already holds. */
+  observe(table: string, row: Row, values: Record<string, Value>): Promise<void>;
+  upsertSingleton(table: string, values: Record<string, Value>): Promise<void>;
+}
+
+export interface Agent {
+  name: string;
+  tables: MonitorRequests;
+  /** Periodic reconcile even without DB updates: the system drifts (a VM crashes, a link goes down). */
+  intervalMs: number;
+  reconcile(ctx: AgentContext): Promise<void>;
+  /** Lets an agent ask for a reconcile when the system changes under it (a VM process exits). */
+  attach?(kick: () => void): void;
+  shutdown?(): Promise<void>;
+}
+
+export interface RuntimeOptions { remote: string; dryRun?: boolean; log: Logger; print?: (line: string) => void; minBackoffMs?: number; maxBackoffMs?: number }
+
+const same = (a: Value | undefined, b: Value | undefined) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+
+/** Drives one agent: monitor its tables, reconcile serially on every change and tick, report health. */
+export class AgentRuntime {
+  private readonly client: OvsdbClient;
+  private readonly cache = new TableCache();
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private again = false;
+  private stopped = false;
+  private lastTick = Date.now();
+  private disconnectedAt: number | undefined;
+  private synced!: () => void;
+  private readonly firstSync = new Promise<void>((r) => { this.synced = r; });
+
+  constructor(private readonly agent: Agent, private readonly opts: RuntimeOptions) {
+    this.client = new OvsdbClient({ remote: opts.remote, reconnect: !opts.dryRun, minBackoffMs: opts.minBackoffMs, maxBackoffMs: opts.maxBackoffMs });
+    this.client.on('disconnected', (e) => { this.disconnectedAt = Date.now(); opts.log.log('warning', 'database disconnected', { error: e.message }); });
+    this.client.on('connected', () => { this.disconnectedAt = undefined; opts.log.log('info', 'database connected', { remote: opts.remote }); });
+    this.client.on('error', (e) => opts.log.log('debug', 'database connection error', { error: e.message }));
+    agent.attach?.(() => this.kick());
+  }
+
+  /** Healthy while the database is reachable (short outages tolerated) and reconciles keep completing. */
+  healthy(now = Date.now()): boolean {
+    const stalled = now - this.lastTick > Math.max(3 * this.agent.intervalMs, 30_000);
+    const cutOff = this.disconnectedAt !== undefined && now - this.disconnectedAt > 30_000;
+    return !stalled && !cutOff;
+  }
+
+  async start(): Promise<void> {
+    const tables = { ...this.agent.tables, System: { columns: ['log_level'] } };
+    await this.client.monitor(DB_NAME, tables, (updates, initial) => {
+      this.cache.apply(updates, initial);
+      this.synced();
+      this.kick();
+    });
+    await this.client.start();
+    await this.firstSync;
+    await this.settle();
+    if (this.opts.dryRun) return;
+    (this.opts.print ?? console.log)(`agent ${this.agent.name} ready`);
+    this.timer = setInterval(() => this.kick(), this.agent.intervalMs);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.timer);
+    await this.settle();
+    await this.agent.shutdown?.();
+    this.client.close();
+  }
+
+  /** Waits until no reconcile is running or queued. */
+  async settle(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
+  kick(): void {
+    if (this.stopped && this.running) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.loop().finally(() => { this.running = undefined; });
+  }
+
+  private async loop(): Promise<void> {
+    do {
+      this.again = false;
+      const level = this.cache.rows('System')[0]?.log_level as Level | null;
+      if (level && LEVELS.includes(level)) this.opts.log.setLevel(level);
+      try {
+        await this.agent.reconcile(this.context());
+      } catch (e) {
+        this.opts.log.log('error', 'reconcile failed', { error: (e as Error).message });
+      }
+      this.lastTick = Date.now();
+    } while (this.again && !this.stopped);
+  }
+
+  private context(): AgentContext {
+    const { log, dryRun = false, print = console.log } = this.opts;
+    return {
+      rows: (t) => this.cache.rows(t),
+      log,
+      dryRun,
+      step: async (description, apply) => {
+        if (dryRun) {
+          print(`plan: ${description}`);
+          return true;
+        }
+        try {
+          await apply();
+          log.log('info', 'applied', { step: description });
+          return true;
+        } catch (e) {
+          log.log('error', 'step failed', { step: description, error: (e as Error).message });
+          return false;
+        }
+      },
+      observe: async (table, row, values) => {
+        const changed = Object.fromEntries(Object.entries(values).filter(([k, v]) => !same(row[k], v)));
+        if (dryRun || !Object.keys(changed).length) return;
+        await this.client.transact(DB_NAME, [{ op: 'update', table, where: [['_uuid', '==', ['uuid', row._uuid]]], row: encodeRow(changed) }]);
+        log.log('debug', 'observed', { table, row: row.name ?? row._uuid, ...changed });
+      },
+      upsertSingleton: async (table, values) => {
+        if (dryRun) return;
+        const [row] = this.cache.rows(table);
+        await this.client.transact(DB_NAME, [row ? { op: 'update', table, where: [['_uuid', '==', ['uuid', row._uuid]]], row: encodeRow(values) } : { op: 'insert', table, row: encodeRow(values) }]);
+      },
+    };
+  }
+}

@@ -1,0 +1,31 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import type { Row } from '../ovsdb/datum.js';
+
+export interface QemuOptions {
+  qemu: string;
+  /** KVM only helps when the guest architecture is the host's: aarch64 guests on an arm64 board. */
+  kvm: boolean;
+  consoleDir: string;
+  tap: boolean;
+}
+
+export function defaultKvm(qemu: string): boolean {
+  const guest = /qemu-system-(\w+)/.exec(qemu)?.[1];
+  const host = { arm64: 'aarch64', x64: 'x86_64' }[process.arch as string];
+  return existsSync('/dev/kvm') && guest === host;
+}
+
+/** The marker lets a restarted agent recognise (adopt) a VM it started earlier from /proc/<pid>/cmdline. */
+export const vmMarker = (name: string) => `guest=${name},process=stalker-vm-${name}`;
+
+export function qemuArgv(vm: Row, o: QemuOptions): string[] {
+  const name = String(vm.name);
+  const argv = [o.qemu, '-name', vmMarker(name), '-machine', 'virt', '-accel', o.kvm ? 'kvm' : 'tcg', '-cpu', o.kvm ? 'host' : 'max'];
+  argv.push('-smp', String(vm.vcpus), '-m', String(vm.memory), '-display', 'none', '-nodefaults', '-no-user-config', '-monitor', 'none');
+  argv.push('-serial', `unix:${path.join(o.consoleDir, `${name}.console`)},server=on,wait=off`);
+  if (vm.kernel) argv.push('-kernel', String(vm.kernel));
+  if (vm.disk) argv.push('-drive', `file=${vm.disk},if=virtio,format=${String(vm.disk).endsWith('.qcow2') ? 'qcow2' : 'raw'}`);
+  if (o.tap) argv.push('-netdev', `tap,id=net0,ifname=vi${vm.id},script=no,downscript=no`, '-device', 'virtio-net-pci,netdev=net0');
+  return argv;
+}
