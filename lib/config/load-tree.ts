@@ -102,7 +102,8 @@ export async function loadTree(treeFile: string, opts: LoadTreeOptions = {}): Pr
     }
     const stalkName = r.stalk ?? (existsSync(stalkFile(root, e.name)) ? e.name : undefined);
     if (stalkName === undefined) {
-      if (r.bootstrap === undefined)
+      // an unknown key (say a misspelt "stalk") is already reported: do not pile on
+      if (r.bootstrap === undefined && !isBad(e.pointer))
         problems.at(src, e.pointer, `node "${e.name}": no stalk to run: set stalk, or create ${stalkFile(root, e.name)}`);
       continue;
     }

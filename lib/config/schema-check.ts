@@ -78,10 +78,15 @@ function describe(e: ErrorObject): { pointer: string; message: string } | undefi
       return { pointer: at, message: `${where}must be ${String(p.type).replace(/,/g, ' or ')}, got ${typeName(e.data)}` };
     case 'enum':
       return { pointer: at, message: `${where}must be one of ${(p.allowedValues as unknown[]).map((x) => JSON.stringify(x)).join(', ')}` };
-    case 'discriminator':
+    case 'discriminator': {
+      const tag = String(p.tag);
+      const kinds = ((e.parentSchema as { oneOf?: { properties?: Record<string, { const?: unknown }> }[] })?.oneOf ?? [])
+        .map((s) => s.properties?.[tag]?.const)
+        .join(', ');
       return p.error === 'mapping'
-        ? { pointer: `${at}/kind`, message: `${where}unknown kind ${JSON.stringify(p.tagValue)}: must be one of debootstrap, tarball, image` }
-        : { pointer: at, message: `${where}"kind" must be a string` };
+        ? { pointer: `${at}/${tag}`, message: `${where}unknown ${tag} ${JSON.stringify(p.tagValue)}: must be one of ${kinds}` }
+        : { pointer: at, message: `${where}"${tag}" must be a string, one of ${kinds}` };
+    }
     default:
       return { pointer: at, message: `${where}${e.message ?? e.keyword}` };
   }
