@@ -44,16 +44,16 @@ export async function loadTree(treeFile: string, opts: LoadTreeOptions = {}): Pr
   const treePlatform = (isBad('/platform') ? undefined : raw.platform) ?? 'linux/amd64';
   const treeVars = isBad('/vars') ? {} : (raw.vars ?? {});
 
-  const entries = flattenNodes(raw.stalks).filter((e) => {
+  const all = flattenNodes(raw.stalks);
+  const known = new Set<string>();
+  for (const e of all) {
     const why = nodeNameProblem(e.name);
     if (why) problems.at(src, e.pointer, why);
-    return isObject(e.raw);
-  });
-  const known = new Set<string>();
-  for (const e of entries) {
     if (known.has(e.name)) problems.at(src, e.pointer, `duplicate node name "${e.name}"`);
     known.add(e.name);
   }
+  // a node that is not even an object is a schema problem already; its name still counts as known
+  const entries = all.filter((e) => isObject(e.raw));
   const shapes = new Map<string, NodeShape>(entries.map((e) => [e.name, nodeShape(e, known, src, problems, isBad)]));
 
   // A node runs on its own platform, else its parent's, else the tree's.

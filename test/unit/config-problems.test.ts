@@ -117,10 +117,12 @@ test('several problems of different kinds in one run, in file and line order', a
     'stalks/tmpl/tmpl.hjson:6:15',
     'stalks/tmpl/tmpl.hjson:12:50',
     'trees/many/many.hjson:10:7',
-    'trees/many/many.hjson:13:5',
-    'trees/many/many.hjson:20:7',
-    'trees/many/many.hjson:22:9',
+    'trees/many/many.hjson:12:7',
+    'trees/many/many.hjson:14:5',
+    'trees/many/many.hjson:21:7',
+    'trees/many/many.hjson:23:9',
   ]);
+  expect(p.join('\n')).toMatch(/unknown parent "nobody"[\s\S]*duplicate key "stalk" \(first at line 11\)/);
   expect(p.join('\n')).toMatch(/unknown parent "nobody"[\s\S]*invalid node name "Upper"[\s\S]*unknown key "colour"[\s\S]*"nope" is not declared/);
 });
 
