@@ -59,7 +59,7 @@ export class AgentRuntime {
   }
 
   async start(): Promise<void> {
-    const tables = { ...this.agent.tables, System: { columns: ['log_level'] } };
+    const tables = { System: { columns: ['log_level'] }, ...this.agent.tables };
     await this.client.monitor(DB_NAME, tables, (updates, initial) => {
       this.cache.apply(updates, initial);
       this.synced();

@@ -1,0 +1,105 @@
+import path from 'node:path';
+import { readFile } from 'node:fs/promises';
+import type { Row } from '../ovsdb/datum.js';
+import type { Agent, AgentContext } from './agent-runtime.js';
+import type { CommandRunner } from './command-runner.js';
+import { observeNet, vsctl, type NetState } from './net-observe.js';
+import { applyStep, describeStep, readlinkOr, type Step } from './plan.js';
+
+export interface NetAgentOptions {
+  runner: CommandRunner;
+  /** Files (/etc/hostname, /etc/localtime, journald drop-in) are written under this root; "/" on the device. */
+  root: string;
+  ovsDb?: string;
+  datapath: 'system' | 'netdev';
+  bridge?: string;
+  intervalMs?: number;
+}
+
+const JOURNALD_LEVEL: Record<string, string> = { debug: 'debug', info: 'info', warning: 'warning', error: 'err' };
+
+async function systemSteps(sys: Row | undefined, now: NetState, o: NetAgentOptions): Promise<Step[]> {
+  const steps: Step[] = [];
+  if (!sys) return steps;
+  const at = (p: string) => path.join(o.root, p);
+  if (typeof sys.hostname === 'string' && sys.hostname !== now.hostname) {
+    steps.push({ kind: 'run', argv: ['hostname', sys.hostname] }, { kind: 'write', path: at('etc/hostname'), content: `${sys.hostname}\n` });
+  }
+  if (typeof sys.timezone === 'string' && (await readlinkOr(at('etc/localtime'))) !== `/usr/share/zoneinfo/${sys.timezone}`) {
+    steps.push({ kind: 'symlink', path: at('etc/localtime'), target: `/usr/share/zoneinfo/${sys.timezone}` }, { kind: 'write', path: at('etc/timezone'), content: `${sys.timezone}\n` });
+  }
+  if (typeof sys.log_level === 'string') {
+    const file = at('etc/systemd/journald.conf.d/stalker-log-level.conf');
+    const content = `[Journal]\nMaxLevelStore=${JOURNALD_LEVEL[sys.log_level]}\n`;
+    if ((await readFile(file, 'utf8').catch(() => '')) !== content) steps.push({ kind: 'write', path: file, content });
+  }
+  return steps;
+}
+
+/** Bridges and their ports (interfaces with a bridge, VM taps vi<id> on the main bridge) with VLAN tags. */
+function ovsSteps(ifaces: Row[], vms: Row[], now: NetState, o: NetAgentOptions): Step[] {
+  const main = o.bridge ?? 'br0';
+  const want = new Map<string, Map<string, number | null>>([[main, new Map()]]);
+  for (const i of ifaces) {
+    if (typeof i.bridge !== 'string' || !now.links.has(String(i.name))) continue;
+    if (!want.has(i.bridge)) want.set(i.bridge, new Map());
+    want.get(i.bridge)!.set(String(i.name), (i.vlan as number | null) ?? null);
+  }
+  for (const vm of vms) if (now.links.has(`vi${vm.id}`)) want.get(main)!.set(`vi${vm.id}`, null);
+  const steps: Step[] = [];
+  const run = (...args: string[]) => steps.push({ kind: 'run', argv: vsctl(o.ovsDb, ...args) });
+  for (const [br, ports] of want) {
+    const have = now.ports.get(br);
+    if (!have) run('--may-exist', 'add-br', br, '--', 'set', 'bridge', br, `datapath_type=${o.datapath}`);
+    for (const [port, tag] of ports) {
+      if (!have?.has(port)) run('--may-exist', 'add-port', br, port, ...(tag === null ? [] : ['--', 'set', 'port', port, `tag=${tag}`]));
+      else if (have.get(port) !== tag) run(...(tag === null ? ['clear', 'port', port, 'tag'] : ['set', 'port', port, `tag=${tag}`]));
+    }
+    for (const port of have?.keys() ?? []) if (!ports.has(port)) run('--if-exists', 'del-port', br, port);
+  }
+  return steps;
+}
+
+function linkSteps(i: Row, now: NetState): Step[] {
+  const link = now.links.get(String(i.name));
+  if (!link) return [];
+  const dev = link.name;
+  const steps: Step[] = [];
+  if (typeof i.mtu === 'number' && i.mtu !== link.mtu) steps.push({ kind: 'run', argv: ['ip', 'link', 'set', 'dev', dev, 'mtu', String(i.mtu)] });
+  if (i.admin_state && (i.admin_state === 'up') !== link.up) steps.push({ kind: 'run', argv: ['ip', 'link', 'set', 'dev', dev, String(i.admin_state)] });
+  if (typeof i.ip === 'string') {
+    if (!link.addrs.includes(i.ip)) steps.push({ kind: 'run', argv: ['ip', 'addr', 'replace', i.ip, 'dev', dev] });
+    for (const a of link.addrs) if (a !== i.ip) steps.push({ kind: 'run', argv: ['ip', 'addr', 'del', a, 'dev', dev] });
+  }
+  return steps;
+}
+
+async function runSteps(ctx: AgentContext, steps: Step[], runner: CommandRunner): Promise<string | undefined> {
+  let failure: string | undefined;
+  for (const s of steps) {
+    if (!(await ctx.step(describeStep(s), () => applyStep(s, runner)))) failure ??= describeStep(s);
+  }
+  return failure;
+}
+
+export function netAgent(o: NetAgentOptions): Agent {
+  return {
+    name: 'net',
+    tables: { System: {}, Interface: {}, VirtualMachine: { columns: ['id'] } },
+    intervalMs: o.intervalMs ?? 5000,
+    async reconcile(ctx) {
+      const ifaces = ctx.rows('Interface');
+      let now = await observeNet(o.runner, o.ovsDb);
+      await runSteps(ctx, await systemSteps(ctx.rows('System')[0], now, o), o.runner);
+      const ovsFailure = await runSteps(ctx, ovsSteps(ifaces, ctx.rows('VirtualMachine'), now, o), o.runner);
+      // Bridges created just now exist as links only from here on, so look again before link settings.
+      if (!ctx.dryRun) now = await observeNet(o.runner, o.ovsDb);
+      for (const i of ifaces) {
+        const failure = await runSteps(ctx, linkSteps(i, now), o.runner);
+        const missing = !now.links.has(String(i.name)) && !ctx.dryRun;
+        const portFailed = typeof i.bridge === 'string' && ovsFailure?.includes(` ${i.name}`);
+        await ctx.observe('Interface', i, { status: missing ? 'error: no such device' : failure ? `error: ${failure}` : portFailed ? `error: ${ovsFailure}` : 'ok' });
+      }
+    },
+  };
+}

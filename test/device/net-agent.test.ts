@@ -1,0 +1,81 @@
+import path from 'node:path';
+import type { AgentRuntime } from '../../lib/device/agents/agent-runtime.js';
+import { execRunner } from '../../lib/device/agents/command-runner.js';
+import { netAgent } from '../../lib/device/agents/net-agent.js';
+import { startAgent } from './helpers/agents.js';
+import { NetnsOvs } from './helpers/netns-ovs.js';
+import { OvsdbServer, until } from './helpers/ovsdb-server.js';
+
+import { readlinkSync, readFileSync } from 'node:fs';
+import { jest } from '@jest/globals';
+jest.setTimeout(30_000);
+let server: OvsdbServer;
+let net: NetnsOvs;
+let runtime: AgentRuntime | undefined;
+
+beforeAll(async () => {
+  server = new OvsdbServer();
+  await server.start();
+  net = new NetnsOvs(server.dir);
+  await net.start();
+  net.inNs('ip', 'link', 'add', 'vx0', 'type', 'veth', 'peer', 'name', 'vx1');
+  net.inNs('ip', 'tuntap', 'add', 'vi7', 'mode', 'tap');
+  server.transact([
+    { op: 'insert', table: 'System', row: { hostname: 'pi-test', timezone: 'Europe/Berlin', log_level: 'info' } },
+    { op: 'insert', table: 'Interface', row: { name: 'vx0', bridge: 'br0', vlan: 100, mtu: 1400, admin_state: 'up' } },
+    { op: 'insert', table: 'Interface', row: { name: 'br0', ip: '10.9.0.1/24', admin_state: 'up' } },
+    { op: 'insert', table: 'Interface', row: { name: 'vx1', ip: '10.9.1.2/24', admin_state: 'up' } },
+    { op: 'insert', table: 'Interface', row: { name: 'ghost0', admin_state: 'up' } },
+    { op: 'insert', table: 'VirtualMachine', row: { name: 'vm1', id: 7, vcpus: 1, memory: 32, state: 'stop' } },
+  ]);
+});
+afterAll(async () => {
+  await runtime?.stop();
+  await net.dispose();
+  await server.dispose();
+});
+
+const agent = () => netAgent({ runner: execRunner(net.prefix), root: path.join(server.dir, 'root'), ovsDb: net.ovsDb, datapath: 'netdev', intervalMs: 60_000 });
+const vsctl = (...a: string[]) => net.sh('ovs-vsctl', `--db=${net.ovsDb}`, ...a).trim();
+const status = (name: string) => ((server.transact([{ op: 'select', table: 'Interface', where: [['name', '==', name]] }]) as [{ rows: { status: unknown }[] }])[0].rows[0].status);
+
+it('--dry-run prints the plan and changes nothing', async () => {
+  const { runtime: r, lines } = await startAgent(agent(), server.remote, true);
+  await r.stop();
+  const plan = lines.filter((l) => l.startsWith('plan: '));
+  expect(plan).toEqual(expect.arrayContaining(['plan: hostname pi-test', expect.stringMatching(/add-br br0 -- set bridge br0 datapath_type=netdev$/), 'plan: ip link set dev vx1 up']));
+  expect(vsctl('list-br')).toBe('');
+  expect(net.inNs('hostname').trim()).toBe('before');
+});
+
+it('configures OVS, links, addresses and system files, then has nothing left to do', async () => {
+  let lines: string[];
+  ({ runtime, lines } = await startAgent(agent(), server.remote));
+  expect(lines).toContain('agent net ready');
+  expect(vsctl('list-ports', 'br0').split('\n').sort()).toEqual(['vi7', 'vx0']);
+  expect(vsctl('get', 'port', 'vx0', 'tag')).toBe('100');
+  expect(vsctl('get', 'bridge', 'br0', 'datapath_type')).toBe('netdev');
+  expect(net.inNs('ip', '-br', 'addr', 'show', 'br0')).toMatch(/10\.9\.0\.1\/24/);
+  expect(net.inNs('ip', 'link', 'show', 'br0')).toMatch(/<[^>]*\bUP\b/);
+  expect(net.inNs('ip', '-br', 'addr', 'show', 'vx1')).toMatch(/10\.9\.1\.2\/24/);
+  expect(net.inNs('ip', 'link', 'show', 'vx0')).toMatch(/mtu 1400/);
+  expect(net.inNs('hostname').trim()).toBe('pi-test');
+  expect(readlinkSync(path.join(server.dir, 'root/etc/localtime'))).toBe('/usr/share/zoneinfo/Europe/Berlin');
+  expect(readFileSync(path.join(server.dir, 'root/etc/systemd/journald.conf.d/stalker-log-level.conf'), 'utf8')).toContain('MaxLevelStore=info');
+  await until('statuses', () => status('vx0') === 'ok' && status('ghost0') === 'error: no such device');
+
+  const before = lines.filter((l) => l.includes('"msg":"applied"')).length;
+  runtime.kick();
+  await runtime.settle();
+  expect(lines.filter((l) => l.includes('"msg":"applied"')).length).toBe(before);
+});
+
+it('follows database changes, and reconverges after ovsdb-server is killed and restarted', async () => {
+  server.transact([{ op: 'update', table: 'Interface', where: [['name', '==', 'vx0']], row: { vlan: 200 } }]);
+  await until('vlan 200', () => vsctl('get', 'port', 'vx0', 'tag') === '200');
+  await server.stop();
+  net.sh('ovsdb-tool', 'transact', server.db, JSON.stringify(['Sysdb', { op: 'update', table: 'Interface', where: [['name', '==', 'vx0']], row: { vlan: 300 } }, { op: 'delete', table: 'VirtualMachine', where: [] }]));
+  await server.start();
+  await until('vlan 300 after restart', () => vsctl('get', 'port', 'vx0', 'tag') === '300', 10_000);
+  await until('vm tap removed', () => vsctl('list-ports', 'br0') === 'vx0');
+});
