@@ -95,11 +95,12 @@ test('missing sources: files, mounts, scripts, plugins, shebangs, tarballs; one 
   ]);
 });
 
-test('node shapes: root without bootstrap, from and bootstrap, writer without from', async () => {
+test('node shapes: root without bootstrap, from and bootstrap, platform unlike the parent, writer without from', async () => {
   expect(await problems('shape')).toEqual([
     'trees/shape/shape.hjson:3:5: node "orphan": a root node needs a bootstrap (debootstrap, tarball or image), or give it a parent with from',
     'trees/shape/shape.hjson:15:7: node "both": has both from and bootstrap: a node starts either from its parent or from a bootstrap',
-    'trees/shape/shape.hjson:21:7: node "img": a writer node needs from (the node whose root filesystem it writes)',
+    'trees/shape/shape.hjson:23:7: node "armchild": platform linux/arm64 differs from its parent "base" (linux/amd64)',
+    'trees/shape/shape.hjson:26:7: node "img": a writer node needs from (the node whose root filesystem it writes)',
   ]);
 });
 
