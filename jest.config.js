@@ -1,6 +1,6 @@
 // ESM throughout: sources are TypeScript compiled by ts-jest in ESM mode, so the ESM-only
 // dependencies (p-queue, @dagrejs/graphlib) load the same way in tests as in the CLI.
-const tsJest = ['ts-jest', { useESM: true, isolatedModules: true }];
+const tsJest = ['ts-jest', { useESM: true }];
 const common = {
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },

@@ -1,0 +1,50 @@
+// What the engine already holds: every image stalker committed, indexed by cache key and tag.
+// Built with one engine call per run, so a fully cached build asks the engine almost nothing.
+import type { Engine, ImageSummary } from '../engine/engine-port.js';
+import { LABEL, TOOL } from '../engine/labels.js';
+import type { KeyParts } from './cache-key.js';
+
+export class ImageIndex {
+  private readonly byKey = new Map<string, ImageSummary>();
+  private readonly byTag = new Map<string, ImageSummary>();
+
+  static async load(engine: Engine): Promise<ImageIndex> {
+    const index = new ImageIndex();
+    const images = await engine.images.list({ [LABEL.tool]: TOOL });
+    for (const image of images.sort((a, b) => a.created - b.created)) index.remember(image);
+    return index;
+  }
+
+  remember(image: ImageSummary): void {
+    const key = image.labels[LABEL.key];
+    if (key && image.labels[LABEL.failed] !== 'true') this.byKey.set(key, image);
+    for (const tag of image.tags) this.byTag.set(tag, image);
+  }
+
+  lookup(key: string): ImageSummary | undefined {
+    return this.byKey.get(key);
+  }
+
+  tagged(tag: string): ImageSummary | undefined {
+    return this.byTag.get(tag);
+  }
+
+  /** The key parts recorded on the image a tag points to (the last build of that step). */
+  partsAt(tag: string): KeyParts | undefined {
+    const raw = this.byTag.get(tag)?.labels[LABEL.keyParts];
+    if (!raw) return undefined;
+    try { return JSON.parse(raw) as KeyParts; } catch { return undefined; }
+  }
+
+  /** Points `repo:tag` at the image unless it already is; keeps the index in step. */
+  async ensureTag(engine: Engine, image: ImageSummary, repo: string, tag: string): Promise<void> {
+    const full = `${repo}:${tag}`;
+    if (this.byTag.get(full)?.id === image.id) return;
+    await engine.images.tag(image.id, repo, tag);
+    const tags = image.tags.includes(full) ? image.tags : [...image.tags, full];
+    const updated = { ...image, tags };
+    this.byTag.set(full, updated);
+    const key = image.labels[LABEL.key];
+    if (key) this.byKey.set(key, updated);
+  }
+}

@@ -1,0 +1,46 @@
+// `stalker --config <tree>`: build the tree; rerunning after a failure resumes from the cache.
+import { availableParallelism } from 'node:os';
+import { DockerEngine } from '../engine/docker-engine.js';
+import { attachConsole } from '../events/console-reporter.js';
+import { BuildEvents } from '../events/events.js';
+import { build } from '../run/build.js';
+import { openProject } from './project.js';
+
+export interface BuildFlags {
+  config?: string;
+  jobs?: string;
+  'keep-going'?: boolean;
+  'no-cache'?: boolean;
+  rebuild?: string[];
+  verbose?: boolean;
+  progress?: string;
+}
+
+export async function buildCommand(flags: BuildFlags): Promise<number> {
+  const project = await openProject(flags.config);
+  const events = new BuildEvents();
+  if (flags.progress === 'json') events.on((e) => process.stdout.write(`${JSON.stringify(e)}\n`));
+  else attachConsole(events, process.stdout, !!flags.verbose);
+  const abort = new AbortController();
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (abort.signal.aborted) process.exit(130); // a second Ctrl-C does not wait for cleanup
+    abort.abort(signal);
+  };
+  process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
+  const summary = await build({
+    tree: project.tree,
+    engine: new DockerEngine(),
+    events,
+    jobs: flags.jobs ? Number(flags.jobs) : Math.min(4, availableParallelism()),
+    keepGoing: !!flags['keep-going'],
+    noCache: !!flags['no-cache'],
+    rebuild: flags.rebuild ?? [],
+    logsDir: project.logsDir,
+    cacheDir: project.cacheDir,
+    signal: abort.signal,
+  });
+  process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
+  for (const err of summary.errors) process.stderr.write(`\n${err instanceof Error ? err.message : String(err)}\n`);
+  if (abort.signal.aborted) return abort.signal.reason === 'SIGTERM' ? 143 : 130;
+  return summary.ok ? 0 : 1;
+}

@@ -1,0 +1,72 @@
+// One error base class with a stable code; everything the CLI prints as a failure is one of these.
+export type ErrorCode =
+  | 'CONFIG_INVALID'
+  | 'STEP_FAILED'
+  | 'ENGINE'
+  | 'BOOTSTRAP_FAILED'
+  | 'INTERRUPTED'
+  | 'NOT_FOUND'
+  | 'USAGE'
+  | 'WRITER'
+  | 'FLASH_REFUSED';
+
+export class StalkerError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** One problem in a config file; `line`/`col` are 1-based and present when the position is known. */
+export interface ConfigProblem {
+  file: string;
+  line?: number;
+  col?: number;
+  message: string;
+}
+
+export function formatProblem(p: ConfigProblem): string {
+  const where = p.line ? `${p.file}:${p.line}${p.col ? `:${p.col}` : ''}` : p.file;
+  return `${where}: ${p.message}`;
+}
+
+/** All problems found in a tree and its stalks, reported at once. */
+export class ConfigError extends StalkerError {
+  constructor(readonly problems: ConfigProblem[]) {
+    super('CONFIG_INVALID', problems.map(formatProblem).join('\n'));
+  }
+}
+
+export class StepFailed extends StalkerError {
+  constructor(
+    readonly node: string,
+    readonly step: string,
+    readonly exitCode: number,
+    readonly logPath: string,
+    readonly tail: string[],
+    readonly failedImage?: string,
+  ) {
+    super(
+      'STEP_FAILED',
+      `step ${node}:${step} failed with exit code ${exitCode} (log: ${logPath})` +
+        (failedImage ? `\n  its state is kept as ${failedImage}` : '') +
+        (tail.length ? `\n  last lines:\n${tail.map((l) => `    | ${l}`).join('\n')}` : ''),
+    );
+  }
+}
+
+/** An engine call failed; names the call and the object (container or image id) it was about. */
+export class EngineError extends StalkerError {
+  constructor(
+    readonly operation: string,
+    readonly target: string,
+    cause: unknown,
+  ) {
+    const detail = cause instanceof Error ? cause.message : String(cause);
+    super('ENGINE', `engine: ${operation} ${target}: ${detail}`, { cause });
+  }
+}

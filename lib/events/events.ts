@@ -1,0 +1,42 @@
+// Every observable thing a build does is one of these events. The console view, the JSON event
+// log and the tests all listen to the same emitter.
+import { EventEmitter } from 'eventemitter3';
+import type { KeyChange } from '../cache/key-diff.js';
+
+interface Base { time: number } // ms since epoch
+
+export type StalkerEvent = Base & (
+  | { type: 'run-start'; run: string; tree: string; nodes: string[]; jobs: number }
+  | { type: 'sweep'; containers: number }
+  | { type: 'node-start'; node: string }
+  | { type: 'step-start'; node: string; step: string; key: string; reasons: KeyChange[]; logPath: string }
+  | { type: 'step-output'; node: string; step: string; stream: 'stdout' | 'stderr'; line: string }
+  | { type: 'step-cached'; node: string; step: string; key: string; image: string }
+  | { type: 'step-done'; node: string; step: string; key: string; image: string; durationMs: number }
+  | { type: 'step-failed'; node: string; step: string; exitCode: number; logPath: string; failedImage?: string; durationMs: number }
+  | { type: 'node-done'; node: string; image: string; cached: boolean; durationMs: number }
+  | { type: 'node-failed'; node: string; message: string; durationMs: number }
+  | { type: 'node-skipped'; node: string; reason: 'upstream-failed' | 'stopped'; upstream?: string }
+  | { type: 'interrupted'; signal: string }
+  | { type: 'run-done'; ok: boolean; durationMs: number; ran: number; cached: number; failed: number; skipped: number }
+);
+
+export type EventType = StalkerEvent['type'];
+export type EventOf<T extends EventType> = Extract<StalkerEvent, { type: T }>;
+
+/** Distributes without `time`: emit() stamps it, so every listener sees the same clock. */
+type Distribute<U> = U extends unknown ? Omit<U, 'time'> : never;
+export type EventInput = Distribute<StalkerEvent>;
+
+export class BuildEvents {
+  private readonly emitter = new EventEmitter<{ event: [StalkerEvent] }>();
+
+  on(listener: (e: StalkerEvent) => void): () => void {
+    this.emitter.on('event', listener);
+    return () => this.emitter.off('event', listener);
+  }
+
+  emit(e: EventInput): void {
+    this.emitter.emit('event', { ...e, time: Date.now() } as StalkerEvent);
+  }
+}

@@ -1,0 +1,100 @@
+// One build of a tree: sweep leftovers, index the engine's images, run the DAG, report.
+import { mkdtemp, rm, symlink, unlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ImageIndex } from '../cache/image-index.js';
+import type { ResolvedTree } from '../config/types.js';
+import type { Engine } from '../engine/engine-port.js';
+import { StalkerError } from '../errors.js';
+import type { BuildEvents } from '../events/events.js';
+import { attachJsonLog } from '../events/json-log.js';
+import { LogPaths, newRunId } from '../logs/log-paths.js';
+import type { BuildContext } from './build-context.js';
+import { jobsOf } from './jobs.js';
+import { type NodeResult, runNode } from './node-runner.js';
+import { type Outcome, schedule } from './scheduler.js';
+import { sweepLeftovers } from './sweep.js';
+
+export interface BuildRequest {
+  tree: ResolvedTree;
+  engine: Engine;
+  events: BuildEvents;
+  jobs: number;
+  keepGoing: boolean;
+  noCache: boolean;
+  rebuild: string[];
+  logsDir: string;
+  cacheDir: string;
+  signal: AbortSignal;
+}
+
+export interface BuildSummary {
+  ok: boolean;
+  runId: string;
+  outcomes: Map<string, Outcome<NodeResult>>;
+  errors: unknown[];
+  eventLog: string;
+}
+
+export async function build(req: BuildRequest): Promise<BuildSummary> {
+  const { tree, engine, events } = req;
+  for (const name of req.rebuild) {
+    if (!tree.nodes.has(name)) throw new StalkerError('USAGE', `--rebuild ${name}: no such node in tree ${tree.name}`);
+  }
+  const runId = newRunId();
+  const logs = new LogPaths(req.logsDir, tree.name, runId);
+  const closeLog = await attachJsonLog(events, logs.events);
+  const counts = { ran: 0, cached: 0, failed: 0, skipped: 0 };
+  const offCount = events.on((e) => {
+    if (e.type === 'step-done') counts.ran++;
+    else if (e.type === 'step-cached') counts.cached++;
+    else if (e.type === 'node-failed') counts.failed++;
+    else if (e.type === 'node-skipped') counts.skipped++;
+  });
+  const started = Date.now();
+  const jobs = jobsOf(tree);
+  events.emit({ type: 'run-start', run: runId, tree: tree.name, nodes: jobs.map((j) => j.name), jobs: req.jobs });
+  const stagingDir = await mkdtemp(join(tmpdir(), `stalker-${runId}-`));
+  const ctx: BuildContext = {
+    engine, events, tree, runId, logs, stagingDir, cacheDir: req.cacheDir, signal: req.signal,
+    index: await ImageIndex.load(engine),
+    options: { noCache: req.noCache, rebuild: new Set(req.rebuild) },
+    live: new Set(), pending: [],
+  };
+  const onAbort = () => {
+    events.emit({ type: 'interrupted', signal: String(req.signal.reason ?? 'abort') });
+    for (const id of ctx.live) ctx.pending.push(engine.containers.remove(id));
+  };
+  req.signal.addEventListener('abort', onAbort, { once: true });
+  const errors: unknown[] = [];
+  try {
+    const swept = await sweepLeftovers(engine, tree.name);
+    if (swept) events.emit({ type: 'sweep', containers: swept });
+    const outcomes = await schedule<NodeResult>(jobs, async (name, deps) => {
+      const t0 = Date.now();
+      try {
+        return await runNode(ctx, tree.nodes.get(name)!, new Map([...deps].map(([k, v]) => [k, v.image])));
+      } catch (err) {
+        errors.push(err);
+        events.emit({ type: 'node-failed', node: name, message: err instanceof Error ? err.message : String(err), durationMs: Date.now() - t0 });
+        throw err;
+      }
+    }, {
+      concurrency: req.jobs, keepGoing: req.keepGoing, signal: req.signal,
+      onSkip: (node, o) => events.emit({ type: 'node-skipped', node, reason: o.reason, upstream: o.upstream }),
+    });
+    const ok = [...outcomes.values()].every((o) => o.kind === 'done') && !req.signal.aborted;
+    if (req.signal.aborted && !errors.length) errors.push(new StalkerError('INTERRUPTED', 'build interrupted'));
+    return { ok, runId, outcomes, errors, eventLog: logs.events };
+  } finally {
+    req.signal.removeEventListener('abort', onAbort);
+    await Promise.allSettled(ctx.pending);
+    await rm(stagingDir, { recursive: true, force: true });
+    await unlink(logs.latestLink).catch(() => {});
+    await symlink(join('runs', runId), logs.latestLink).catch(() => {});
+    const ok = errors.length === 0 && !req.signal.aborted;
+    events.emit({ type: 'run-done', ok, durationMs: Date.now() - started, ...counts });
+    offCount();
+    await closeLog();
+  }
+}

@@ -1,0 +1,51 @@
+// Runs real builds in-process against the real Docker engine and records every event.
+import { join } from 'node:path';
+import { clearHashMemo } from '../../lib/config/content-hash.js';
+import { loadTree } from '../../lib/config/load-tree.js';
+import { DockerEngine } from '../../lib/engine/docker-engine.js';
+import { LABEL } from '../../lib/engine/labels.js';
+import { BuildEvents, type StalkerEvent } from '../../lib/events/events.js';
+import { build, type BuildSummary } from '../../lib/run/build.js';
+import type { TestProject } from './project.js';
+
+export const engine = new DockerEngine();
+
+export interface BuildRun { summary: BuildSummary; events: StalkerEvent[] }
+
+export interface HarnessOptions {
+  jobs?: number; keepGoing?: boolean; noCache?: boolean; rebuild?: string[];
+  signal?: AbortSignal; onEvent?: (e: StalkerEvent) => void;
+}
+
+export async function runBuild(project: TestProject, opts: HarnessOptions = {}): Promise<BuildRun> {
+  clearHashMemo(); // files change between builds within one test process
+  const tree = await loadTree(project.tree, { root: project.root });
+  const events = new BuildEvents();
+  const seen: StalkerEvent[] = [];
+  events.on((e) => { seen.push(e); opts.onEvent?.(e); });
+  const summary = await build({
+    tree, engine, events,
+    jobs: opts.jobs ?? 2, keepGoing: !!opts.keepGoing, noCache: !!opts.noCache, rebuild: opts.rebuild ?? [],
+    logsDir: join(project.root, 'logs'), cacheDir: join(project.root, '.stalker', 'caches'),
+    signal: opts.signal ?? new AbortController().signal,
+  });
+  return { summary, events: seen };
+}
+
+export const ran = (r: BuildRun) => r.events.filter((e) => e.type === 'step-done').map((e) => `${(e as { node: string }).node}:${(e as { step: string }).step}`);
+export const cached = (r: BuildRun) => r.events.filter((e) => e.type === 'step-cached').map((e) => `${(e as { node: string }).node}:${(e as { step: string }).step}`);
+
+/** Removes every image and container a test tree made. */
+export async function removeTreeArtifacts(tree: string): Promise<void> {
+  for (const c of await engine.containers.list({ [LABEL.tree]: tree })) await engine.containers.remove(c.id);
+  const images = await engine.images.list({ [LABEL.tree]: tree });
+  for (const i of images.sort((a, b) => b.created - a.created)) {
+    for (const t of i.tags) await engine.images.remove(t);
+    await engine.images.remove(i.id);
+  }
+}
+
+/** Fails the test with the build's own error messages rather than a bare `false`. */
+export function expectOk(r: BuildRun): void {
+  if (!r.summary.ok) throw new Error(`build failed:\n${r.summary.errors.map((e) => (e instanceof Error ? e.stack : String(e))).join('\n')}`);
+}

@@ -1,0 +1,37 @@
+// Tiny root filesystems for docker-backed tests: static busybox with its applets linked, made
+// locally (host busybox-static for amd64, mmdebstrap's extract variant for arm64: ~2 s).
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, copyFileSync, renameSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const CACHE = join(tmpdir(), 'stalker-test-roots');
+
+export interface RootTar { file: string; sha256: string }
+
+export function busyboxRoot(arch: 'amd64' | 'arm64'): RootTar {
+  mkdirSync(CACHE, { recursive: true });
+  const file = join(CACHE, `busybox-${arch}.tar`);
+  if (!existsSync(file)) {
+    const dir = mkdtempSync(join(tmpdir(), `bbroot-${arch}-`));
+    try {
+      if (arch === 'amd64') {
+        mkdirSync(join(dir, 'bin'), { recursive: true });
+        copyFileSync('/bin/busybox', join(dir, 'bin/busybox'));
+      } else {
+        execFileSync('mmdebstrap', ['--quiet', '--variant=extract', '--arch=arm64', '--include=busybox-static',
+          'bookworm', dir, 'http://deb.debian.org/debian'], { stdio: 'pipe' });
+      }
+      for (const d of ['etc', 'tmp', 'root', 'dev', 'proc', 'sys', 'run', 'usr/bin', 'var']) mkdirSync(join(dir, d), { recursive: true });
+      const applets = execFileSync('/bin/busybox', ['--list'], { encoding: 'utf8' }).split('\n').filter(Boolean);
+      for (const a of applets) if (!existsSync(join(dir, 'bin', a))) symlinkSync('busybox', join(dir, 'bin', a));
+      const tmp = `${file}.${process.pid}`;
+      execFileSync('tar', ['--sort=name', '--mtime=@0', '--owner=0', '--group=0', '--numeric-owner', '-cf', tmp, '-C', dir, '.']);
+      renameSync(tmp, file);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  return { file, sha256: createHash('sha256').update(readFileSync(file)).digest('hex') };
+}
