@@ -1,0 +1,98 @@
+import { rmSync } from 'node:fs';
+import path from 'node:path';
+import type { AgentRuntime } from '../../lib/device/agents/agent-runtime.js';
+import type { CommandRunner } from '../../lib/device/agents/command-runner.js';
+import { storageAgent, type StorageProbe } from '../../lib/device/agents/storage-agent.js';
+import { startAgent } from './helpers/agents.js';
+import { OvsdbServer, until } from './helpers/ovsdb-server.js';
+
+// This machine's kernel has no iSCSI initiator (iscsi_tcp), so iscsiadm and mount are a recording
+// fake that models their effects: a login makes the LUN's by-path device appear, mount adds to /proc/mounts.
+class FakeSystem implements CommandRunner, StorageProbe {
+  calls: string[] = [];
+  sessions = new Set<string>();
+  devices = new Set<string>();
+  mounted = new Map<string, string>();
+  failLogin = false;
+
+  async run(argv: string[]) {
+    const cmd = argv.join(' ');
+    if (cmd !== 'iscsiadm -m session') this.calls.push(cmd);
+    const ok = (stdout = '') => ({ code: 0, stdout, stderr: '' });
+    if (cmd === 'iscsiadm -m session') {
+      return this.sessions.size ? ok([...this.sessions].map((s, i) => `tcp: [${i + 1}] 192.0.2.10:3260,1 ${s} (non-flash)`).join('\n')) : { code: 21, stdout: '', stderr: 'iscsiadm: No active sessions.' };
+    }
+    if (argv[0] === 'iscsiadm' && argv.includes('--login')) {
+      if (this.failLogin) return { code: 24, stdout: '', stderr: 'iscsiadm: Login failed: authorization failure' };
+      const iqn = argv[argv.indexOf('-T') + 1];
+      this.sessions.add(iqn);
+      this.devices.add(`/dev/disk/by-path/ip-192.0.2.10:3260-iscsi-${iqn}-lun-1`);
+    }
+    if (argv[0] === 'iscsiadm' && argv.includes('--logout')) this.sessions.delete(argv[argv.indexOf('-T') + 1]);
+    if (argv[0] === 'mount') this.mounted.set(argv.at(-1)!, argv.at(-2)!);
+    if (argv[0] === 'umount') this.mounted.delete(argv[1]);
+    return ok();
+  }
+  exists(p: string) { return this.devices.has(p); }
+  mounts() { return [...this.mounted].map(([mp, dev]) => `${dev} ${mp} ext4 rw 0 0`).join('\n'); }
+}
+
+const IQN = 'iqn.2003-01.org.example:disk1';
+const MP = `/tmp/stalker-test-storage-${process.pid}/data`;
+const DEV = `/dev/disk/by-path/ip-192.0.2.10:3260-iscsi-${IQN}-lun-1`;
+let server: OvsdbServer;
+let runtime: AgentRuntime | undefined;
+let sys: FakeSystem;
+const row = () => ((server.transact([{ op: 'select', table: 'Storage', where: [] }]) as [{ rows: Record<string, unknown>[] }])[0].rows[0]);
+
+beforeEach(async () => {
+  server = new OvsdbServer();
+  await server.start();
+  sys = new FakeSystem();
+  server.transact([{ op: 'insert', table: 'Storage', row: { name: 'data', target_iqn: IQN, portal: '192.0.2.10', lun: 1, mount_point: MP, fstype: 'ext4' } }]);
+});
+afterEach(async () => {
+  await runtime?.stop();
+  runtime = undefined;
+  await server.dispose();
+  rmSync(path.dirname(MP), { recursive: true, force: true });
+});
+
+const agent = () => storageAgent({ runner: sys, probe: sys, deviceWaitMs: 300, intervalMs: 60_000 });
+
+it('--dry-run prints discovery, login and mount and runs nothing', async () => {
+  const { runtime: r, lines } = await startAgent(agent(), server.remote, true);
+  await r.stop();
+  expect(lines.filter((l) => l.startsWith('plan: '))).toEqual([
+    'plan: iscsiadm -m discovery -t sendtargets -p 192.0.2.10',
+    `plan: iscsiadm -m node -T ${IQN} -p 192.0.2.10 --login`,
+    `plan: mkdir -p ${MP}`,
+    `plan: mount -t ext4 ${DEV} ${MP}`,
+  ]);
+  expect(sys.calls).toEqual([]);
+});
+
+it('logs in, waits for the LUN, mounts, reports status; idempotent; unmounts and logs out on delete', async () => {
+  ({ runtime } = await startAgent(agent(), server.remote));
+  await until('mounted status', () => row().status === 'mounted');
+  expect(row().device).toBe(DEV);
+  expect(sys.calls).toEqual([
+    'iscsiadm -m discovery -t sendtargets -p 192.0.2.10',
+    `iscsiadm -m node -T ${IQN} -p 192.0.2.10 --login`,
+    `mount -t ext4 ${DEV} ${MP}`,
+  ]);
+  runtime.kick();
+  await runtime.settle();
+  expect(sys.calls).toHaveLength(3);
+
+  server.transact([{ op: 'delete', table: 'Storage', where: [] }]);
+  await until('torn down', () => sys.calls.length === 5);
+  expect(sys.calls.slice(3)).toEqual([`umount ${MP}`, `iscsiadm -m node -T ${IQN} -p 192.0.2.10 --logout`]);
+});
+
+it('reports a failed login as status error and does not mount', async () => {
+  sys.failLogin = true;
+  ({ runtime } = await startAgent(agent(), server.remote));
+  await until('error status', () => row().status === 'error');
+  expect(sys.calls.some((c) => c.startsWith('mount'))).toBe(false);
+});
