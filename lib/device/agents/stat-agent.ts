@@ -33,6 +33,7 @@ export function statAgent(opts: { intervalMs?: number; thermalFile?: string } = 
       // Our own write comes back as a monitor update; skip it so the 1 s cadence holds.
       if (row && Date.now() - (row.timestamp as number) < (opts.intervalMs ?? 1000) / 2) return;
       await ctx.upsertSingleton('Telemetry', values);
+      ctx.log.log('debug', 'telemetry', values);
     },
   };
 }
