@@ -117,9 +117,10 @@ class DockerContainers implements ContainerClient {
     const err = new PassThrough().on('data', (c: Buffer) => onOutput('stderr', c));
     const ended = new Promise<void>((resolve) => stream.on('end', resolve).on('close', resolve));
     this.docker.modem.demuxStream(stream, out, err);
-    const waited = container.wait();
     await must('start container', id, () => container.start());
-    const result = await must('wait container', id, () => waited);
+    // Default condition "not-running": returns at once if it already exited. (Asked before start,
+    // it would answer immediately for a created container, with exit code 0.)
+    const result = await must('wait container', id, () => container.wait() as Promise<{ StatusCode: number }>);
     await Promise.race([ended, new Promise((r) => setTimeout(r, 2000).unref())]);
     return result.StatusCode;
   }
