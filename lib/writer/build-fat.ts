@@ -28,6 +28,19 @@ async function walk(dir: string, rel = ''): Promise<Array<{ rel: string; files: 
 }
 
 /**
+ * mkfs.fat may pick a cluster size that leaves FAT32 under 65525 clusters (256 MiB gets 4 KiB
+ * clusters: 65535 minus the FATs); mtools and some firmware then read it as FAT16. Pick the
+ * largest cluster (<= 4 KiB) that keeps FAT32 comfortably above the minimum.
+ */
+function clusterArgs(spec: FatSpec): string[] {
+  if (spec.fat !== 32) return [];
+  const sectors = spec.part.size / 512;
+  let s = 8;
+  while (s > 1 && sectors / s < 67000) s /= 2;
+  return ['-s', String(s)];
+}
+
+/**
  * mkfs.fat --invariant fixes the time-derived fields but also forces serial 1234-ABCD, so the
  * seed's serial is written afterwards into the boot sector and, on FAT32, its backup (sector 6).
  */
@@ -52,7 +65,7 @@ export async function buildFat(spec: FatSpec): Promise<void> {
   const sector = spec.part.start / 512;
   // mtools reads no user or host config and stamps what it creates with SOURCE_DATE_EPOCH
   const env = { MTOOLSRC: '/dev/null', MTOOLS_SKIP_CHECK: '1', SOURCE_DATE_EPOCH: String(spec.epoch), TZ: 'UTC' };
-  await runTool('mkfs.fat', ['-F', String(spec.fat), '-n', spec.label, '-i', spec.volumeId, '--invariant', '--mbr=n',
+  await runTool('mkfs.fat', ['-F', String(spec.fat), ...clusterArgs(spec), '-n', spec.label, '-i', spec.volumeId, '--invariant', '--mbr=n',
     `--offset=${sector}`, '-h', String(sector), spec.image, String(spec.part.size / 1024)], { env });
   await setVolumeId(spec);
   const drive = `${spec.image}@@${spec.part.start}`;
