@@ -20,7 +20,7 @@ export type { WriterOptions, WriterConfig, WriterLayoutConfig, Size } from './wr
 export { writerConfigSchema } from './writer-schema.js';
 export { WriterError } from './writer-error.js';
 
-export type WriterPhase = 'extract' | 'scan' | 'fixup' | 'partition' | 'boot-fs' | 'root-fs' | 'checksum' | 'manifest' | 'compress';
+export type WriterPhase = 'extract' | 'scan' | 'fixup' | 'partition' | 'boot-fs' | 'root-fs' | 'checksum' | 'manifest' | 'compress' | 'cleanup';
 
 export type WriterEvent =
   | { type: 'writer:phase'; phase: WriterPhase; ms: number }
@@ -127,6 +127,7 @@ export async function writeImage(input: Readable, options: WriterOptions, events
     await rm(partial, { force: true });
     // rm -rf in C: a node-side recursive delete of a whole rootfs costs seconds
     await runTool('rm', ['-rf', '--one-file-system', work]).catch(() => rm(work, { recursive: true, force: true }));
+    done('cleanup');
   }
 }
 
