@@ -2,10 +2,10 @@
 // summary line carries the counts tests and users read.
 import { PassThrough } from 'node:stream';
 import { attachConsole, formatEvent } from '../../lib/events/console-reporter.js';
-import { BuildEvents, type StalkerEvent } from '../../lib/events/events.js';
+import { BuildEvents, type EventInput, type StalkerEvent } from '../../lib/events/events.js';
 
 const IMAGE = `sha256:${'ab12cd34ef56'.repeat(5)}abcd`;
-const at = <E extends Omit<StalkerEvent, 'time'>>(e: E) => ({ ...e, time: 0 }) as StalkerEvent;
+const at = (e: EventInput): StalkerEvent => ({ ...e, time: 0 }) as StalkerEvent;
 
 describe('formatEvent', () => {
   const cases: Array<[StalkerEvent, string]> = [
