@@ -5,6 +5,22 @@ import { rewriteCmdline, rewriteFstab, type PartitionRefs } from './partition-re
 
 const REQUIRED_BOOT_FILES = ['config.txt', 'cmdline.txt'];
 
+/**
+ * Refuses a path inside the tree whose directories include a symlink: an absolute link such as
+ * /boot -> /mnt/x would lead the writer out of the tree and onto the build host.
+ */
+async function assertInside(root: string, rel: string): Promise<void> {
+  let cur = root;
+  for (const part of rel.split('/').filter(Boolean)) {
+    cur = join(cur, part);
+    const st = await lstat(cur).catch(() => undefined);
+    if (!st) return;
+    if (st.isSymbolicLink()) {
+      throw new WriterError('WRITER_CONFIG', `/${rel.replace(/^\/+/, '')} in the rootfs passes through the symlink ${cur.slice(root.length)}; the writer will not follow it`);
+    }
+  }
+}
+
 async function exists(p: string): Promise<boolean> {
   return lstat(p).then(() => true, () => false);
 }
@@ -39,6 +55,7 @@ export function hostsFile(hostname: string): string {
  * /.dockerenv) and writes the configured identity instead.
  */
 export async function fixIdentity(root: string, hostname: string, resolvConf: string | undefined): Promise<void> {
+  await assertInside(root, 'etc');
   await rm(join(root, '.dockerenv'), { force: true });
   await mkdir(join(root, 'etc'), { recursive: true });
   await putFile(join(root, 'etc/hostname'), `${hostname}\n`);
@@ -58,6 +75,7 @@ export async function fixIdentity(root: string, hostname: string, resolvConf: st
  * the mount point anyway) and leaves an empty mount point with the same owner and mode.
  */
 export async function takeBootContent(root: string, mountPoint: string, bootDir: string): Promise<void> {
+  await assertInside(root, mountPoint);
   const src = join(root, mountPoint);
   const st = await lstat(src).catch(() => undefined);
   if (!st?.isDirectory()) {

@@ -1,6 +1,6 @@
 import { jest } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeImage, type WriterEvent, type WriterResult } from '../../lib/writer/write-image.js';
@@ -175,4 +175,17 @@ test('a broken tar stream fails with WRITER_EXTRACT and leaves no scratch behind
   const { Readable } = await import('node:stream');
   await expect(writeImage(Readable.from([Buffer.alloc(1024, 7)]), opts('broken.img'))).rejects.toMatchObject({ code: 'WRITER_EXTRACT' });
   expect(sh('ls', ['-A', out])).not.toContain('.stalker-writer-');
+});
+
+test('a rootfs whose /boot is an absolute symlink is refused, not followed onto the host', async () => {
+  const linked = makeRootfsDir();
+  try {
+    rmSync(join(linked, 'boot'), { recursive: true });
+    symlinkSync('/boot', join(linked, 'boot'));
+    await expect(writeImage(tarStream(linked), opts('linked.img'))).rejects.toMatchObject({
+      code: 'WRITER_CONFIG', message: expect.stringContaining('passes through the symlink /boot'),
+    });
+  } finally {
+    rmSync(linked, { recursive: true, force: true });
+  }
 });
