@@ -80,5 +80,6 @@ function branches(): string {
 }
 
 export async function run(): Promise<void> {
-  for (const bench of [cachedHelloWorld, chain, branches]) console.log(bench());
+  const only = process.env.BENCH_ONLY;
+  for (const bench of [cachedHelloWorld, chain, branches]) if (!only || bench.name === only) console.log(bench());
 }
