@@ -8,7 +8,15 @@ export type ErrorCode =
   | 'NOT_FOUND'
   | 'USAGE'
   | 'WRITER'
-  | 'FLASH_REFUSED';
+  | 'WRITER_CONFIG'
+  | 'WRITER_NOT_ROOT'
+  | 'WRITER_EXTRACT'
+  | 'WRITER_MISSING_BOOT'
+  | 'WRITER_PARTITION_TOO_SMALL'
+  | 'WRITER_TOOL'
+  | 'FLASH_REFUSED'
+  | 'FLASH_ABORTED'
+  | 'FLASH_VERIFY';
 
 export class StalkerError extends Error {
   constructor(

@@ -5,7 +5,7 @@ import type { KeyParts } from './cache-key.js';
 
 export type KeyChange =
   | { part: 'never-built' }
-  | { part: 'version' | 'kind' | 'platform' | 'parent' | 'script' | 'args' | 'options' | 'bootstrap' | 'input' | 'tool' }
+  | { part: 'version' | 'kind' | 'platform' | 'parent' | 'script' | 'args' | 'secrets' | 'options' | 'bootstrap' | 'input' | 'tool' }
   | { part: 'var' | 'file' | 'mount' | 'need'; name: string; before?: string; after?: string }
   | { part: 'uncached' };
 
@@ -26,6 +26,7 @@ export function diffKeyParts(before: KeyParts | undefined, after: KeyParts): Key
     if (before.parent !== after.parent) changes.push({ part: 'parent' });
     if (before.script !== after.script) changes.push({ part: 'script' });
     if (!same(before.args, after.args)) changes.push({ part: 'args' });
+    if (!same(before.secrets, after.secrets)) changes.push({ part: 'secrets' });
     changes.push(...diffMap('var', before.env, after.env));
     changes.push(...diffMap('file', before.files, after.files));
     changes.push(...diffMap('mount', before.mounts, after.mounts));

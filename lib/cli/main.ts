@@ -27,8 +27,7 @@ const OPTIONS = {
 
 async function main(argv: string[]): Promise<number> {
   if (argv[0] === 'flash') {
-    const flash = '../flash/flash.js'; // loaded only for this command
-    const { flashCommand } = (await import(flash)) as { flashCommand: (argv: string[]) => Promise<number> };
+    const { flashCommand } = await import('../flash/flash.js'); // loaded only for this command
     return flashCommand(argv.slice(1));
   }
   const { values, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true });

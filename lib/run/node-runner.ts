@@ -5,6 +5,7 @@ import { StalkerError } from '../errors.js';
 import { runBootstrap } from './bootstrap.js';
 import { type BuildContext, repoOf } from './build-context.js';
 import { runStep } from './step-runner.js';
+import { runWriter } from './writer-runner.js';
 
 export const FINAL_TAG = 'final';
 
@@ -26,7 +27,10 @@ export async function runNode(ctx: BuildContext, node: ResolvedNode, finals: Rea
     throw new StalkerError('CONFIG_INVALID', `node ${node.name} has neither bootstrap nor from`);
   }
   if (node.writer) {
-    throw new StalkerError('USAGE', `node ${node.name}: writer nodes are run by the image writer (not available in this build)`);
+    // A writer's result is a file, not an image: its "final" stays the root filesystem it wrote.
+    const r = await runWriter(ctx, node, image);
+    ctx.events.emit({ type: 'node-done', node: node.name, image, cached: r.cached, durationMs: Date.now() - started });
+    return { image, cached: r.cached };
   }
   const needs = Object.fromEntries(node.needs.map((n) => [n, required(finals, n, node.name)]));
   for (const step of node.steps) {

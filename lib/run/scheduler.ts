@@ -57,6 +57,11 @@ export async function schedule<T>(
       if (!job.deps.every((d) => outcomes.get(d)?.kind === 'done')) continue;
       started.add(job.name);
       void queue.add(async () => {
+        // Queued before a failure or an abort, started after it: it must not start at all.
+        if (stopping || opts.signal?.aborted) {
+          finish(job.name, { kind: 'skipped', reason: 'stopped' });
+          return;
+        }
         try {
           const value = await run(job.name, new Map(job.deps.map((d) => [d, values.get(d)!])));
           values.set(job.name, value);

@@ -1,5 +1,6 @@
-// Stand-in for the project's StalkerError base (lib/errors.ts, owned by the engine core) until it
-// lands: same shape (stable code, message, cause) so reconciling is a one-line change of `extends`.
+// Errors of the image writer and of flash: StalkerErrors with codes of their own.
+import { StalkerError } from '../errors.js';
+
 export type WriterErrorCode =
   | 'WRITER_CONFIG'
   | 'WRITER_NOT_ROOT'
@@ -11,13 +12,11 @@ export type WriterErrorCode =
   | 'FLASH_ABORTED'
   | 'FLASH_VERIFY';
 
-export class WriterError extends Error {
-  readonly code: WriterErrorCode;
+export class WriterError extends StalkerError {
+  declare readonly code: WriterErrorCode;
   readonly details: Record<string, unknown>;
   constructor(code: WriterErrorCode, message: string, opts: { cause?: unknown; details?: Record<string, unknown> } = {}) {
-    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
-    this.name = 'WriterError';
-    this.code = code;
+    super(code, message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.details = opts.details ?? {};
   }
 }

@@ -163,11 +163,8 @@ test('onSkip reports every skipped job once, with its reason', async () => {
 });
 
 // A job that was ready while every slot was busy sits in p-queue's queue. When a running job then
-// fails, that queued job must not start either ("on failure start nothing new"). lib/run/scheduler.ts
-// adds every ready job to the PQueue at once and the queued callback does not look at `stopping`
-// (nor at the abort signal), so it still runs. Marked failing until the scheduler checks before
-// running; then this flips and the marker must go.
-test.failing('a job waiting for a free slot does not start after another job failed', async () => {
+// fails, that queued job must not start either ("on failure start nothing new").
+test('a job waiting for a free slot does not start after another job failed', async () => {
   const fake = new FakeJobs();
   const result = schedule([job('a'), job('b'), job('c')], fake.run, { concurrency: 1, keepGoing: false });
   await fake.fail('a');
