@@ -189,8 +189,7 @@ describe('diffKeyParts', () => {
   });
 
   // The key covers `secrets` (names), so a step whose only change is a new secret misses; explain
-  // must then say why. lib/cache/key-diff.ts compares every step part but `secrets`, so the reason
-  // list is empty. Marked failing until key-diff names it; then the marker must go.
+  // must then say why.
   test('every change of the key is explained: a changed secret name too', () => {
     const after = partsOf(makeStep({ secrets: ['API_TOKEN'] }), PARENT, 'linux/amd64', { tools: 'sha256:t1' });
     expect(cacheKey(after)).not.toBe(cacheKey(before));
