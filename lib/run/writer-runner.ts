@@ -12,6 +12,7 @@ import { StalkerError } from '../errors.js';
 import { writeImage, WriterError, type WriterConfig } from '../writer/write-image.js';
 import { type BuildContext, runLabels, useCache } from './build-context.js';
 import { StepLog } from './step-log.js';
+import { STAGE_TARGET } from './step-staging.js';
 
 export const WRITE_STEP = 'write';
 
@@ -35,6 +36,18 @@ export function writerOutput(ctx: BuildContext, node: ResolvedNode): string {
   return isAbsolute(output) ? output : join(ctx.tree.root, output);
 }
 
+/** Every path any step of the tree bind-mounts (not keyed: it only names stand-ins to drop). */
+function mountTargets(ctx: BuildContext): string[] {
+  const targets = new Set<string>([STAGE_TARGET]);
+  for (const node of ctx.tree.nodes.values()) {
+    for (const step of node.steps) {
+      for (const m of step.mounts) targets.add(m.target);
+      for (const f of step.files) if (f.how === 'mount') targets.add(f.target);
+    }
+  }
+  return [...targets];
+}
+
 export async function runWriter(ctx: BuildContext, node: ResolvedNode, input: string): Promise<{ cached: boolean }> {
   const output = writerOutput(ctx, node);
   const options = { ...(node.writer?.options ?? {}), output } as WriterConfig;
@@ -55,7 +68,7 @@ export async function runWriter(ctx: BuildContext, node: ResolvedNode, input: st
   ctx.live.add(id);
   try {
     const tar = await ctx.engine.containers.export(id);
-    const result = await writeImage(tar, { ...options, seed: key }, (e) => {
+    const result = await writeImage(tar, { ...options, seed: key, mountTargets: mountTargets(ctx) }, (e) => {
       log.note(e.type === 'writer:phase' ? `${e.phase}: ${e.ms} ms` : `warning: ${e.message}`);
     });
     log.note(`wrote ${result.image} (${result.size} bytes, sha256 ${result.sha256}, ${result.packages} packages)`);

@@ -5,6 +5,7 @@ import { buildExt4 } from './build-ext4.js';
 import { buildFat } from './build-fat.js';
 import { compressImage, type Compression } from './compress-image.js';
 import { planDisk, sfdiskScript, type DiskPlan } from './disk-plan.js';
+import { dropMountStubs } from './drop-mount-stubs.js';
 import { extractRootfs } from './extract-rootfs.js';
 import { fileSha256, sha256Line } from './file-sha256.js';
 import { fixIdentity, fixReferences, takeBootContent } from './fixup-rootfs.js';
@@ -70,6 +71,8 @@ export async function writeImage(input: Readable, options: WriterOptions, events
   try {
     await mkdir(rootDir);
     await extractRootfs(input, rootDir);
+    const stubs = await dropMountStubs(rootDir, options.mountTargets ?? []);
+    if (stubs.length) events({ type: 'writer:warning', message: `removed empty bind-mount stand-ins: ${stubs.join(' ')}` });
     done('extract');
 
     const scan = await scanTree(rootDir, layout.boot.mountPoint);

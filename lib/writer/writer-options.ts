@@ -53,6 +53,8 @@ export interface WriterOptions extends WriterConfig {
   sourceDateEpoch?: number;
   /** Scratch space for the unpacked rootfs. Default: the output's directory. */
   workDir?: string;
+  /** Container paths the build bind-mounted; their empty stand-ins are removed from the image. */
+  mountTargets?: string[];
 }
 
 export interface ResolvedLayout {
