@@ -8,6 +8,7 @@ export type ErrorCode =
   | 'NOT_FOUND'
   | 'USAGE'
   | 'WRITER'
+  // the image writer's and flash's own
   | 'WRITER_CONFIG'
   | 'WRITER_NOT_ROOT'
   | 'WRITER_EXTRACT'

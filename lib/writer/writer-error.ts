@@ -1,16 +1,8 @@
 // Errors of the image writer and of flash: StalkerErrors with codes of their own.
-import { StalkerError } from '../errors.js';
+import { type ErrorCode, StalkerError } from '../errors.js';
 
-export type WriterErrorCode =
-  | 'WRITER_CONFIG'
-  | 'WRITER_NOT_ROOT'
-  | 'WRITER_EXTRACT'
-  | 'WRITER_MISSING_BOOT'
-  | 'WRITER_PARTITION_TOO_SMALL'
-  | 'WRITER_TOOL'
-  | 'FLASH_REFUSED'
-  | 'FLASH_ABORTED'
-  | 'FLASH_VERIFY';
+/** The writer's and flash's codes, all declared in the project's one ErrorCode union. */
+export type WriterErrorCode = Extract<ErrorCode, `WRITER_${string}` | `FLASH_${string}`>;
 
 export class WriterError extends StalkerError {
   declare readonly code: WriterErrorCode;

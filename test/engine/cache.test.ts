@@ -1,25 +1,16 @@
 // Cache behaviour against the real engine: a rerun runs nothing; each key part, when changed,
 // makes exactly the affected steps run again.
 import { execFileSync } from 'node:child_process';
-import { busyboxRoot } from '../support/busybox-root.js';
 import { makeProject, type TestProject } from '../support/project.js';
+import { tarballTree } from '../support/tarball-tree.js';
 import { cached, expectOk, ran, removeTreeArtifacts, runBuild } from '../support/build-harness.js';
 
 const TREE = `cachet${process.pid}`;
 let project: TestProject;
 
 beforeAll(() => {
-  const root = busyboxRoot('amd64');
   project = makeProject(TREE, {
-    [`trees/${TREE}/${TREE}.hjson`]: `{
-      repository: stalkertest
-      vars: { greeting: "hello" }
-      stalks: {
-        base: { bootstrap: { kind: "tarball", file: "${root.file}", sha256: "${root.sha256}" } }
-        app: { from: "base", stalk: "app" }
-        leaf: { from: "app", stalk: "leaf" }
-      }
-    }`,
+    [`trees/${TREE}/${TREE}.hjson`]: treeWith('hello'),
     'stalks/app/app.hjson': `{
       vars: { greeting: null }
       mounts: [ { src: "data", dest: "/data" } ]
@@ -67,7 +58,7 @@ test('a changed script reruns that step and everything after it', async () => {
 }, 60_000);
 
 test('a changed var reruns from the first step that sees it', async () => {
-  project.write(`trees/${TREE}/${TREE}.hjson`, require_tree('bonjour'));
+  project.write(`trees/${TREE}/${TREE}.hjson`, treeWith('bonjour'));
   const r = await runBuild(project);
   expect(ran(r)).toEqual(['app:one', 'app:two', 'app:three', 'leaf:end']);
   const start = r.events.find((e) => e.type === 'step-start' && e.step === 'one');
@@ -89,15 +80,8 @@ test('a changed parent reruns the child node', async () => {
   expect(leaf).toMatchObject({ reasons: [{ part: 'parent' }] });
 }, 60_000);
 
-function require_tree(greeting: string): string {
-  const root = busyboxRoot('amd64');
-  return `{
-    repository: stalkertest
-    vars: { greeting: "${greeting}" }
-    stalks: {
-      base: { bootstrap: { kind: "tarball", file: "${root.file}", sha256: "${root.sha256}" } }
-      app: { from: "base", stalk: "app" }
-      leaf: { from: "app", stalk: "leaf" }
-    }
-  }`;
+function treeWith(greeting: string): string {
+  return tarballTree(`
+    app: { from: "base", stalk: "app" }
+    leaf: { from: "app", stalk: "leaf" }`, { vars: `greeting: "${greeting}"` });
 }
