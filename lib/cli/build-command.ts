@@ -1,8 +1,8 @@
 // `stalker --config <tree>`: build the tree; rerunning after a failure resumes from the cache.
 import { availableParallelism } from 'node:os';
 import { DockerEngine } from '../engine/docker-engine.js';
-import { attachConsole } from '../events/console-reporter.js';
 import { BuildEvents } from '../events/events.js';
+import { attachReporter, parseProgress } from '../events/reporter.js';
 import { build } from '../run/build.js';
 import { openProject } from './project.js';
 
@@ -17,10 +17,10 @@ export interface BuildFlags {
 }
 
 export async function buildCommand(flags: BuildFlags): Promise<number> {
+  const mode = parseProgress(flags.progress);
   const project = await openProject(flags.config);
   const events = new BuildEvents();
-  if (flags.progress === 'json') events.on((e) => process.stdout.write(`${JSON.stringify(e)}\n`));
-  else attachConsole(events, process.stdout, !!flags.verbose);
+  const detach = attachReporter(events, mode, process.stdout, !!flags.verbose);
   const abort = new AbortController();
   const onSignal = (signal: NodeJS.Signals) => {
     if (abort.signal.aborted) process.exit(130); // a second Ctrl-C does not wait for cleanup
@@ -40,6 +40,7 @@ export async function buildCommand(flags: BuildFlags): Promise<number> {
     signal: abort.signal,
   });
   process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
+  detach();
   for (const err of summary.errors) process.stderr.write(`\n${err instanceof Error ? err.message : String(err)}\n`);
   if (abort.signal.aborted) return abort.signal.reason === 'SIGTERM' ? 143 : 130;
   return summary.ok ? 0 : 1;

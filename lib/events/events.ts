@@ -5,8 +5,11 @@ import type { KeyChange } from '../cache/key-diff.js';
 
 interface Base { time: number } // ms since epoch
 
+/** The DAG as the run saw it, so the event log alone can redraw it (reports, `stalker events`). */
+export interface RunGraphNode { node: string; from?: string; needs: string[]; steps: string[]; platform: string }
+
 export type StalkerEvent = Base & (
-  | { type: 'run-start'; run: string; tree: string; nodes: string[]; jobs: number }
+  | { type: 'run-start'; run: string; tree: string; nodes: string[]; jobs: number; graph?: RunGraphNode[] }
   | { type: 'sweep'; containers: number }
   | { type: 'node-start'; node: string }
   | { type: 'step-start'; node: string; step: string; key: string; reasons: KeyChange[]; logPath: string }

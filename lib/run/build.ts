@@ -6,9 +6,12 @@ import { ImageIndex } from '../cache/image-index.js';
 import type { ResolvedTree } from '../config/types.js';
 import type { Engine } from '../engine/engine-port.js';
 import { StalkerError } from '../errors.js';
-import type { BuildEvents } from '../events/events.js';
+import type { BuildEvents, StalkerEvent } from '../events/events.js';
 import { attachJsonLog } from '../events/json-log.js';
 import { LogPaths, newRunId } from '../logs/log-paths.js';
+import { runGraphOf } from '../plan/node-steps.js';
+import { writeRunReport } from '../report/write-report.js';
+import { debug } from '../util/debug.js';
 import type { BuildContext } from './build-context.js';
 import { jobsOf } from './jobs.js';
 import { type NodeResult, runNode } from './node-runner.js';
@@ -45,7 +48,9 @@ export async function build(req: BuildRequest): Promise<BuildSummary> {
   const logs = new LogPaths(req.logsDir, tree.name, runId);
   const closeLog = await attachJsonLog(events, logs.events);
   const counts = { ran: 0, cached: 0, failed: 0, skipped: 0 };
+  const seen: StalkerEvent[] = []; // for the run's HTML report; output lines stay in the step logs
   const offCount = events.on((e) => {
+    if (e.type !== 'step-output') seen.push(e);
     if (e.type === 'step-done') counts.ran++;
     else if (e.type === 'step-cached') counts.cached++;
     else if (e.type === 'node-failed') counts.failed++;
@@ -53,7 +58,7 @@ export async function build(req: BuildRequest): Promise<BuildSummary> {
   });
   const started = Date.now();
   const jobs = jobsOf(tree);
-  events.emit({ type: 'run-start', run: runId, tree: tree.name, nodes: jobs.map((j) => j.name), jobs: req.jobs });
+  events.emit({ type: 'run-start', run: runId, tree: tree.name, nodes: jobs.map((j) => j.name), jobs: req.jobs, graph: runGraphOf(tree) });
   const stagingDir = await mkdtemp(join(tmpdir(), `stalker-${runId}-`));
   const ctx: BuildContext = {
     engine, events, tree, runId, logs, stagingDir, cacheDir: req.cacheDir, signal: req.signal,
@@ -96,5 +101,7 @@ export async function build(req: BuildRequest): Promise<BuildSummary> {
     events.emit({ type: 'run-done', ok, durationMs: Date.now() - started, ...counts });
     offCount();
     await closeLog();
+    // A report that cannot be written never fails the build it describes.
+    await writeRunReport(logs.runDir, seen).catch((err: unknown) => debug('report', `not written: ${String(err)}`));
   }
 }
