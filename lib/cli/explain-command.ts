@@ -1,25 +1,34 @@
-// `stalker explain <node>` and `stalker plan`: what would run, and which key part changed.
+// `stalker explain <node>` and `stalker plan`: what a build would do, without running anything:
+// each step cached, will run (and which key part changed) or blocked (and behind what).
 import { ImageIndex } from '../cache/image-index.js';
-import { describeChange } from '../cache/key-diff.js';
 import { DockerEngine } from '../engine/docker-engine.js';
+import { paletteFor } from '../events/color.js';
 import { StalkerError } from '../errors.js';
 import { planTree } from '../plan/plan.js';
+import { formatPlan } from '../plan/plan-format.js';
 import { openProject } from './project.js';
 
-export async function explainCommand(config: string | undefined, node: string | undefined): Promise<number> {
-  const project = await openProject(config);
+export interface PlanFlags { config?: string; json?: boolean; 'no-cache'?: boolean; rebuild?: string[] }
+
+export async function explainCommand(flags: PlanFlags, node: string | undefined): Promise<number> {
+  const project = await openProject(flags.config);
   if (node && !project.tree.nodes.has(node)) {
     throw new StalkerError('USAGE', `no node ${node} in tree ${project.tree.name} (nodes: ${[...project.tree.nodes.keys()].join(', ')})`);
   }
-  const engine = new DockerEngine();
-  const plan = await planTree({ tree: project.tree, engine, index: await ImageIndex.load(engine) });
-  for (const p of plan.filter((p) => !node || p.node === node)) {
-    process.stdout.write(`${p.node}\n`);
-    for (const s of p.steps) {
-      const why = s.reasons.map(describeChange).join(', ');
-      const state = s.state === 'cached' ? `cached ${s.image?.slice(7, 19)}` : s.state === 'run' ? 'will run' : 'blocked';
-      process.stdout.write(`  ${s.step}: ${state}${why ? ` — ${why}` : ''}\n`);
-    }
+  for (const name of flags.rebuild ?? []) {
+    if (!project.tree.nodes.has(name)) throw new StalkerError('USAGE', `--rebuild ${name}: no such node in tree ${project.tree.name}`);
   }
+  const engine = new DockerEngine();
+  const plan = await planTree({
+    tree: project.tree, engine, index: await ImageIndex.load(engine),
+    noCache: !!flags['no-cache'], rebuild: new Set(flags.rebuild ?? []),
+  });
+  const shown = plan.filter((p) => !node || p.node === node);
+  if (flags.json) {
+    process.stdout.write(`${JSON.stringify(shown, null, 2)}\n`);
+    return 0;
+  }
+  const lines = formatPlan(project.tree, shown, paletteFor(process.stdout));
+  process.stdout.write(`${(node ? lines.slice(1) : lines).join('\n')}\n`);
   return 0;
 }

@@ -1,28 +1,45 @@
-// `stalker logs <node>[:<step>]`: the step logs of the latest run of each step, in step order.
+// `stalker logs <node>[:<step>]`: the step logs of the latest run of each step, in step order;
+// `--run ID` those of one run; `-f` follows the newest run (or --run) while it writes them.
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { StalkerError } from '../errors.js';
+import { followLogs } from '../inspect/follow-logs.js';
+import { resolveRun } from '../inspect/run-select.js';
 import { LogPaths } from '../logs/log-paths.js';
-import { BOOTSTRAP_STEP } from '../run/bootstrap.js';
+import { stepNamesOf } from '../plan/node-steps.js';
 import { openProject } from './project.js';
 
-export async function logsCommand(config: string | undefined, target: string | undefined, run?: string): Promise<number> {
-  const project = await openProject(config);
-  if (!target) throw new StalkerError('USAGE', 'usage: stalker logs <node>[:<step>] --config <tree>');
+export interface LogsFlags { config?: string; run?: string; follow?: boolean }
+
+export async function logsCommand(flags: LogsFlags, target: string | undefined): Promise<number> {
+  const project = await openProject(flags.config);
+  if (!target) throw new StalkerError('USAGE', 'usage: stalker logs <node>[:<step>] --config <tree> [--run ID] [-f]');
   const [nodeName, stepName] = target.split(':');
   const node = project.tree.nodes.get(nodeName);
-  if (!node) throw new StalkerError('USAGE', `no node ${nodeName} in tree ${project.tree.name}`);
-  const steps = [...(node.bootstrap ? [BOOTSTRAP_STEP] : []), ...node.steps.map((s) => s.name)];
+  if (!node) throw new StalkerError('USAGE', `no node ${nodeName} in tree ${project.tree.name} (nodes: ${[...project.tree.nodes.keys()].join(', ')})`);
+  const steps = stepNamesOf(node);
   if (stepName && !steps.includes(stepName)) throw new StalkerError('USAGE', `node ${nodeName} has no step ${stepName} (steps: ${steps.join(', ')})`);
-  const paths = new LogPaths(project.logsDir, project.tree.name, run ?? 'latest');
+  if (flags.follow) {
+    const run = await resolveRun(project.logsDir, project.tree.name, flags.run ?? 'newest');
+    process.stderr.write(`following run ${run.id} (Ctrl-C to stop)\n`);
+    const abort = new AbortController();
+    const stop = () => abort.abort();
+    process.once('SIGINT', stop);
+    try {
+      return await followLogs(run, { node: nodeName, steps, step: stepName }, { out: process.stdout, signal: abort.signal });
+    } finally {
+      process.off('SIGINT', stop);
+    }
+  }
+  const paths = flags.run ? (await resolveRun(project.logsDir, project.tree.name, flags.run)).paths : new LogPaths(project.logsDir, project.tree.name, 'latest');
   let shown = 0;
   for (const step of stepName ? [stepName] : steps) {
-    const file = run ? paths.stepInRun(nodeName, step) : paths.stepLatest(nodeName, step);
+    const file = flags.run ? paths.stepInRun(nodeName, step) : paths.stepLatest(nodeName, step);
     if (!existsSync(file)) continue;
     if (!stepName) process.stdout.write(`==> ${nodeName}:${step} (${file}) <==\n`);
     process.stdout.write(await readFile(file));
     shown++;
   }
-  if (!shown) throw new StalkerError('NOT_FOUND', `no logs for ${target}${run ? ` in run ${run}` : ''}: it has not run yet`);
+  if (!shown) throw new StalkerError('NOT_FOUND', `no logs for ${target}${flags.run ? ` in run ${paths.run}` : ''}: it has not run yet (or was cached)`);
   return 0;
 }

@@ -6,7 +6,7 @@ import { EngineError } from '../errors.js';
 import { imageArchive } from './image-archive.js';
 import { debug } from '../util/debug.js';
 import type {
-  CommitOptions, ContainerClient, ContainerSpec, ContainerSummary, Engine, ImageClient,
+  CommitOptions, ContainerClient, ContainerSpec, ContainerSummary, Engine, EngineInfo, ImageClient,
   ImageDetails, ImageSummary, ImportOptions, Labels, OutputStream,
 } from './engine-port.js';
 
@@ -43,7 +43,7 @@ class DockerImages implements ImageClient {
   async list(labels: Labels): Promise<ImageSummary[]> {
     const rows = await must('list images', labelFilter(labels), () =>
       this.docker.listImages({ filters: labelFilter(labels) } as never) as unknown as Promise<Docker.ImageInfo[]>);
-    return rows.map((r) => ({ id: r.Id, tags: (r.RepoTags ?? []).filter((t) => t !== '<none>:<none>'), labels: r.Labels ?? {}, created: r.Created }));
+    return rows.map((r) => ({ id: r.Id, tags: (r.RepoTags ?? []).filter((t) => t !== '<none>:<none>'), labels: r.Labels ?? {}, created: r.Created, size: r.Size }));
   }
 
   async inspect(ref: string): Promise<ImageDetails | undefined> {
@@ -141,7 +141,7 @@ class DockerContainers implements ContainerClient {
   async list(labels: Labels): Promise<ContainerSummary[]> {
     const rows = await must('list containers', labelFilter(labels), () =>
       this.docker.listContainers({ all: true, filters: labelFilter(labels) }));
-    return rows.map((r) => ({ id: r.Id, labels: r.Labels ?? {}, state: r.State }));
+    return rows.map((r) => ({ id: r.Id, labels: r.Labels ?? {}, state: r.State, created: r.Created }));
   }
 
   async export(id: string): Promise<Readable> {
@@ -163,5 +163,10 @@ export class DockerEngine implements Engine {
   async ping(): Promise<string> {
     const v = await must('ping', 'engine', () => this.docker.version());
     return v.Version;
+  }
+
+  async info(): Promise<EngineInfo> {
+    const i = await must('info', 'engine', () => this.docker.info() as Promise<Record<string, string>>);
+    return { version: i.ServerVersion, rootDir: i.DockerRootDir, storageDriver: i.Driver, architecture: i.Architecture };
   }
 }

@@ -9,6 +9,7 @@ export interface ImageSummary {
   tags: string[]; // repo:tag
   labels: Labels;
   created: number; // unix seconds
+  size?: number; // bytes, this image with its parents' layers
 }
 
 export interface ImageDetails extends ImageSummary {
@@ -59,6 +60,15 @@ export interface ContainerSummary {
   id: string;
   labels: Labels;
   state: string;
+  created?: number; // unix seconds
+}
+
+/** What `stalker doctor` asks the engine about itself. */
+export interface EngineInfo {
+  version: string;
+  rootDir: string; // where images and containers live on the engine's host
+  storageDriver: string;
+  architecture: string; // the engine host's, e.g. x86_64
 }
 
 export interface CommitOptions {
@@ -88,4 +98,6 @@ export interface Engine {
   containers: ContainerClient;
   /** Engine reachable? Resolves with its version string or throws EngineError. */
   ping(): Promise<string>;
+  /** Engine facts for diagnostics; throws EngineError when it does not answer. */
+  info?(): Promise<EngineInfo>;
 }

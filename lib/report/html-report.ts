@@ -67,7 +67,9 @@ export function renderReport(run: RunView, opts: ReportOptions): string {
     const n = run.nodes.get(name);
     const steps = n?.steps ?? [];
     const hits = steps.filter((s) => s.status === 'cached').length;
-    const sub = n?.status === 'skipped' ? 'skipped' : `${nodeFill(n)}${hits ? ` · ${hits}/${steps.length} cached` : ''} ${dur(n?.started, n?.ended)}`;
+    const sub = n?.status === 'skipped' ? 'skipped'
+      : n?.status === 'cached' ? `cached (${hits} step${hits === 1 ? '' : 's'})`
+      : `${nodeFill(n)}${hits ? ` · ${hits}/${steps.length} cached` : ''} ${dur(n?.started, n?.ended)}`;
     return { fill: nodeFill(n), subtitle: sub.trim() };
   });
   const legend = (['done', 'cached', 'failed', 'skipped', 'running'] as const)

@@ -1,0 +1,49 @@
+// A node's root filesystem out of the engine: a container is created (never started) from the
+// image and exported as a tar stream, written to a .tar file or unpacked into a directory.
+import { spawn } from 'node:child_process';
+import { createWriteStream, existsSync } from 'node:fs';
+import { mkdir, readdir, rename, rm } from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
+import type { Engine } from '../engine/engine-port.js';
+import { LABEL, TOOL, TOOL_VERSION } from '../engine/labels.js';
+import { StalkerError } from '../errors.js';
+
+export interface ExportRequest { engine: Engine; ref: string; platform: string; tree: string; node: string; output: string }
+
+export const isTarOutput = (output: string) => /\.tar$/i.test(output);
+
+async function untar(stream: NodeJS.ReadableStream, dir: string): Promise<void> {
+  const child = spawn('tar', ['--numeric-owner', '-xpf', '-', '-C', dir], { stdio: ['pipe', 'ignore', 'pipe'] });
+  let err = '';
+  child.stderr.on('data', (c: Buffer) => { err += c.toString(); });
+  const exited = new Promise<number>((resolve, reject) => child.on('error', reject).on('close', (c) => resolve(c ?? 1)));
+  await pipeline(stream, child.stdin);
+  const code = await exited;
+  if (code !== 0) throw new StalkerError('ENGINE', `tar could not unpack the export into ${dir} (exit ${code}): ${err.trim().split('\n').slice(-3).join('; ')}`);
+}
+
+export async function exportRootfs(req: ExportRequest): Promise<void> {
+  const asTar = isTarOutput(req.output);
+  if (!asTar && existsSync(req.output) && (await readdir(req.output)).length) {
+    throw new StalkerError('USAGE', `--output ${req.output} is a directory that is not empty: name an empty or new directory, or a .tar file`);
+  }
+  const labels = { [LABEL.tool]: TOOL, [LABEL.version]: TOOL_VERSION, [LABEL.run]: 'export', [LABEL.pid]: String(process.pid), [LABEL.tree]: req.tree, [LABEL.node]: req.node };
+  const id = await req.engine.containers.create({ image: req.ref, platform: req.platform, cmd: ['/bin/true'], labels, binds: [] });
+  try {
+    const tar = await req.engine.containers.export(id);
+    if (asTar) {
+      const partial = `${req.output}.partial`;
+      try {
+        await pipeline(tar, createWriteStream(partial));
+        await rename(partial, req.output);
+      } finally {
+        await rm(partial, { force: true });
+      }
+    } else {
+      await mkdir(req.output, { recursive: true });
+      await untar(tar, req.output);
+    }
+  } finally {
+    await req.engine.containers.remove(id);
+  }
+}

@@ -1,0 +1,51 @@
+// The plan as text: nodes in DAG order with where they start from, then each step's state
+// (cached, will run, blocked) and why: which key part changed, or what it waits for.
+import { describeChange } from '../cache/key-diff.js';
+import { NO_COLORS, type Palette } from '../events/color.js';
+import type { ResolvedTree } from '../config/types.js';
+import type { PlannedNode, PlannedStep } from './plan.js';
+
+const MARK = { cached: '◆', run: '▶', blocked: '·' } as const;
+
+export function stepReason(s: PlannedStep): string {
+  const parts = s.reasons.map(describeChange);
+  if (s.state === 'blocked') {
+    const what = s.waitsFor ? (s.waitsFor.includes(':') ? `step ${s.waitsFor}` : `node ${s.waitsFor}`) : 'an upstream step';
+    return `waits for ${what}${s.reasons[0]?.part === 'need' ? ' (a needed node)' : ''}`;
+  }
+  if (s.note) parts.push(s.note);
+  return parts.join(', ');
+}
+
+export function planCounts(plan: readonly PlannedNode[]) {
+  const steps = plan.flatMap((p) => p.steps);
+  const n = (state: PlannedStep['state']) => steps.filter((s) => s.state === state).length;
+  return { nodes: plan.length, steps: steps.length, cached: n('cached'), run: n('run'), blocked: n('blocked') };
+}
+
+function nodeHeader(tree: ResolvedTree, name: string): string {
+  const node = tree.nodes.get(name);
+  if (!node) return name;
+  const origin = node.bootstrap ? `root (${node.bootstrap.kind})` : node.from ? `from ${node.from}` : '';
+  const bits = [origin, node.needs.length ? `needs ${node.needs.join(', ')}` : '', node.writer ? 'writer' : '', node.platform];
+  return `${name}  ${bits.filter(Boolean).join(' · ')}`;
+}
+
+export function formatPlan(tree: ResolvedTree, plan: readonly PlannedNode[], p: Palette = NO_COLORS): string[] {
+  const c = planCounts(plan);
+  const lines = [
+    p.bold(`plan of tree ${tree.name} (repository ${tree.repository}): ${c.nodes} nodes, ${c.steps} steps — ` +
+      `${c.cached} cached, ${c.run} will run, ${c.blocked} blocked`),
+  ];
+  const width = Math.max(4, ...plan.flatMap((n) => n.steps.map((s) => s.step.length)));
+  for (const node of plan) {
+    lines.push(p.bold(nodeHeader(tree, node.node)));
+    for (const s of node.steps) {
+      const paint = s.state === 'cached' ? p.blue : s.state === 'run' ? p.yellow : p.dim;
+      const state = s.state === 'cached' ? `cached ${(s.image ?? '').replace(/^sha256:/, '').slice(0, 12)}` : s.state === 'run' ? 'will run' : 'blocked';
+      const why = stepReason(s);
+      lines.push(`  ${paint(`${MARK[s.state]} ${s.step.padEnd(width)}  ${state}`)}${why ? `: ${why}` : ''}`);
+    }
+  }
+  return lines;
+}
