@@ -34,6 +34,9 @@ export function renderTimelineSvg(run: RunView, nodes: readonly NodeView[]): str
     if (n.started !== undefined && n.ended !== undefined) {
       parts.push(`<line x1="${x(n.started)}" y1="${y + 25}" x2="${x(n.ended)}" y2="${y + 25}" stroke="#90a4ae" stroke-width="2"/>`);
     }
+    if (n.status === 'skipped' || (n.status === 'failed' && !n.steps.some((s) => s.started !== undefined))) {
+      parts.push(`<text x="${LABEL_W + 6}" y="${y + 18}" font-size="11" fill="#757575">${esc(`${n.status}${n.message ? `: ${clip(n.message.split('\n')[0], 90)}` : ''}`)}</text>`);
+    }
     for (const s of n.steps) {
       if (s.started === undefined) continue;
       const title = `<title>${esc(`${n.node}:${s.step} ${s.status}${s.ended !== undefined ? ` ${((s.ended - s.started) / 1000).toFixed(2)}s` : ''}`)}</title>`;
