@@ -19,7 +19,7 @@ const USAGE = `usage: stalker [COMMAND] --config trees/NAME/NAME.hjson [options]
   stalker prune [--config TREE] [--tree NAME]... [--older-than DUR] [--yes]
   stalker doctor [--config TREE]
   stalker binfmt [--config TREE] [ARCH...]
-  stalker flash IMAGE --device PATH [--yes] [--allow-file]`;
+  stalker flash IMAGE --device PATH [--yes] [--allow-file] [--no-sparse] [--no-verify]`;
 
 const OPTIONS = {
   config: { type: 'string', short: 'c' },
