@@ -66,7 +66,7 @@ export function attachLive(events: BuildEvents, out: TtyStream, opts: LiveOption
   const run = emptyRun();
   let drawn = 0; // lines of the live block currently on screen
   let finished = false;
-  const width = () => opts.width ?? out.columns ?? 80;
+  const width = () => opts.width ?? (out.columns || Number(process.env.COLUMNS) || 80);
 
   const draw = (permanent?: string) => {
     let text = drawn ? `\x1b[${drawn}A\r\x1b[0J` : '';
