@@ -14,9 +14,11 @@ export interface EventsFlags { config?: string; run?: string; node?: string; jso
 export async function eventsCommand(flags: EventsFlags): Promise<number> {
   const project = await openProject(flags.config);
   const run = await resolveRun(project.logsDir, project.tree.name, flags.run);
-  const events = parseEventLog(await readFile(run.paths.events, 'utf8').catch(() => {
+  const text = await readFile(run.paths.events, 'utf8').catch(() => {
     throw new StalkerError('NOT_FOUND', `run ${run.id} has no event log (${run.paths.events})`);
-  }));
+  });
+  // A run still going may be mid-line: show the complete events.
+  const events = parseEventLog(text.slice(0, text.lastIndexOf('\n') + 1));
   const view = foldEvents(events);
   if (flags.node && !view.nodes.has(flags.node)) {
     throw new StalkerError('USAGE', `run ${run.id} has no node ${flags.node} (nodes: ${[...view.nodes.keys()].join(', ')})`);

@@ -11,7 +11,8 @@ export function stepReason(s: PlannedStep): string {
   const parts = s.reasons.map(describeChange);
   if (s.state === 'blocked') {
     const what = s.waitsFor ? (s.waitsFor.includes(':') ? `step ${s.waitsFor}` : `node ${s.waitsFor}`) : 'an upstream step';
-    return `waits for ${what}${s.reasons[0]?.part === 'need' ? ' (a needed node)' : ''}`;
+    const need = s.reasons[0]?.part === 'need' ? s.reasons[0].name : undefined;
+    return `waits for ${what}${need && need !== s.waitsFor ? ` (through needed node ${need})` : need ? ' (a needed node)' : ''}`;
   }
   if (s.note) parts.push(s.note);
   return parts.join(', ');

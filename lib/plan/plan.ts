@@ -32,17 +32,19 @@ interface PlanInput { tree: ResolvedTree; engine: Engine; index: ImageIndex; noC
 
 export async function planTree(input: PlanInput): Promise<PlannedNode[]> {
   const finals = new Map<string, string | undefined>();
+  const blockers = new Map<string, string>(); // node without a known final -> the step it waits on
   const planned: PlannedNode[] = [];
   for (const { name } of jobsOf(input.tree)) {
     const node = input.tree.nodes.get(name)!;
-    const p = await planNode(input, node, finals);
+    const p = await planNode(input, node, finals, blockers);
     finals.set(name, p.final);
+    if (!p.final && p.blocker) blockers.set(name, p.blocker);
     planned.push({ node: name, steps: p.steps });
   }
   return planned;
 }
 
-async function planNode(input: PlanInput, node: ResolvedNode, finals: Map<string, string | undefined>) {
+async function planNode(input: PlanInput, node: ResolvedNode, finals: Map<string, string | undefined>, blockers: Map<string, string>) {
   const repo = `${input.tree.repository}/${node.name}`;
   const skipCache = input.noCache || input.rebuild?.has(node.name);
   const steps: PlannedStep[] = [];
@@ -58,7 +60,8 @@ async function planNode(input: PlanInput, node: ResolvedNode, finals: Map<string
   };
   let image: string | undefined;
   let waitsFor: string | undefined; // the first step of this node or upstream that must run
-  const blockedBy = (n: string, step?: string) => (step ? `${n}:${step}` : n);
+  // What runs first upstream: the step a blocked node's parent or need waits on, else that node.
+  const blockedBy = (n: string, step?: string) => (step ? `${n}:${step}` : blockers.get(n) ?? n);
   if (node.bootstrap?.kind === 'image') {
     image = (await input.engine.images.inspect(node.bootstrap.ref))?.id;
     steps.push(image ? { step: BOOTSTRAP_STEP, state: 'cached', reasons: [], image } : { step: BOOTSTRAP_STEP, state: 'run', reasons: [{ part: 'bootstrap' }] });
@@ -75,10 +78,11 @@ async function planNode(input: PlanInput, node: ResolvedNode, finals: Map<string
     const id = finals.get(n);
     if (id) needs[n] = id; else unknownNeed ??= n;
   }
+  if (image && unknownNeed) waitsFor = blockedBy(unknownNeed);
   for (const step of node.steps) {
     if (!image || unknownNeed) {
       const reason: KeyChange = image ? { part: 'need', name: unknownNeed! } : { part: 'parent' };
-      steps.push({ step: step.name, state: 'blocked', reasons: [reason], waitsFor: image ? unknownNeed : waitsFor });
+      steps.push({ step: step.name, state: 'blocked', reasons: [reason], waitsFor });
       image = undefined;
       continue;
     }
@@ -89,7 +93,7 @@ async function planNode(input: PlanInput, node: ResolvedNode, finals: Map<string
     // A writer's result is a file: its "final" stays the image it writes from, as in the build.
     steps.push(image ? await planWriter(input, node, image, skipCache) : { step: WRITE_STEP, state: 'blocked', reasons: [{ part: 'input' }], waitsFor });
   }
-  return { final: image, steps };
+  return { final: image, steps, blocker: waitsFor };
 }
 
 /** Mirrors runWriter's key: the fingerprint beside the output says what was last written. */

@@ -61,7 +61,7 @@ test('before any build: never built, and the steps after a step to run are block
   const p = await plan();
   expect(step(p, 'p:make')).toMatchObject({ state: 'run', reasons: [{ part: 'never-built' }] });
   expect(step(p, 'p:more')).toMatchObject({ state: 'blocked', waitsFor: 'p:make' });
-  expect(step(p, 'c:use')).toMatchObject({ state: 'blocked', waitsFor: 'p' });
+  expect(step(p, 'c:use')).toMatchObject({ state: 'blocked', waitsFor: 'p:make' }); // the step its parent waits on
 }, 60_000);
 
 test('after a build everything is cached', async () => {
@@ -76,7 +76,7 @@ test('script: the changed step will run for its script; the next step is blocked
   const p = await plan();
   expect(step(p, 'p:make')).toMatchObject({ state: 'run', reasons: [{ part: 'script' }] });
   expect(step(p, 'p:more')).toMatchObject({ state: 'blocked', waitsFor: 'p:make' });
-  expect(step(p, 'c:use')).toMatchObject({ state: 'blocked', waitsFor: 'p' });
+  expect(step(p, 'c:use')).toMatchObject({ state: 'blocked', waitsFor: 'p:make' }); // the step its parent waits on
   expect(step(p, 'n:make').state).toBe('cached');
   project.write('stalks/p/p.hjson', `{ steps: [ { name: "make", run: "echo p1 ${TREE} > /p" }, { name: "more", run: "echo more >> /p" } ] }`);
 }, 30_000);
@@ -122,6 +122,11 @@ test('need: a needed node rebuilt makes the needing step run, naming the need', 
   writeTree();
   const p = await plan();
   expect(step(p, 'c:use')).toMatchObject({ state: 'run', reasons: [{ part: 'need', name: 'n' }] });
+  // A need that will itself run blocks the step, which names what it waits on upstream.
+  project.write('stalks/n/n.hjson', `{ steps: [ { name: "make", run: "echo n3 ${TREE} > /n" } ] }`);
+  expect(step(await plan(), 'c:use')).toMatchObject({ state: 'blocked', reasons: [{ part: 'need', name: 'n' }], waitsFor: 'n:make' });
+  expect(cli('explain', 'c').stdout).toMatch(/· use +blocked: waits for step n:make \(through needed node n\)/);
+  project.write('stalks/n/n.hjson', `{ steps: [ { name: "make", run: "echo n2 ${TREE} > /n" } ] }`);
 }, 90_000);
 
 test('the CLI prints DAG order, states and reasons; explain keeps one node; --json is the same plan', async () => {
