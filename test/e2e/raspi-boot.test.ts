@@ -1,0 +1,224 @@
+// The flagship image, end to end: trees/raspi built through bin/stalker (reusing every cached
+// node), out/raspi.img booted in qemu-system-aarch64 -M virt with the image's own kernel, initramfs
+// and cmdline.txt (only the console swapped for the virt board's UART), root found by its LABEL as
+// on a Pi. The managed system is then driven from the host through the forwarded ovsdb port.
+// Nothing here is skipped: a missing tool fails the suite.
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createConnection, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadTree } from '../../lib/config/load-tree.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const TREE = join(ROOT, 'trees/raspi/raspi.hjson');
+const IMAGE = join(ROOT, 'out/raspi.img');
+const CONSOLE = join(ROOT, 'out/raspi-boot-console.log');
+const BUILD_LOG = join(ROOT, 'out/raspi-boot-build.log');
+const BOOT_LIMIT_MS = Number(process.env.RASPI_BOOT_LIMIT_MS ?? 8 * 60_000);
+const MTOOLS_ENV = { ...process.env, MTOOLS_SKIP_CHECK: '1', MTOOLSRC: '/dev/null' };
+
+function run(cmd: string, args: string[], env = process.env): string {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', env, maxBuffer: 64 * 1024 * 1024 });
+  if (r.error) throw new Error(`${cmd}: ${r.error.message}`);
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
+  return r.stdout;
+}
+
+function sysdb(port: number, ...args: string[]) {
+  return spawnSync(join(ROOT, 'bin/sysdb'), ['--remote', `tcp:127.0.0.1:${port}`, ...args], { encoding: 'utf8', timeout: 60_000 });
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.once('error', rej);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => res(port));
+    });
+  });
+}
+
+const consoleText = () => (existsSync(CONSOLE) ? readFileSync(CONSOLE, 'utf8') : '');
+const tail = (text: string, n = 60) => text.split('\n').slice(-n).join('\n');
+
+/** Polls the console log until every pattern has matched (in any order) or the deadline passes. */
+async function waitForConsole(patterns: RegExp[], deadline: number, what: string, qemu: () => ChildProcess | undefined): Promise<void> {
+  for (;;) {
+    const text = consoleText();
+    const missing = patterns.filter((p) => !p.test(text));
+    if (!missing.length) return;
+    const q = qemu();
+    if (!q || q.exitCode !== null || q.signalCode !== null) throw new Error(`qemu exited while waiting for ${what}; missing ${missing.join(', ')}\n${tail(text)}`);
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; missing ${missing.join(', ')}\nconsole (${CONSOLE}):\n${tail(text)}`);
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
+/** One QMP command over the monitor socket (the clean power button of the virt board). */
+async function qmp(socket: string, command: string): Promise<void> {
+  await new Promise<void>((res, rej) => {
+    const c = createConnection(socket);
+    let buf = '';
+    let step = 0;
+    c.on('data', (d) => {
+      buf += d.toString();
+      const lines = buf.split('\n');
+      buf = lines.pop() ?? '';
+      for (const line of lines.filter(Boolean)) {
+        const msg = JSON.parse(line) as Record<string, unknown>;
+        if ('error' in msg) { c.destroy(); rej(new Error(`qmp: ${line}`)); return; }
+        if (step === 0 && 'QMP' in msg) { step = 1; c.write('{"execute":"qmp_capabilities"}\n'); }
+        else if (step === 1 && 'return' in msg) { step = 2; c.write(`{"execute":"${command}"}\n`); }
+        else if (step === 2 && 'return' in msg) { c.end(); res(); }
+      }
+    });
+    c.on('error', rej);
+  });
+}
+
+function exited(p: ChildProcess, ms: number): Promise<boolean> {
+  if (p.exitCode !== null || p.signalCode !== null) return Promise.resolve(true);
+  return new Promise((res) => {
+    const t = setTimeout(() => res(false), ms);
+    p.once('exit', () => { clearTimeout(t); res(true); });
+  });
+}
+
+describe('trees/raspi: raspi.img boots in QEMU and the managed system answers', () => {
+  let qemu: ChildProcess | undefined;
+  let port = 0;
+  let work = '';
+  let hostname = '';
+  let agents: string[] = [];
+  let bootStarted = 0;
+  let append = '';
+
+  beforeAll(async () => {
+    for (const tool of ['qemu-system-aarch64', 'mcopy', 'mtype', 'mdir', 'sfdisk', 'debugfs']) run('sh', ['-c', `command -v ${tool}`]);
+    const tree = await loadTree(TREE, { root: ROOT });
+    const agentNode = tree.nodes.get('agents');
+    if (!agentNode) throw new Error('trees/raspi has no agents node');
+    hostname = agentNode.vars.hostname;
+    agents = agentNode.vars.agents.split(/\s+/).filter(Boolean);
+    // The build: a clean one takes minutes (kernel under qemu-user); a cached one, seconds.
+    mkdirSync(dirname(BUILD_LOG), { recursive: true });
+    const out = openSync(BUILD_LOG, 'w');
+    const started = Date.now();
+    const r = spawnSync(join(ROOT, 'bin/stalker'), ['--config', TREE], { cwd: ROOT, stdio: ['ignore', out, out], timeout: 60 * 60_000 });
+    closeSync(out);
+    const log = readFileSync(BUILD_LOG, 'utf8');
+    if (r.status !== 0) throw new Error(`bin/stalker --config trees/raspi/raspi.hjson exited ${r.status} ${r.error ?? ''}\n${tail(log, 40)}`);
+    process.stdout.write(`raspi build: ${((Date.now() - started) / 1000).toFixed(1)} s; ${/done in .*/.exec(log)?.[0] ?? ''}\n`);
+    expect(statSync(IMAGE).size).toBeGreaterThan(512 * 1024 * 1024);
+  }, 65 * 60_000);
+
+  afterAll(async () => {
+    // Our qemu only, by its pid.
+    if (qemu?.pid && qemu.exitCode === null && qemu.signalCode === null) {
+      process.kill(qemu.pid, 'SIGKILL');
+      await exited(qemu, 10_000);
+    }
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  test('the boot partition holds the firmware, kernel, initramfs, config.txt and a cmdline.txt naming the root', () => {
+    const table = JSON.parse(run('sfdisk', ['--json', IMAGE])) as { partitiontable: { partitions: { start: number; type: string }[] } };
+    const [boot, root] = table.partitiontable.partitions;
+    expect(root).toBeDefined();
+    const fat = `${IMAGE}@@${boot.start * 512}`;
+    const config = run('mtype', ['-i', fat, '::config.txt'], MTOOLS_ENV);
+    const cmdline = run('mtype', ['-i', fat, '::cmdline.txt'], MTOOLS_ENV);
+    expect(config).toMatch(/^arm_64bit=1$/m);
+    const kernel = /^kernel=(\S+)$/m.exec(config)?.[1];
+    const initrd = /^initramfs (\S+)/m.exec(config)?.[1];
+    expect(kernel).toMatch(/^vmlinuz-.*-arm64$/);
+    expect(initrd).toMatch(/^initrd\.img-.*-arm64$/);
+    expect(cmdline).toMatch(/(^|\s)root=LABEL=RASPIROOT(\s|$)/);
+    const files = run('mdir', ['-b', '-i', fat, '::/'], MTOOLS_ENV);
+    for (const f of ['start4.elf', 'fixup4.dat', 'bootcode.bin', 'bcm2711-rpi-4-b.dtb', 'bcm2837-rpi-3-b.dtb', kernel!, initrd!]) expect(files).toContain(f);
+
+    work = run('mktemp', ['-d', join(tmpdir(), 'raspi-boot-XXXXXX')]).trim();
+    run('mcopy', ['-n', '-i', fat, `::${kernel}`, join(work, 'vmlinuz')], MTOOLS_ENV);
+    run('mcopy', ['-n', '-i', fat, `::${initrd}`, join(work, 'initrd.img')], MTOOLS_ENV);
+    // The image's own kernel arguments, with the virt board's UART instead of the Pi's consoles.
+    const args = cmdline.trim().split(/\s+/).filter((a) => !a.startsWith('console='));
+    append = [...args, 'console=ttyAMA0'].join(' ');
+  }, 60_000);
+
+  test('the root partition: hostname from the tree, no machine-id, no ssh host keys, agents installed', () => {
+    const table = JSON.parse(run('sfdisk', ['--json', IMAGE])) as { partitiontable: { partitions: { start: number }[] } };
+    const ext4 = `${IMAGE}?offset=${table.partitiontable.partitions[1].start * 512}`;
+    const cat = (path: string) => run('debugfs', ['-R', `cat ${path}`, ext4]);
+    const ls = (path: string) => run('debugfs', ['-R', `ls -l ${path}`, ext4]);
+    // the writer's hostname option and the tree's hostname var must agree
+    expect(cat('/etc/hostname').trim()).toBe(hostname);
+    expect(cat('/etc/machine-id')).toBe('');
+    expect(ls('/etc/ssh')).not.toMatch(/ssh_host_\w+_key/);
+    expect(ls('/var/lib/apt/lists')).not.toMatch(/_Packages/);
+    expect(ls('/usr/lib/stalker')).toMatch(/stalker-agent\.cjs/);
+    expect(ls('/var/lib/sysdb')).toMatch(/sysdb\.db/);
+    expect(cat('/etc/fstab')).toMatch(/^LABEL=RASPIROOT\s+\/\s+ext4/m);
+  }, 60_000);
+
+  test('boots to multi-user with every agent ready', async () => {
+    expect(work).not.toBe('');
+    port = await freePort();
+    rmSync(CONSOLE, { force: true });
+    bootStarted = Date.now();
+    qemu = spawn('qemu-system-aarch64', [
+      '-M', 'virt', '-cpu', 'cortex-a72', '-smp', '2', '-m', '1024',
+      '-kernel', join(work, 'vmlinuz'), '-initrd', join(work, 'initrd.img'), '-append', append,
+      // -snapshot: writes go to a temporary overlay, out/raspi.img stays as built
+      '-drive', `file=${IMAGE},format=raw,if=virtio`, '-snapshot',
+      '-netdev', `user,id=n,hostfwd=tcp:127.0.0.1:${port}-:6640`, '-device', 'virtio-net-pci,netdev=n',
+      '-display', 'none', '-serial', `file:${CONSOLE}`, '-monitor', 'none',
+      '-qmp', `unix:${join(work, 'qmp.sock')},server=on,wait=off`,
+    ], { stdio: ['ignore', 'inherit', 'inherit'] });
+    const deadline = Date.now() + BOOT_LIMIT_MS;
+    await waitForConsole([/Reached target.*Multi-User System/], deadline, 'multi-user.target', () => qemu);
+    const multiUser = Date.now();
+    await waitForConsole(agents.map((a) => new RegExp(`agent ${a} ready`)), deadline, 'the agents', () => qemu);
+    process.stdout.write(`raspi boot: multi-user after ${((multiUser - bootStarted) / 1000).toFixed(1)} s, all agents ready after ${((Date.now() - bootStarted) / 1000).toFixed(1)} s\n`);
+    const text = consoleText();
+    expect(text).toMatch(/Finished.*Generate SSH host keys on first boot|Started.*Generate SSH host keys/);
+    expect(text).not.toMatch(/Failed to start .*(sysdb|stalker|OpenBSD Secure Shell)/);
+  }, BOOT_LIMIT_MS + 60_000);
+
+  test('sysdb --remote over the forwarded port shows the hostname from the tree', async () => {
+    // ovsdb-server may still be settling its TCP listener when the agents report ready
+    let r = sysdb(port, 'show', 'system', '--json');
+    for (let i = 0; i < 10 && r.status !== 0; i++) {
+      await new Promise((res) => setTimeout(res, 2000));
+      r = sysdb(port, 'show', 'system', '--json');
+    }
+    if (r.status !== 0) throw new Error(`bin/sysdb show system exited ${r.status}: ${r.stderr}`);
+    expect(r.stdout).toContain(`"${hostname}"`);
+    const table = sysdb(port, 'show', 'System');
+    expect(table.status).toBe(0);
+    expect(table.stdout).toContain(hostname);
+  }, 120_000);
+
+  test('a sysdb set from the host is applied inside the guest (net agent sets the hostname)', async () => {
+    const next = `${hostname}-e2e`;
+    const r = sysdb(port, 'set', 'system', 'hostname', next);
+    if (r.status !== 0) throw new Error(`bin/sysdb set system hostname exited ${r.status}: ${r.stderr}`);
+    // the net agent's JSON log line for the step it applied, forwarded to the console by its unit
+    await waitForConsole([new RegExp(`"agent":"net","msg":"applied","step":"[^"]*hostname ${next}`)], Date.now() + 60_000, 'the net agent applying the hostname', () => qemu);
+    const shown = sysdb(port, 'show', 'system', '--json');
+    expect(shown.stdout).toContain(`"${next}"`);
+    const audit = sysdb(port, 'audit', 'verify');
+    expect(audit.status).toBe(0);
+  }, 120_000);
+
+  test('powers off cleanly on the power button', async () => {
+    await qmp(join(work, 'qmp.sock'), 'system_powerdown');
+    const down = await exited(qemu!, 120_000);
+    const text = consoleText();
+    if (!down) throw new Error(`qemu still running 120 s after system_powerdown\n${tail(text)}`);
+    expect(text).toMatch(/reboot: Power down/);
+    process.stdout.write(`raspi boot: whole boot test ${((Date.now() - bootStarted) / 1000).toFixed(1)} s\n`);
+  }, 150_000);
+});
