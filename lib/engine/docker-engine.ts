@@ -42,7 +42,9 @@ class DockerImages implements ImageClient {
 
   async list(labels: Labels): Promise<ImageSummary[]> {
     const rows = await must('list images', labelFilter(labels), () =>
-      this.docker.listImages({ filters: labelFilter(labels) } as never) as unknown as Promise<Docker.ImageInfo[]>);
+      // all: an image whose tag moved on but that is the parent of a later step's image is an
+      // untagged "intermediate" image, which the default listing hides; it is still a cache hit.
+      this.docker.listImages({ all: true, filters: labelFilter(labels) } as never) as unknown as Promise<Docker.ImageInfo[]>);
     return rows.map((r) => ({ id: r.Id, tags: (r.RepoTags ?? []).filter((t) => t !== '<none>:<none>'), labels: r.Labels ?? {}, created: r.Created, size: r.Size }));
   }
 
