@@ -6,7 +6,7 @@
 // commands: per step one RUN that bind-mounts that step's script, env file and files (from the
 // build context) and the same named apt cache as a BuildKit cache mount; files a stalk copies
 // are installed by its node's first RUN. Both start from the rootfs of raspi/base:bootstrap,
-// exported once to a tar: stalker takes it as a tarball bootstrap, BuildKit `docker import`s it.
+// exported once to a tar: stalker takes it as a tarball bootstrap, BuildKit ADDs it onto scratch.
 // Both start with an empty apt cache (downloads included), both skip the image writer (a
 // Dockerfile cannot write a disk image). This takes two clean builds: ~30 min on 2 cores.
 // BENCH_ONLY=raspi runs only this one. Set RASPI_BENCH_KEEP=1 to keep the temp project, the context and the images.
@@ -102,12 +102,17 @@ export async function run(): Promise<void> {
   const buildkitTag = `${NAME}/buildkit:${runId}`;
   const baseImage = `${NAME}/base-import:${runId}`;
   try {
-    // The same base tar for both.
-    const baseTar = join(work, 'base.tar');
+    // The same base tar for both. BuildKit gets it ADDed onto scratch in a one-off build: Debian's
+    // docker 20.10 `docker import` ignores --platform (the image says amd64), and BuildKit then
+    // looks for an arm64 one in a registry.
+    const baseDir = join(work, 'base');
+    mkdirSync(baseDir);
+    const baseTar = join(baseDir, 'base.tar');
     const cid = sh(DOCKER, ['create', '--platform', 'linux/arm64', 'raspi/base:bootstrap', '/bin/true']);
     try { sh(DOCKER, ['export', '-o', baseTar, cid]); } finally { sh(DOCKER, ['rm', cid]); }
     const sha256 = sh('sha256sum', [baseTar]).split(/\s+/)[0];
-    sh(DOCKER, ['import', '--platform', 'linux/arm64', baseTar, baseImage]);
+    writeFileSync(join(baseDir, 'Dockerfile'), 'FROM scratch\nADD base.tar /\n');
+    sh(DOCKER, ['build', '--platform', 'linux/arm64', '-t', baseImage, baseDir], { ...process.env, DOCKER_BUILDKIT: '1' });
 
     // A throwaway project sharing this one's stalks, plugins, sysroot and device programs.
     mkdirSync(project, { recursive: true });
