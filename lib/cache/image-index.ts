@@ -11,7 +11,13 @@ export class ImageIndex {
   static async load(engine: Engine): Promise<ImageIndex> {
     const index = new ImageIndex();
     const images = await engine.images.list({ [LABEL.tool]: TOOL });
-    for (const image of images.sort((a, b) => a.created - b.created)) index.remember(image);
+    // Later entries win a key. Images with one key (a --no-cache or --rebuild run makes a second)
+    // can share a creation time: imported bootstrap images all say 0. The engine lists in no fixed
+    // order, so ties go to the tagged image (what the last build used), then to the id: the same
+    // image every run, rather than a chain that flips and rewrites every writer output.
+    const tagged = (i: ImageSummary) => (i.tags.length ? 1 : 0);
+    images.sort((a, b) => a.created - b.created || tagged(a) - tagged(b) || a.id.localeCompare(b.id));
+    for (const image of images) index.remember(image);
     return index;
   }
 
