@@ -7,7 +7,7 @@ import { DockerEngine } from '../engine/docker-engine.js';
 import type { ContainerSummary, ImageSummary, Labels } from '../engine/engine-port.js';
 import { LABEL, TOOL } from '../engine/labels.js';
 import { StalkerError } from '../errors.js';
-import { processAlive } from '../inspect/process-alive.js';
+import { processAlive } from '../util/process-alive.js';
 import { loadProjectTrees } from '../inspect/project-trees.js';
 import { decidePrune, parseDuration, type PruneItem } from '../inspect/prune-plan.js';
 import { stepNamesOf } from '../plan/node-steps.js';

@@ -1,5 +1,5 @@
-// Whether the stalker process that labelled a container still runs (same test as the build's
-// sweep): a recycled pid that is not a node process does not keep a container alive.
+// Whether the stalker process that labelled a container still runs (used by the build's sweep
+// and by prune): a recycled pid that is not a node process does not keep a container alive.
 import { readFileSync } from 'node:fs';
 
 export function processAlive(pid: number): boolean {
