@@ -84,6 +84,7 @@ echo "$(( (t1-t0)/1000000 )) $(( (t2-t0)/1000000 ))"
 `;
 
 export async function run(): Promise<void> {
+  if (process.env.BENCH_ONLY && process.env.BENCH_ONLY !== 'writer') return console.log('writer: not selected (BENCH_ONLY)');
   const dir = mkdtempSync(join(tmpdir(), 'stalker-writer-bench-'));
   try {
     const src = join(dir, 'src');
