@@ -42,7 +42,3 @@ export type KeyParts = StepKeyParts | BootstrapKeyParts | WriterKeyParts;
 export function cacheKey(parts: KeyParts): string {
   return createHash('sha256').update(canonicalJson(parts)).digest('hex');
 }
-
-export function sha256(data: Buffer | string): string {
-  return createHash('sha256').update(data).digest('hex');
-}

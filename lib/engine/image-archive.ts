@@ -8,6 +8,7 @@ import { stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { pack } from 'tar-stream';
+import { fileSha256 } from '../util/file-sha256.js';
 import type { Labels } from './engine-port.js';
 
 export interface ArchiveConfig {
@@ -15,12 +16,6 @@ export interface ArchiveConfig {
   labels: Labels;
   cmd: string[];
   created: string; // ISO time; fixed so the same root gives the same image id
-}
-
-async function sha256File(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  await pipeline(createReadStream(path), hash);
-  return hash.digest('hex');
 }
 
 /** The image config JSON and the image id it yields (sha256 of exactly these bytes). */
@@ -39,7 +34,7 @@ export function imageConfig(diffId: string, c: ArchiveConfig): { json: string; i
 
 /** Streams the archive; the root tar is read twice (hash, then content), never held in memory. */
 export async function imageArchive(rootTar: string, c: ArchiveConfig, repoTag: string): Promise<{ stream: Readable; id: string }> {
-  const diffId = await sha256File(rootTar);
+  const diffId = await fileSha256(rootTar);
   const { json, id } = imageConfig(diffId, c);
   const configName = `${id.slice(7)}.json`;
   const manifest = JSON.stringify([{ Config: configName, RepoTags: [repoTag], Layers: ['layer/layer.tar'] }]);

@@ -2,7 +2,7 @@ import { constants } from 'node:fs';
 import { access, open, readFile, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { createInterface } from 'node:readline/promises';
-import { fileSha256 } from '../writer/file-sha256.js';
+import { fileSha256 } from '../util/file-sha256.js';
 import { runTool } from '../writer/run-tool.js';
 import { formatSize } from '../writer/sizes.js';
 import { WriterError } from '../writer/writer-error.js';

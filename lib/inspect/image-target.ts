@@ -5,7 +5,7 @@ import type { Engine, ImageDetails } from '../engine/engine-port.js';
 import { LABEL } from '../engine/labels.js';
 import { StalkerError } from '../errors.js';
 import { stepNamesOf } from '../plan/node-steps.js';
-import { FINAL_TAG } from '../run/node-runner.js';
+import { FINAL_TAG } from '../config/names.js';
 
 export interface ImageTarget {
   node: ResolvedNode;

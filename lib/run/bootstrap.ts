@@ -1,26 +1,18 @@
 // The first image of a root node: a Debian root made by mmdebstrap, a tarball checked against its
 // sha256, or an image already in the engine. Each is keyed and found again like any step.
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import { cacheKey, KEY_VERSION, type BootstrapKeyParts } from '../cache/cache-key.js';
 import { diffKeyParts } from '../cache/key-diff.js';
 import type { Bootstrap, ResolvedNode } from '../config/types.js';
 import { LABEL } from '../engine/labels.js';
 import { StalkerError } from '../errors.js';
+import { fileSha256 } from '../util/file-sha256.js';
 import { type BuildContext, repoOf, runLabels, useCache } from './build-context.js';
 import { StepLog } from './step-log.js';
 
 export const BOOTSTRAP_STEP = 'bootstrap';
-
-async function fileSha256(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  await pipeline(createReadStream(path), hash);
-  return hash.digest('hex');
-}
 
 function mmdebstrapArgs(b: Extract<Bootstrap, { kind: 'debootstrap' }>, out: string): string[] {
   return [

@@ -5,7 +5,8 @@ import { buildTreeGraph, topologicalOrder } from '../graph/tree-graph.js';
 import type { Job } from './scheduler.js';
 
 export function jobsOf(tree: ResolvedTree): Job[] {
-  const order = topologicalOrder(buildTreeGraph(tree.nodes.values()));
+  // The loader already ordered the tree; hand-made trees (tests) may not carry the order.
+  const order = tree.order ?? topologicalOrder(buildTreeGraph(tree.nodes.values()));
   return order.map((name) => {
     const node = tree.nodes.get(name)!;
     return { name, deps: [...new Set([...(node.from ? [node.from] : []), ...node.needs])] };

@@ -1,13 +1,12 @@
 // One node: its first image (bootstrap or the parent's final), then its steps in order, then the
 // `final` tag that children start from.
+import { FINAL_TAG } from '../config/names.js';
 import type { ResolvedNode } from '../config/types.js';
 import { StalkerError } from '../errors.js';
 import { runBootstrap } from './bootstrap.js';
 import { type BuildContext, repoOf } from './build-context.js';
 import { runStep } from './step-runner.js';
 import { runWriter } from './writer-runner.js';
-
-export const FINAL_TAG = 'final';
 
 export interface NodeResult { image: string; cached: boolean }
 

@@ -24,7 +24,7 @@ beforeAll(() => {
       join: { from: "left", stalk: "work", needs: ["right"], vars: { side: "join" } }
       bad: { from: "base", stalk: "bad" }
       after: { from: "bad", stalk: "work", vars: { side: "after" } }
-    `).replace('repository: "stalkertest"', `repository: "${TREE}"`),
+    `, { repository: TREE }),
     'stalks/work/work.hjson': `{
       vars: { side: null }
       steps: [ { name: "first", run: "sleep 0.5; echo $side ${TREE} > /side" }, { name: "second", run: "cat /side" } ]

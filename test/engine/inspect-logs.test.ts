@@ -18,7 +18,7 @@ beforeAll(() => {
       slow: { from: "base", stalk: "slow" }
       bad: { from: "base", stalk: "bad" }
       leaf: { from: "bad", stalk: "slow" }
-    `).replace('repository: "stalkertest"', `repository: "${TREE}"`),
+    `, { repository: TREE }),
     'stalks/slow/slow.hjson': `{ steps: [
       { name: "count", run: "for i in 1 2 3 4 5 6; do echo line $i; sleep 0.3; done", cache: false }
       { name: "second", run: "echo second ${TREE}" }

@@ -19,7 +19,7 @@ const treeFile = (opts: { withC?: boolean; who?: string } = {}) => tarballTree(`
   p: { from: "base", stalk: "p" }
   n: { from: "base", stalk: "n" }
   ${opts.withC === false ? '' : 'c: { from: "p", stalk: "c", needs: ["n"] }'}
-`, { vars: `who: "${opts.who ?? 'world'}"` }).replace('repository: "stalkertest"', `repository: "${REPO}"`);
+`, { vars: `who: "${opts.who ?? 'world'}"`, repository: REPO });
 
 const writeTree = (opts: { withC?: boolean; who?: string } = {}) => project.write(`trees/${TREE}/${TREE}.hjson`, treeFile(opts));
 

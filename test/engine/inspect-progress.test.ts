@@ -17,7 +17,7 @@ beforeAll(() => {
     [`trees/${TREE}/${TREE}.hjson`]: tarballTree(`
       app: { from: "base", stalk: "app" }
       side: { from: "base", stalk: "side" }
-    `).replace('repository: "stalkertest"', `repository: "${TREE}"`),
+    `, { repository: TREE }),
     'stalks/app/app.hjson': `{ steps: [
       { name: "work", run: "for i in 1 2 3 4 5 6; do echo working on part $i; sleep 0.25; done", cache: false }
       { name: "done", run: "echo finished ${TREE}" }

@@ -18,12 +18,12 @@ const treePath = (t: string) => join(project.root, 'trees', t, `${t}.hjson`);
 const treeA = (withGone: boolean) => tarballTree(`
   keep: { from: "base", stalk: "keep" }
   ${withGone ? 'gone: { from: "base", stalk: "gone" }' : ''}
-`).replace('repository: "stalkertest"', `repository: "${A}"`);
+`, { repository: A });
 
 beforeAll(() => {
   project = makeProject(A, {
     [`trees/${A}/${A}.hjson`]: treeA(true),
-    [`trees/${B}/${B}.hjson`]: tarballTree('other: { from: "base", stalk: "other" }').replace('repository: "stalkertest"', `repository: "${B}"`),
+    [`trees/${B}/${B}.hjson`]: tarballTree('other: { from: "base", stalk: "other" }', { repository: B }),
     'stalks/keep/keep.hjson': `{ steps: [ { name: "k", run: "echo keep v1 ${A} > /k" } ] }`,
     'stalks/gone/gone.hjson': `{ steps: [ { name: "g", run: "echo gone ${A} > /g" } ] }`,
     'stalks/other/other.hjson': `{ steps: [ { name: "o", run: "echo other ${B} > /o" } ] }`,

@@ -17,8 +17,7 @@ let out: string;
 
 beforeAll(() => {
   project = makeProject(TREE, {
-    [`trees/${TREE}/${TREE}.hjson`]: tarballTree('app: { from: "base", stalk: "app" }', { vars: 'who: "shelltester"' })
-      .replace('repository: "stalkertest"', `repository: "${TREE}"`),
+    [`trees/${TREE}/${TREE}.hjson`]: tarballTree('app: { from: "base", stalk: "app" }', { vars: 'who: "shelltester"', repository: TREE }),
     'stalks/app/app.hjson': `{
       vars: { who: null }
       env: { GREETING: "hi {{ who }}" }
