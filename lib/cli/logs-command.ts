@@ -2,12 +2,14 @@
 // `--run ID` those of one run; `-f` follows the newest run (or --run) while it writes them.
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { DockerEngine } from '../engine/docker-engine.js';
+import { LABEL } from '../engine/labels.js';
 import { StalkerError } from '../errors.js';
 import { followLogs } from '../inspect/follow-logs.js';
 import { resolveRun } from '../inspect/run-select.js';
 import { LogPaths } from '../logs/log-paths.js';
 import { stepNamesOf } from '../plan/node-steps.js';
-import { openProject } from './project.js';
+import { openProject, type Project } from './project.js';
 
 export interface LogsFlags { config?: string; run?: string; follow?: boolean }
 
@@ -40,6 +42,16 @@ export async function logsCommand(flags: LogsFlags, target: string | undefined):
     process.stdout.write(await readFile(file));
     shown++;
   }
-  if (!shown) throw new StalkerError('NOT_FOUND', `no logs for ${target}${flags.run ? ` in run ${paths.run}` : ''}: it has not run yet (or was cached)`);
+  if (!shown) throw new StalkerError('NOT_FOUND', flags.run ? `no logs for ${target} in run ${paths.run}: it did not run there (cached, skipped or not reached)` : await whyNoLog(project, flags.config!, nodeName, stepName ?? steps[0]));
   return 0;
+}
+
+/** A step with no log here either never ran or was built elsewhere (another clone, removed logs). */
+async function whyNoLog(project: Project, config: string, node: string, step: string): Promise<string> {
+  const ref = `${project.tree.repository}/${node}:${step}`;
+  const image = await new DockerEngine().images.inspect(ref).catch(() => undefined);
+  const rerun = `\`stalker --config ${config} --rebuild ${node}\` runs it again and logs it`;
+  if (!image) return `no logs for ${node}:${step} in ${project.logsDir}: it has not run yet`;
+  const run = image.labels[LABEL.run];
+  return `no logs for ${node}:${step} in ${project.logsDir}: its image ${ref} was built by run ${run ?? '(unknown)'}, whose logs are not here (another checkout, or removed); ${rerun}`;
 }

@@ -1,6 +1,8 @@
 // trees/hello_world built the way a user builds it: the real CLI in its own process against the
 // real engine. The first build may take minutes (two debootstraps, one under qemu-user); after
-// that the images are reused, so the test checks what the images hold, not that steps ran now.
+// that the engine's images are reused, even by a fresh checkout with no logs/ and no named caches.
+// So the test checks what the images hold, and forces the nodes whose logs and caches it reads to
+// run again with --rebuild (which is itself under test).
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -35,6 +37,20 @@ describe('trees/hello_world through bin/stalker', () => {
     expect(Number(m![4])).toBe(0); // skipped
     expect(Number(m![1]) + Number(m![2])).toBe(9); // 2 bootstraps + 7 steps, each ran or reused
   }, 15 * 60_000);
+
+  test('--rebuild reruns the named nodes and what depends on them, and reuses the rest', () => {
+    const plan = stalker('plan', '--json', '--rebuild', 'greeter', '--rebuild', 'tools', '--rebuild', 'armhello');
+    expect(plan.code).toBe(0);
+    const nodes = JSON.parse(plan.stdout) as { node: string; steps: { step: string; state: string }[] }[];
+    const rerun = new Set(['greeter', 'tools', 'armhello', 'hello']);
+    const stepsOf = (want: boolean) => nodes.filter((n) => rerun.has(n.node) === want).flatMap((n) => n.steps.map((s) => `${n.node}:${s.step}`));
+    const r = stalker('--progress', 'plain', '--rebuild', 'greeter', '--rebuild', 'tools', '--rebuild', 'armhello');
+    if (r.code !== 0) throw new Error(`bin/stalker exited ${r.code}\n${r.stdout}\n${r.stderr}`);
+    const m = summary(r.stdout);
+    expect(m!.slice(1, 5).map(Number)).toEqual([stepsOf(true).length, stepsOf(false).length, 0, 0]); // bootstraps are steps too
+    for (const step of stepsOf(true)) expect(r.stdout).toContain(`${step} done in`);
+    for (const step of stepsOf(false)) expect(r.stdout).not.toContain(`${step} done in`);
+  }, 10 * 60_000);
 
   test('base: the motd template is rendered with the tree vars', () => {
     expect(inImage('base', 'cat /etc/motd')).toBe('Hello, world!\nThis image was built by stalker from trees/hello_world.\n');
