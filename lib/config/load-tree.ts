@@ -18,6 +18,7 @@ import { didYouMean } from './suggest.js';
 import { sysrootMounts } from './sysroot.js';
 import { flattenNodes, type NodeEntry } from './tree-nodes.js';
 import type { Platform, ResolvedNode, ResolvedTree } from './types.js';
+import { writerOptions } from './writer-options.js';
 
 export interface LoadTreeOptions {
   /** Project root holding stalks/, plugins/, sysroot/; default: two directories above the tree file. */
@@ -97,7 +98,7 @@ export async function loadTree(treeFile: string, opts: LoadTreeOptions = {}): Pr
       else problems.at(src, `${e.pointer}/bootstrap/${b.field}`, `node "${e.name}": ${b.message}`);
     }
     if (r.writer !== undefined) {
-      node.writer = { options: r.writer };
+      node.writer = { options: writerOptions(e, treeVars, src, problems) };
       continue;
     }
     const stalkName = r.stalk ?? (existsSync(stalkFile(root, e.name)) ? e.name : undefined);

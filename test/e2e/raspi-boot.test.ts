@@ -155,7 +155,7 @@ describe('trees/raspi: raspi.img boots in QEMU and the managed system answers', 
     const ext4 = `${IMAGE}?offset=${table.partitiontable.partitions[1].start * 512}`;
     const cat = (path: string) => run('debugfs', ['-R', `cat ${path}`, ext4]);
     const ls = (path: string) => run('debugfs', ['-R', `ls -l ${path}`, ext4]);
-    // the writer's hostname option and the tree's hostname var must agree
+    // the writer's hostname option is "{{ hostname }}": the tree's var
     expect(cat('/etc/hostname').trim()).toBe(hostname);
     expect(cat('/etc/machine-id')).toBe('');
     expect(ls('/etc/ssh')).not.toMatch(/ssh_host_\w+_key/);

@@ -42,8 +42,11 @@ test('children are sugar for from; stalk defaults to the node name; platform inh
   expect(node('armapp').platform).toBe('linux/arm64');
 });
 
-test('writer node keeps its options opaque and has no steps', () => {
-  expect(node('img')).toMatchObject({ from: 'app', needs: ['tools'], writer: { options: { format: 'raw', size: '1G' } }, steps: [] });
+test('writer node: options passed on with {{ var }} rendered from tree and node vars; no steps', () => {
+  expect(node('img')).toMatchObject({ from: 'app', needs: ['tools'], steps: [] });
+  expect(node('img').writer?.options).toEqual({
+    format: 'raw', size: '1G', label: 'hello from tree-lite', layout: { parts: [{ name: 'lite' }, { size: 4 }] },
+  });
 });
 
 test('steps: scripts, shebangs, args, env precedence, cache flag', () => {

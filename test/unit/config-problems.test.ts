@@ -58,6 +58,8 @@ test('undefined variables name the file, the line and the variable', async () =>
     'stalks/tmpl/conf.tmpl:3:7: undefined variable "missing_var" in template (the stalk declares: name)',
     'stalks/tmpl/tmpl.hjson:6:15: env.GREETING: undefined variable "nmae" (did you mean "name"?) (declare it in this stalk\'s vars)',
     'stalks/tmpl/tmpl.hjson:12:50: step "s" args[1]: undefined variable "other" (declare it in this stalk\'s vars)',
+    'trees/undefined_var/undefined_var.hjson:16:48: node "img": writer.hostname: undefined variable "hostnme" (did you mean "hostname"?): set it in the tree\'s or the node\'s vars',
+    'trees/undefined_var/undefined_var.hjson:16:72: node "img": writer.label: invalid placeholder "{{ bad expr }}": expected {{ name }} (write "\\{{" for a literal "{{")',
   ]);
 });
 
