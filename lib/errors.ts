@@ -7,6 +7,7 @@ export type ErrorCode =
   | 'INTERRUPTED'
   | 'NOT_FOUND'
   | 'USAGE'
+  | 'BUSY'
   | 'WRITER'
   // the image writer's and flash's own
   | 'WRITER_CONFIG'

@@ -13,6 +13,7 @@ import { runGraphOf } from '../plan/node-steps.js';
 import { writeRunReport } from '../report/write-report.js';
 import { debug } from '../util/debug.js';
 import type { BuildContext } from './build-context.js';
+import { acquireBuildLock } from './build-lock.js';
 import { jobsOf } from './jobs.js';
 import { type NodeResult, runNode } from './node-runner.js';
 import { type Outcome, schedule } from './scheduler.js';
@@ -45,6 +46,16 @@ export async function build(req: BuildRequest): Promise<BuildSummary> {
     if (!tree.nodes.has(name)) throw new StalkerError('USAGE', `--rebuild ${name}: no such node in tree ${tree.name}`);
   }
   const runId = newRunId();
+  const unlock = await acquireBuildLock(tree.repository, { run: runId, tree: tree.file });
+  try {
+    return await buildLocked(req, runId);
+  } finally {
+    await unlock();
+  }
+}
+
+async function buildLocked(req: BuildRequest, runId: string): Promise<BuildSummary> {
+  const { tree, engine, events } = req;
   const logs = new LogPaths(req.logsDir, tree.name, runId);
   const closeLog = await attachJsonLog(events, logs.events);
   const counts = { ran: 0, cached: 0, failed: 0, skipped: 0 };

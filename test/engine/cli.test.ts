@@ -60,7 +60,24 @@ test('Ctrl-C mid-step stops the build, removes its containers and exits 130', as
   expect(out).toContain('"type":"interrupted"');
 }, 90_000);
 
-test('a run sweeps containers left by a killed run', async () => {
+test('a second build of the same repository while one runs is refused, naming the running one; nothing starts', async () => {
+  const p = makeProject(TREE, {
+    [`trees/${TREE}/${TREE}.hjson`]: tarballTree('slow: { from: "base", stalk: "slow" }', { repository: `lockt${process.pid}` }),
+    'stalks/slow/slow.hjson': '{ steps: [ { name: "nap", run: "echo napping; sleep 60", cache: false } ] }',
+  });
+  projects.push(p);
+  const child = spawn(STALKER, ['--config', p.tree, '--progress', 'json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  await new Promise<void>((resolve) => child.stdout.on('data', (c: Buffer) => { if (c.toString().includes('"line":"napping"')) resolve(); }));
+  const r = spawnSync(STALKER, ['--config', p.tree], { encoding: 'utf8' });
+  expect(r.status).toBe(1);
+  expect(r.stderr).toContain(`repository lockt${process.pid} is being built by pid ${child.pid}`);
+  expect(r.stderr).not.toMatch(/\n\s+at /);
+  expect((await engine.containers.list({ [LABEL.tree]: TREE })).length).toBe(1); // only the first build's
+  child.kill('SIGINT');
+  expect(await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)))).toBe(130);
+}, 90_000);
+
+test('a run sweeps containers left by a killed run (and takes over its build lock)', async () => {
   const p = projects[1];
   const child = spawn(STALKER, ['--config', p.tree, '--progress', 'json'], { stdio: ['ignore', 'pipe', 'pipe'] });
   await new Promise<void>((resolve) => child.stdout.on('data', (c: Buffer) => { if (c.toString().includes('"line":"napping"')) resolve(); }));

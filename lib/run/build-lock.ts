@@ -1,0 +1,55 @@
+// One build per image repository at a time on this host: two builds of one tree would race to
+// move the same tags and do the same work twice. The lock is a file naming its holder; a holder
+// that died (kill -9, power loss) leaves a stale file, which the next build takes over.
+import { existsSync } from 'node:fs';
+import { link, mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { StalkerError } from '../errors.js';
+import { processAlive } from '../util/process-alive.js';
+
+export interface LockHolder { pid: number; run: string; tree: string; started: string }
+
+export function lockDir(): string {
+  return process.env.STALKER_LOCK_DIR ?? (existsSync('/run/lock') ? '/run/lock/stalker' : join(tmpdir(), 'stalker-locks'));
+}
+
+/** Takes the lock of `repository` or throws BUSY naming who holds it; resolves to its release. */
+export async function acquireBuildLock(repository: string, me: Omit<LockHolder, 'pid' | 'started'>): Promise<() => Promise<void>> {
+  const dir = lockDir();
+  await mkdir(dir, { recursive: true });
+  const path = join(dir, `${repository.replaceAll('/', '_')}.lock`);
+  const holder: LockHolder = { pid: process.pid, ...me, started: new Date().toISOString() };
+  // written whole under another name, then linked: the lock file is never seen half-written
+  const mine = `${path}.${process.pid}.${me.run}`;
+  await writeFile(mine, JSON.stringify(holder));
+  try {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      try {
+        await link(mine, path);
+        return async () => {
+          const now = await readHolder(path);
+          if (now?.run === holder.run) await unlink(path).catch(() => {});
+        };
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      }
+      const other = await readHolder(path);
+      if (other && processAlive(other.pid)) {
+        throw new StalkerError('BUSY', `repository ${repository} is being built by pid ${other.pid} (run ${other.run} of ${other.tree}, since ${other.started}): wait for it to finish, or stop it; lock file ${path}`);
+      }
+      await unlink(path).catch(() => {}); // stale: its holder is gone
+    }
+    throw new StalkerError('BUSY', `could not take the build lock ${path}`);
+  } finally {
+    await unlink(mine).catch(() => {});
+  }
+}
+
+async function readHolder(path: string): Promise<LockHolder | undefined> {
+  try {
+    return JSON.parse(await readFile(path, 'utf8')) as LockHolder;
+  } catch {
+    return undefined; // removed meanwhile
+  }
+}
