@@ -18,6 +18,7 @@ export interface StepKeyParts {
   files: Record<string, string>; // container path -> sha256 (copied and mounted files)
   mounts: Record<string, string>; // container path -> "ro:<sha256>" | "rw:<sha256>"
   needs: Record<string, string>; // needed node -> its final image id
+  copies?: string[]; // "node:/src -> /dest", in order; absent when none (older keys stay valid)
   options: { network: string; user: string };
   nonce?: string; // set only for cache:false steps, so they never hit
 }

@@ -5,7 +5,7 @@ import type { KeyParts } from './cache-key.js';
 
 export type KeyChange =
   | { part: 'never-built' }
-  | { part: 'version' | 'kind' | 'platform' | 'parent' | 'script' | 'args' | 'secrets' | 'options' | 'bootstrap' | 'input' | 'tool' }
+  | { part: 'version' | 'kind' | 'platform' | 'parent' | 'script' | 'args' | 'secrets' | 'copies' | 'options' | 'bootstrap' | 'input' | 'tool' }
   | { part: 'var' | 'file' | 'mount' | 'need'; name: string; before?: string; after?: string }
   | { part: 'uncached' };
 
@@ -31,6 +31,7 @@ export function diffKeyParts(before: KeyParts | undefined, after: KeyParts): Key
     changes.push(...diffMap('file', before.files, after.files));
     changes.push(...diffMap('mount', before.mounts, after.mounts));
     changes.push(...diffMap('need', before.needs, after.needs));
+    if (!same(before.copies ?? [], after.copies ?? [])) changes.push({ part: 'copies' });
     if (!same(before.options, after.options)) changes.push({ part: 'options' });
   } else if (before.kind === 'bootstrap' && after.kind === 'bootstrap') {
     if (before.platform !== after.platform) changes.push({ part: 'platform' });
@@ -52,6 +53,7 @@ export function describeChange(c: KeyChange): string {
     case 'mount': return `mounted ${c.name} changed`;
     case 'need': return `needed node ${c.name} changed`;
     case 'parent': return 'parent image changed';
+    case 'copies': return 'copy list changed';
     default: return `${c.part} changed`;
   }
 }

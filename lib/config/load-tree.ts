@@ -7,6 +7,7 @@ import { buildTreeGraph, findCycles, formatCycle, topologicalOrder } from '../gr
 import { resolveBootstrap } from './bootstrap.js';
 import { loadStalk, stalkFile } from './load-stalk.js';
 import { repositoryProblem, nodeNameProblem, treeNameProblem } from './names.js';
+import { checkCopies } from './node-copies.js';
 import { nodeShape, type NodeShape } from './node-shape.js';
 import { locate, Problems } from './problems.js';
 import type { RawTree } from './raw-types.js';
@@ -81,6 +82,7 @@ export async function loadTree(treeFile: string, opts: LoadTreeOptions = {}): Pr
       name: e.name,
       from: shape.from,
       needs: shape.needs,
+      copies: shape.copies,
       platform,
       vars: {},
       steps: [],
@@ -119,8 +121,9 @@ export async function loadTree(treeFile: string, opts: LoadTreeOptions = {}): Pr
     const vars = isBad(`${e.pointer}/vars`) ? undefined : nodeVars(e, treeVars, stalk, src, root, problems);
     if (!vars) continue;
     node.vars = vars;
-    node.steps = nodeSteps(e.name, stalk, vars, sysroot);
+    node.steps = nodeSteps(e.name, stalk, vars, sysroot, shape.copies);
   }
+  checkCopies(nodes, (n) => (entries.find((x) => x.name === n) as NodeEntry).pointer, src, problems);
 
   const graph = buildTreeGraph(nodes.values());
   for (const cycle of findCycles(graph)) {

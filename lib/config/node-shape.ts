@@ -1,12 +1,15 @@
 // The shape rules of a node that JSON Schema cannot say well: how root, child and writer nodes
 // differ, and whether the nodes it names exist.
+import { readCopies } from './node-copies.js';
 import type { Problems, SourceFile } from './problems.js';
 import { didYouMean } from './suggest.js';
 import type { NodeEntry } from './tree-nodes.js';
+import type { NodeCopy } from './types.js';
 
 export interface NodeShape {
   from?: string;
-  needs: string[];
+  needs: string[]; // with the sources of its copies
+  copies: NodeCopy[];
   /** false when a schema error already covers a field this node's shape depends on */
   complete: boolean;
 }
@@ -21,7 +24,7 @@ export function nodeShape(
   const r = e.raw;
   const p = e.pointer;
   const fieldOk = (k: string) => !isBad(`${p}/${k}`);
-  const complete = ['from', 'needs', 'bootstrap', 'writer', 'stalk'].every(fieldOk);
+  const complete = ['from', 'needs', 'copy', 'bootstrap', 'writer', 'stalk'].every(fieldOk);
   const at = (k: string, msg: string) => problems.at(src, k ? `${p}/${k}` : p, `node "${e.name}": ${msg}`);
 
   let from = fieldOk('from') ? r.from : undefined;
@@ -39,6 +42,9 @@ export function nodeShape(
     return false;
   });
 
+  const copies = fieldOk('copy') ? readCopies(e, known, src, problems) : [];
+  for (const c of copies) if (!needs.includes(c.from)) needs.push(c.from);
+
   const hasFrom = r.from !== undefined || e.nestedIn !== undefined;
   if (complete) {
     if (r.writer !== undefined) {
@@ -51,6 +57,6 @@ export function nodeShape(
       at('', 'a root node needs a bootstrap (debootstrap, tarball or image), or give it a parent with from');
     }
   }
-  return { from, needs, complete };
+  return { from, needs, copies, complete };
 }
 

@@ -15,10 +15,17 @@ export interface RawBootstrap {
   ref?: string;
 }
 
+export interface RawCopy {
+  from: string;
+  src: string;
+  dest: string;
+}
+
 export interface RawNode {
   stalk?: string;
   from?: string;
   needs?: string[];
+  copy?: RawCopy[];
   vars?: Record<string, Scalar>;
   platform?: string;
   bootstrap?: RawBootstrap;

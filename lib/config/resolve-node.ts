@@ -7,7 +7,7 @@ import type { Scalar } from './raw-types.js';
 import type { Pairs, StalkModel } from './stalk-model.js';
 import { didYouMean } from './suggest.js';
 import { render } from './template.js';
-import type { FileInput, Mount, ResolvedStep } from './types.js';
+import type { FileInput, Mount, NodeCopy, ResolvedStep } from './types.js';
 import type { NodeEntry } from './tree-nodes.js';
 
 /** Precedence: stalk default < tree vars < node vars; only vars the stalk declares. */
@@ -39,7 +39,7 @@ export function nodeVars(
   return ok ? vars : undefined;
 }
 
-export function nodeSteps(node: string, stalk: StalkModel, vars: Record<string, string>, sysroot: Mount[]): ResolvedStep[] {
+export function nodeSteps(node: string, stalk: StalkModel, vars: Record<string, string>, sysroot: Mount[], copies: NodeCopy[] = []): ResolvedStep[] {
   const env = (pairs: Pairs) => Object.fromEntries(pairs.map(([k, t]) => [k, render(t, vars)]));
   const baseEnv = { ...vars, ...env(stalk.env) };
   const files = stalk.files.map((f): FileInput => {
@@ -59,5 +59,6 @@ export function nodeSteps(node: string, stalk: StalkModel, vars: Record<string, 
     caches: stalk.caches.map((c) => ({ ...c })),
     // copies land in the image on the first step and are committed with it; later steps see them
     files: files.filter((f) => f.how === 'mount' || i === 0),
+    copies: i === 0 ? copies.map((c) => ({ ...c })) : [],
   }));
 }

@@ -44,7 +44,7 @@ export function checkSchema(kind: SchemaKind, src: SourceFile, problems: Problem
   for (const e of v.errors ?? []) {
     const r = describe(e);
     if (!r) continue;
-    problems.at(src, r.pointer, r.message);
+    problems.at(src, r.pointer, r.message + commentHint(e));
     bad.push(r.pointer);
   }
   return bad;
@@ -90,6 +90,15 @@ function describe(e: ErrorObject): { pointer: string; message: string } | undefi
     default:
       return { pointer: at, message: `${where}${e.message ?? e.keyword}` };
   }
+}
+
+/** hjson's trap: `kind: debootstrap // note` makes the comment part of the unquoted value. */
+function commentHint(e: ErrorObject): string {
+  const tag = (e.params as { tag?: string }).tag;
+  const value = e.keyword === 'discriminator' && tag ? (e.data as Record<string, unknown>)?.[tag] : e.data;
+  return typeof value === 'string' && /\s(\/\/|#|\/\*)/.test(value)
+    ? ' (hjson takes a comment after an unquoted value as part of the value: quote the value)'
+    : '';
 }
 
 function typeName(x: unknown): string {

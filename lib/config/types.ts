@@ -44,6 +44,13 @@ export interface FileInput {
   sha256: string;
 }
 
+/** A path taken from another node's final image into a node, before its first step. */
+export interface NodeCopy {
+  from: string; // node name; always one of the node's needs
+  src: string; // absolute, normalized path in that node's final image
+  dest: string; // absolute, normalized path it gets in this node
+}
+
 export interface StepScript {
   origin: string; // host path of the script file, or "<stalk file>#steps[i].run" for inline
   content: Buffer; // exact bytes executed; inline scripts without a shebang get "#!/bin/sh -e"
@@ -63,6 +70,7 @@ export interface ResolvedStep {
   mounts: Mount[]; // stalk mounts + sysroot files
   caches: CacheMount[];
   files: FileInput[]; // copies only on the node's first step; mounts on every step
+  copies: NodeCopy[]; // the node's copies from other nodes: on its first step only
 }
 
 export interface WriterSpec {
@@ -73,7 +81,8 @@ export interface WriterSpec {
 export interface ResolvedNode {
   name: string;
   from?: string; // parent node: this node starts from its final image
-  needs: string[]; // extra ordering and key inputs (their final image ids enter the key)
+  needs: string[]; // extra ordering and key inputs (their final image ids enter the key); includes copy sources
+  copies: NodeCopy[];
   platform: Platform;
   bootstrap?: Bootstrap;
   writer?: WriterSpec;

@@ -110,6 +110,10 @@ class DockerContainers implements ContainerClient {
     await must('put archive into container', id, () => this.docker.getContainer(id).putArchive(tar as never, { path }));
   }
 
+  async getArchive(id: string, path: string): Promise<Readable | undefined> {
+    return call('get archive from container', `${id} ${path}`, () => this.docker.getContainer(id).getArchive({ path }) as Promise<Readable>, [404]);
+  }
+
   async run(id: string, onOutput: (stream: OutputStream, chunk: Buffer) => void): Promise<number> {
     const container = this.docker.getContainer(id);
     // Attach before start so no early output is lost; the exit code comes from wait, never the stream.

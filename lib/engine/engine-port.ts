@@ -83,6 +83,8 @@ export interface ContainerClient {
   create(spec: ContainerSpec): Promise<string>;
   /** Extracts a tar archive into the container's filesystem at `path` before it starts. */
   putArchive(id: string, tar: Buffer | Readable, path: string): Promise<void>;
+  /** A path of the container's filesystem as a tar stream (its last component at the top), or undefined if absent. */
+  getArchive(id: string, path: string): Promise<Readable | undefined>;
   /** Starts the container, streams its demultiplexed output, resolves with its exit code. */
   run(id: string, onOutput: (stream: OutputStream, chunk: Buffer) => void): Promise<number>;
   commit(id: string, opts: CommitOptions): Promise<string>;

@@ -42,6 +42,7 @@ export class StepLog {
   }
 
   async close(): Promise<void> {
+    if (this.out.writableEnded) return;
     await new Promise<void>((resolve) => this.out.end(resolve));
   }
 

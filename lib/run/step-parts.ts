@@ -18,6 +18,8 @@ export function stepKeyParts(step: ResolvedStep, parent: string, platform: strin
     needs,
     options: { network: 'host', user: 'root' },
   };
+  // Only present when used, so the keys of steps without copies are what they always were.
+  if (step.copies.length) parts.copies = step.copies.map((c) => `${c.from}:${c.src} -> ${c.dest}`);
   // A cache:false step still records its parts (for explain), but a fresh nonce means no hit.
   if (!step.cache) parts.nonce = randomUUID();
   return parts;

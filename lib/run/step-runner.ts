@@ -8,6 +8,7 @@ import type { ResolvedStep } from '../config/types.js';
 import { LABEL } from '../engine/labels.js';
 import { StalkerError, StepFailed } from '../errors.js';
 import { type BuildContext, repoOf, runLabels, useCache } from './build-context.js';
+import { copyFromNodes } from './node-copy.js';
 import { stepKeyParts } from './step-parts.js';
 import { StepLog } from './step-log.js';
 import { copiedFilesTar, stageStep } from './step-staging.js';
@@ -45,6 +46,10 @@ export async function runStep(ctx: BuildContext, step: ResolvedStep, input: Step
   });
   ctx.live.add(id);
   try {
+    await copyFromNodes(ctx, step.copies, { node, step: name, container: id, needs: input.needs }).catch((err: unknown) => {
+      log.note(`stalker: ${err instanceof Error ? err.message : String(err)}`);
+      throw err;
+    });
     const copies = await copiedFilesTar(step);
     if (copies) await ctx.engine.containers.putArchive(id, copies, '/');
     const exitCode = await ctx.engine.containers.run(id, (stream, chunk) => {
@@ -75,6 +80,7 @@ export async function runStep(ctx: BuildContext, step: ResolvedStep, input: Step
     ctx.events.emit({ type: 'step-done', node, step: name, key, image, durationMs: Date.now() - started });
     return { image, cached: false };
   } finally {
+    await log.close(); // already closed unless something other than the script failed
     // Removal is off the critical path: the next step only needs the committed image.
     ctx.pending.push(ctx.engine.containers.remove(id).finally(() => ctx.live.delete(id)));
   }

@@ -93,9 +93,13 @@ describe('trees/hello_world through bin/stalker', () => {
     expect(inImage('armhello', 'cat /etc/stalker/notes', 'linux/arm64')).toBe('arch: aarch64\n');
   }, 60_000);
 
-  test('hello: the fan-in starts from tools and ran after every needed branch', () => {
+  test('hello: the fan-in starts from tools, ran after every needed branch and read files copied from two of them', () => {
     const manifest = JSON.parse(inImage('hello', 'cat /srv/hello/manifest.json')) as unknown;
-    expect(manifest).toEqual({ greeting: 'Hello', who: 'world', built_after: ['greeter', 'banner', 'data', 'armhello'] });
+    expect(manifest).toEqual({
+      greeting: 'Hello', who: 'world', built_after: ['greeter', 'banner', 'data', 'armhello'],
+      greeter_line: 'Hello, stalker!', armhello_arch: 'aarch64',
+    });
+    expect(inImage('hello', 'cat /srv/hello/from/greeter.txt')).toBe(inImage('greeter', 'cat /srv/hello/greeting.txt'));
   }, 60_000);
 
   test('a second run runs nothing', () => {

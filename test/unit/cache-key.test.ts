@@ -28,6 +28,7 @@ function makeStep(over: Partial<ResolvedStep> = {}): ResolvedStep {
     ],
     caches: [{ name: 'apt', target: '/var/cache/apt/archives' }],
     files: [{ target: '/etc/motd', content: motd, mode: 0o644, how: 'copy', origin: '/p/stalks/app/motd.tmpl', sha256: sha(motd.toString()) }],
+    copies: [],
     ...over,
   };
 }
@@ -88,9 +89,21 @@ describe('cacheKey', () => {
     ['a mount made rw', () => keyOf(makeStep({ mounts: [{ ...makeStep().mounts[0], readOnly: false }, makeStep().mounts[1]] }))],
     ['a needed node', () => keyOf(makeStep(), PARENT, 'linux/amd64', { tools: 'sha256:abc' })],
     ['a secret name', () => keyOf(makeStep({ secrets: ['API_TOKEN'] }))],
+    ['a copy from a node', () => keyOf(makeStep({ copies: [{ from: 'tools', src: '/usr/bin/jq', dest: '/opt/jq' }] }))],
   ];
   test.each(changes)('changes when %s changes', (_what, changed) => {
     expect(changed()).not.toBe(base());
+  });
+
+  test('each field of a copy changes the key', () => {
+    const jq = { from: 'tools', src: '/usr/bin/jq', dest: '/opt/jq' };
+    const keys = [jq, { ...jq, from: 'other' }, { ...jq, src: '/usr/bin/yq' }, { ...jq, dest: '/usr/bin/jq' }]
+      .map((c) => keyOf(makeStep({ copies: [c] })));
+    expect(new Set(keys).size).toBe(4);
+  });
+
+  test('a step without copies has no copies part, so keys made before copies existed still hit', () => {
+    expect(partsOf(makeStep())).not.toHaveProperty('copies');
   });
 
   test('named caches are not part of the key', () => {
@@ -182,6 +195,13 @@ describe('diffKeyParts', () => {
   test('a cache:false step says it is uncached', () => {
     const after = partsOf(makeStep({ cache: false }), PARENT, 'linux/amd64', { tools: 'sha256:t1' });
     expect(diff(after)).toEqual([{ part: 'uncached' }]);
+  });
+
+  test('a changed copy list is named', () => {
+    const before = partsOf(makeStep());
+    const after = partsOf(makeStep({ copies: [{ from: 'tools', src: '/a', dest: '/b' }] }));
+    expect(diffKeyParts(before, after)).toEqual([{ part: 'copies' }]);
+    expect(describeChange({ part: 'copies' })).toBe('copy list changed');
   });
 
   test('a different key version is reported alone', () => {

@@ -42,6 +42,19 @@ test('children are sugar for from; stalk defaults to the node name; platform inh
   expect(node('armapp').platform).toBe('linux/arm64');
 });
 
+test('copies: paths normalized, sources added to needs once, landing on the first step only', () => {
+  const copies = [
+    { from: 'app', src: '/srv/app', dest: '/opt/app' },
+    { from: 'subtools', src: '/usr/bin/tool', dest: '/usr/local/bin/tool' },
+  ];
+  expect(node('armapp')).toMatchObject({ needs: ['app', 'subtools'], copies });
+  expect(node('armapp').steps[0].copies).toEqual(copies);
+  expect(node('armapp').steps.slice(1).every((s) => s.copies.length === 0)).toBe(true);
+  expect(node('app').copies).toEqual([]);
+  const order = tree.order as string[];
+  expect(order.indexOf('subtools')).toBeLessThan(order.indexOf('armapp'));
+});
+
 test('writer node: options passed on with {{ var }} rendered from tree and node vars; no steps', () => {
   expect(node('img')).toMatchObject({ from: 'app', needs: ['tools'], steps: [] });
   expect(node('img').writer?.options).toEqual({

@@ -139,3 +139,25 @@ test('a missing tree file is a problem, not a crash', async () => {
   expect(err).toBeInstanceOf(ConfigError);
   expect(err.problems[0].message).toBe('file not found');
 });
+
+test('copies from other nodes: unknown or own node, relative or root paths, one destination twice, writers, no step, cycles through copies', async () => {
+  expect(await problems('copies')).toEqual([
+    'trees/copies/copies.hjson:7:55: node "self": copy[0].from: a node cannot copy from itself',
+    'trees/copies/copies.hjson:8:55: node "typo": copy[0].from: unknown node "ap" (did you mean "app"?)',
+    'trees/copies/copies.hjson:13:29: node "paths": copy[0].src: "relative/a" is not an absolute path',
+    'trees/copies/copies.hjson:13:49: node "paths": copy[0].dest: the whole root filesystem cannot be copied: name a file or directory',
+    'trees/copies/copies.hjson:15:41: node "paths": copy[2].dest: /y is already the destination of another copy',
+    'trees/copies/copies.hjson:18:54: node "img": a writer node copies nothing: copy into the node it writes',
+    'trees/copies/copies.hjson:19:43: node "fromimg": copy from writer node "img": copy from the node it writes ("app") instead',
+    'trees/copies/copies.hjson:20:126: node "nosteps": copy needs a step to land with: give the node a stalk with at least one step',
+    'trees/copies/copies.hjson:22:5: dependency cycle: loop -> loop2 -> loop',
+  ]);
+});
+
+test('a comment after an unquoted value (part of the value in hjson) gets a hint to quote it', async () => {
+  const hint = ' (hjson takes a comment after an unquoted value as part of the value: quote the value)';
+  expect(await problems('comment_value')).toEqual([
+    `trees/comment_value/comment_value.hjson:2:3: platform: "linux/arm64   # the Pi" must match ^linux/[a-z0-9_]+(/[a-z0-9_]+)?$${hint}`,
+    `trees/comment_value/comment_value.hjson:6:9: stalks.base.bootstrap: unknown kind "debootstrap   // mmdebstrap": must be one of debootstrap, tarball, image${hint}`,
+  ]);
+});
