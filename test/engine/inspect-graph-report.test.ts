@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { removeTreeArtifacts } from '../support/build-harness.js';
 import { makeProject, type TestProject } from '../support/project.js';
-import { tarballTree } from '../support/tarball-tree.js';
+import { importBusyboxRoot, tarballTree } from '../support/tarball-tree.js';
 
 const TREE = `inspgraph${process.pid}`;
 const STALKER = join(process.cwd(), 'bin', 'stalker');
@@ -33,6 +33,9 @@ beforeAll(() => {
   });
   scratch = mkdtempSync(join(tmpdir(), 'stalker-report-'));
 });
+
+// the root is cached on an engine that ran any test before; make it so on a fresh one too
+beforeAll(() => importBusyboxRoot(), 120_000);
 
 afterAll(async () => {
   await removeTreeArtifacts(TREE);

@@ -6,7 +6,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { removeTreeArtifacts } from '../support/build-harness.js';
 import { makeProject, type TestProject } from '../support/project.js';
-import { tarballTree } from '../support/tarball-tree.js';
+import { importBusyboxRoot, tarballTree } from '../support/tarball-tree.js';
 
 const TREE = `insplogs${process.pid}`;
 const STALKER = join(process.cwd(), 'bin', 'stalker');
@@ -26,6 +26,9 @@ beforeAll(() => {
     'stalks/bad/bad.hjson': '{ steps: [ { name: "boom", run: "echo about to fail; exit 3" } ] }',
   });
 });
+
+// the root is cached on an engine that ran any test before; make it so on a fresh one too
+beforeAll(() => importBusyboxRoot(), 120_000);
 
 afterAll(async () => {
   await removeTreeArtifacts(TREE);

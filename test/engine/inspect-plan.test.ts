@@ -8,7 +8,7 @@ import { loadTree } from '../../lib/config/load-tree.js';
 import { planTree, type PlannedNode } from '../../lib/plan/plan.js';
 import { engine, expectOk, removeTreeArtifacts, runBuild } from '../support/build-harness.js';
 import { makeProject, type TestProject } from '../support/project.js';
-import { tarballTree } from '../support/tarball-tree.js';
+import { importBusyboxRoot, tarballTree } from '../support/tarball-tree.js';
 
 const TREE = `inspplan${process.pid}`;
 const REPO = `inspplan${process.pid}`;
@@ -39,6 +39,9 @@ beforeAll(() => {
   });
 });
 
+// the root is cached on an engine that ran any test before; make it so on a fresh one too
+beforeAll(() => importBusyboxRoot(), 120_000);
+
 afterAll(async () => {
   await removeTreeArtifacts(TREE);
   project.cleanup();
@@ -59,6 +62,7 @@ const cli = (...args: string[]) => spawnSync(STALKER, [...args, '--config', proj
 
 test('before any build: never built, and the steps after a step to run are blocked behind it', async () => {
   const p = await plan();
+  expect(step(p, 'base:bootstrap')).toMatchObject({ state: 'cached' });
   expect(step(p, 'p:make')).toMatchObject({ state: 'run', reasons: [{ part: 'never-built' }] });
   expect(step(p, 'p:more')).toMatchObject({ state: 'blocked', waitsFor: 'p:make' });
   expect(step(p, 'c:use')).toMatchObject({ state: 'blocked', waitsFor: 'p:make' }); // the step its parent waits on

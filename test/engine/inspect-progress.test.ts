@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { removeTreeArtifacts } from '../support/build-harness.js';
 import { makeProject, type TestProject } from '../support/project.js';
-import { tarballTree } from '../support/tarball-tree.js';
+import { importBusyboxRoot, tarballTree } from '../support/tarball-tree.js';
 
 const TREE = `inspprog${process.pid}`;
 const STALKER = join(process.cwd(), 'bin', 'stalker');
@@ -25,6 +25,9 @@ beforeAll(() => {
     'stalks/side/side.hjson': `{ steps: [ { name: "quick", run: "echo quick ${TREE}" } ] }`,
   });
 });
+
+// the root is cached on an engine that ran any test before; make it so on a fresh one too
+beforeAll(() => importBusyboxRoot(), 120_000);
 
 afterAll(async () => {
   await removeTreeArtifacts(TREE);
