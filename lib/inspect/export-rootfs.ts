@@ -1,26 +1,16 @@
 // A node's root filesystem out of the engine: a container is created (never started) from the
 // image and exported as a tar stream, written to a .tar file or unpacked into a directory.
-import { spawn } from 'node:child_process';
 import { createWriteStream, existsSync } from 'node:fs';
 import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import type { Engine } from '../engine/engine-port.js';
 import { LABEL, TOOL, TOOL_VERSION } from '../engine/labels.js';
 import { StalkerError } from '../errors.js';
+import { extractRootfs } from '../writer/extract-rootfs.js';
 
 export interface ExportRequest { engine: Engine; ref: string; platform: string; tree: string; node: string; output: string }
 
 export const isTarOutput = (output: string) => /\.tar$/i.test(output);
-
-async function untar(stream: NodeJS.ReadableStream, dir: string): Promise<void> {
-  const child = spawn('tar', ['--numeric-owner', '-xpf', '-', '-C', dir], { stdio: ['pipe', 'ignore', 'pipe'] });
-  let err = '';
-  child.stderr.on('data', (c: Buffer) => { err += c.toString(); });
-  const exited = new Promise<number>((resolve, reject) => child.on('error', reject).on('close', (c) => resolve(c ?? 1)));
-  await pipeline(stream, child.stdin);
-  const code = await exited;
-  if (code !== 0) throw new StalkerError('ENGINE', `tar could not unpack the export into ${dir} (exit ${code}): ${err.trim().split('\n').slice(-3).join('; ')}`);
-}
 
 export async function exportRootfs(req: ExportRequest): Promise<void> {
   const asTar = isTarOutput(req.output);
@@ -41,7 +31,7 @@ export async function exportRootfs(req: ExportRequest): Promise<void> {
       }
     } else {
       await mkdir(req.output, { recursive: true });
-      await untar(tar, req.output);
+      await extractRootfs(tar, req.output); // owners, modes, device nodes, xattrs as the image has them
     }
   } finally {
     await req.engine.containers.remove(id);

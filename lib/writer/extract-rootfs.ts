@@ -19,17 +19,19 @@ export async function extractRootfs(input: Readable, dir: string): Promise<void>
     tar.on('close', (code) => resolve(code));
   });
   let streamError: unknown;
-  try {
-    await pipeline(input, tar.stdin);
-  } catch (err) {
-    streamError = err;
-    tar.kill('SIGTERM');
-  }
+  // On a stream error the pipeline destroys tar's stdin: tar then sees the end of its input and
+  // judges for itself whether the archive was whole. It is never killed mid-way (it may be
+  // restoring directory modes after the archive's end).
+  await pipeline(input, tar.stdin).catch((err: unknown) => { streamError = err; });
   const code = await exited.catch((err: Error) => { throw new WriterError('WRITER_EXTRACT', `cannot run tar: ${err.message}`, { cause: err }); });
-  if (code !== 0 && !(streamError && code === null)) {
-    // tar's own complaint beats the EPIPE the stream sees when tar gives up early
-    const tail = stderr.trim().split('\n').slice(-8).join('\n');
-    throw new WriterError('WRITER_EXTRACT', `tar could not unpack the rootfs stream (exit ${code}):\n${tail}`, { cause: streamError });
+  if (code === 0) {
+    // tar stops at the archive's end marker: when that ends a full 10 KiB record, it exits before
+    // the engine's stream has ended, and our side sees its stdin close early. tar's 0 is the truth
+    // (a stream cut short never shows it an end marker); what is left of the stream is dropped.
+    if (streamError) input.destroy();
+    return;
   }
-  if (streamError) throw new WriterError('WRITER_EXTRACT', `reading the rootfs stream failed: ${(streamError as Error).message}`, { cause: streamError });
+  const tail = stderr.trim().split('\n').slice(-8).join('\n');
+  const stream = streamError ? `reading the rootfs stream failed (${(streamError as Error).message}); ` : '';
+  throw new WriterError('WRITER_EXTRACT', `${stream}tar could not unpack the rootfs stream (exit ${code}):\n${tail}`, { cause: streamError });
 }
