@@ -9,7 +9,7 @@ import { checkSchema } from './schema-check.js';
 import type { Pairs, StalkFile, StalkModel, StalkStep } from './stalk-model.js';
 import { checkStepNames, stepScript } from './stalk-steps.js';
 import { didYouMean } from './suggest.js';
-import { parseTemplate, undefinedVars, type ParsedTemplate } from './template.js';
+import { checkTemplate, parseTemplate, undefinedVars, type ParsedTemplate } from './template.js';
 
 export function stalkFile(root: string, name: string): string {
   return join(root, 'stalks', name, `${name}.hjson`);
@@ -34,13 +34,8 @@ export function loadStalk(root: string, name: string, problems: Problems): Stalk
   }
   const known = new Set(vars.keys());
   // Every placeholder is checked here against the declared vars, so rendering per node cannot fail.
-  const tpl = (text: string, ptr: string, label: string): ParsedTemplate => {
-    const t = parseTemplate(text);
-    for (const e of t.errors) problems.at(src, ptr, `${label}: ${e.message}`, 'value');
-    for (const u of undefinedVars(t, known))
-      problems.at(src, ptr, `${label}: undefined variable "${u.name}"${didYouMean(u.name, known)} (declare it in this stalk's vars)`, 'value');
-    return t;
-  };
+  const tpl = (text: string, ptr: string, label: string): ParsedTemplate =>
+    checkTemplate(text, known, (m) => problems.at(src, ptr, `${label}: ${m}`, 'value'), " (declare it in this stalk's vars)");
   const pairs = (env: Record<string, Scalar> | undefined, ptr: string, label: string): Pairs =>
     Object.entries(env ?? {}).map(([k, v]) => [k, tpl(String(v), `${ptr}/${pointerEscape(k)}`, `${label}env.${k}`)]);
   const env = pairs(raw.env, '/env', '');

@@ -27,11 +27,11 @@ export function readCopies(e: NodeEntry, known: ReadonlySet<string>, src: Source
       else if (!n) at(field, 'the whole root filesystem cannot be copied: name a file or directory');
       return n;
     };
-    const from = path('src');
+    const srcPath = path('src');
     const dest = path('dest');
     if (!bad.includes('dest') && dests.has(dest)) at('dest', `${dest} is already the destination of another copy`);
     dests.add(dest);
-    if (!bad.length) copies.push({ from: c.from, src: from, dest });
+    if (!bad.length) copies.push({ from: c.from, src: srcPath, dest });
   });
   return copies;
 }
@@ -44,7 +44,8 @@ export function checkCopies(nodes: ReadonlyMap<string, ResolvedNode>, pointerOf:
     if (node.writer) at('a writer node copies nothing: copy into the node it writes');
     else if (!node.steps.length && (node.stalk || node.bootstrap)) at('copy needs a step to land with: give the node a stalk with at least one step');
     for (const c of node.copies) {
-      if (nodes.get(c.from)?.writer) at(`copy from writer node "${c.from}": copy from the node it writes ("${nodes.get(c.from)?.from}") instead`);
+      const source = nodes.get(c.from);
+      if (source?.writer) at(`copy from writer node "${c.from}": copy from the node it writes ("${source.from}") instead`);
     }
   }
 }

@@ -2,6 +2,8 @@
 // logic, no filters, so a template's meaning is obvious and every name can be checked before any
 // container starts. A literal "{{" is written "\{{".
 
+import { didYouMean } from './suggest.js';
+
 export interface TemplateVar {
   name: string;
   line: number;
@@ -64,6 +66,17 @@ export function parseTemplate(text: string): ParsedTemplate {
 /** Names used by a template that are not in `known`, with their positions. */
 export function undefinedVars(t: ParsedTemplate, known: ReadonlySet<string>): TemplateVar[] {
   return t.segments.filter((s): s is TemplateVar => typeof s !== 'string' && !known.has(s.name));
+}
+
+/**
+ * Parses `text` and reports each syntax error and each name not in `known` (with the closest
+ * known name, then `unknownHint`) through `report`, so nothing unchecked is ever rendered.
+ */
+export function checkTemplate(text: string, known: ReadonlySet<string>, report: (message: string) => void, unknownHint: string): ParsedTemplate {
+  const t = parseTemplate(text);
+  for (const e of t.errors) report(e.message);
+  for (const u of undefinedVars(t, known)) report(`undefined variable "${u.name}"${didYouMean(u.name, known)}${unknownHint}`);
+  return t;
 }
 
 /** Callers check undefinedVars first; a missing value here is a bug, so it throws. */

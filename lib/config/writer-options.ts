@@ -3,8 +3,7 @@
 import { pointerEscape } from './hjson-positions.js';
 import { pointerLabel, type Problems, type SourceFile } from './problems.js';
 import type { Scalar } from './raw-types.js';
-import { didYouMean } from './suggest.js';
-import { parseTemplate, render, undefinedVars } from './template.js';
+import { checkTemplate, render } from './template.js';
 import type { NodeEntry } from './tree-nodes.js';
 
 export function writerOptions(
@@ -17,12 +16,13 @@ export function writerOptions(
   const known = new Set(Object.keys(vars));
   const walk = (value: unknown, pointer: string): unknown => {
     if (typeof value === 'string') {
-      const t = parseTemplate(value);
       const where = `node "${e.name}": ${pointerLabel(pointer.slice(e.pointer.length))}`;
-      for (const err of t.errors) problems.at(src, pointer, `${where}: ${err.message}`, 'value');
-      const missing = undefinedVars(t, known);
-      for (const v of missing) problems.at(src, pointer, `${where}: undefined variable "${v.name}"${didYouMean(v.name, known)}: set it in the tree's or the node's vars`, 'value');
-      return t.errors.length || missing.length ? value : render(t, vars);
+      let bad = false;
+      const t = checkTemplate(value, known, (m) => {
+        bad = true;
+        problems.at(src, pointer, `${where}: ${m}`, 'value');
+      }, ": set it in the tree's or the node's vars");
+      return bad ? value : render(t, vars);
     }
     if (Array.isArray(value)) return value.map((v, i) => walk(v, `${pointer}/${i}`));
     if (typeof value === 'object' && value !== null)

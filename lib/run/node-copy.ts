@@ -1,6 +1,6 @@
 // A node's copies from other nodes: each path is read from a container of the source node's final
-// image (created, never started) and put into the step's container under its new name, streamed
-// through a tar rewrite so nothing is held whole in memory or unpacked on the host.
+// image (created, never started, one per source node) and put into the step's container under its
+// new name, streamed through a tar rewrite so nothing is held whole in memory or unpacked on the host.
 import { Readable } from 'node:stream';
 import { extract, pack } from 'tar-stream';
 import type { NodeCopy } from '../config/types.js';
@@ -10,19 +10,29 @@ import { type BuildContext, runLabels } from './build-context.js';
 export interface CopyTarget { node: string; step: string; container: string; needs: Record<string, string> }
 
 export async function copyFromNodes(ctx: BuildContext, copies: NodeCopy[], to: CopyTarget): Promise<void> {
-  for (const c of copies) {
-    const source = ctx.tree.nodes.get(c.from);
-    const image = to.needs[c.from];
-    if (!source || !image) throw new StalkerError('NOT_FOUND', `step ${to.node}:${to.step}: copy from ${c.from}: that node has no image`);
+  // one container per source node, however many paths it gives; copies keep their order
+  const sources = new Map<string, string>();
+  const sourceOf = async (from: string): Promise<string> => {
+    const known = sources.get(from);
+    if (known) return known;
+    const node = ctx.tree.nodes.get(from);
+    const image = to.needs[from];
+    if (!node || !image) throw new StalkerError('NOT_FOUND', `step ${to.node}:${to.step}: copy from ${from}: that node has no image`);
     const id = await ctx.engine.containers.create({
-      image, platform: source.platform, cmd: ['/copy-source-never-runs'], labels: runLabels(ctx, to.node, to.step), binds: [],
+      image, platform: node.platform, cmd: ['/copy-source-never-runs'], labels: runLabels(ctx, to.node, to.step), binds: [],
     });
     ctx.live.add(id);
-    try {
-      const tar = await ctx.engine.containers.getArchive(id, c.src);
+    sources.set(from, id);
+    return id;
+  };
+  try {
+    for (const c of copies) {
+      const tar = await ctx.engine.containers.getArchive(await sourceOf(c.from), c.src);
       if (!tar) throw new StalkerError('NOT_FOUND', `step ${to.node}:${to.step}: copy from ${c.from}: ${c.src} does not exist in ${c.from}'s final image`);
       await ctx.engine.containers.putArchive(to.container, renamed(tar, c.src, c.dest), '/');
-    } finally {
+    }
+  } finally {
+    for (const id of sources.values()) {
       await ctx.engine.containers.remove(id);
       ctx.live.delete(id);
     }

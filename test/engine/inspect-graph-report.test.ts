@@ -6,9 +6,9 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { removeTreeArtifacts } from '../support/build-harness.js';
+import { importBusyboxRoot, removeTreeArtifacts } from '../support/build-harness.js';
 import { makeProject, type TestProject } from '../support/project.js';
-import { importBusyboxRoot, tarballTree } from '../support/tarball-tree.js';
+import { tarballTree } from '../support/tarball-tree.js';
 
 const TREE = `inspgraph${process.pid}`;
 const STALKER = join(process.cwd(), 'bin', 'stalker');

@@ -4,9 +4,9 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { removeTreeArtifacts } from '../support/build-harness.js';
+import { importBusyboxRoot, removeTreeArtifacts } from '../support/build-harness.js';
 import { makeProject, type TestProject } from '../support/project.js';
-import { importBusyboxRoot, tarballTree } from '../support/tarball-tree.js';
+import { tarballTree } from '../support/tarball-tree.js';
 
 const TREE = `insplogs${process.pid}`;
 const STALKER = join(process.cwd(), 'bin', 'stalker');

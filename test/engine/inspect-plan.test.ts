@@ -6,9 +6,9 @@ import { ImageIndex } from '../../lib/cache/image-index.js';
 import { clearHashMemo } from '../../lib/config/content-hash.js';
 import { loadTree } from '../../lib/config/load-tree.js';
 import { planTree, type PlannedNode } from '../../lib/plan/plan.js';
-import { engine, expectOk, removeTreeArtifacts, runBuild } from '../support/build-harness.js';
+import { engine, expectOk, importBusyboxRoot, removeTreeArtifacts, runBuild } from '../support/build-harness.js';
 import { makeProject, type TestProject } from '../support/project.js';
-import { importBusyboxRoot, tarballTree } from '../support/tarball-tree.js';
+import { tarballTree } from '../support/tarball-tree.js';
 
 const TREE = `inspplan${process.pid}`;
 const REPO = `inspplan${process.pid}`;

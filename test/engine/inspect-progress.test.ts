@@ -4,9 +4,9 @@
 // lines without escape codes.
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { removeTreeArtifacts } from '../support/build-harness.js';
+import { importBusyboxRoot, removeTreeArtifacts } from '../support/build-harness.js';
 import { makeProject, type TestProject } from '../support/project.js';
-import { importBusyboxRoot, tarballTree } from '../support/tarball-tree.js';
+import { tarballTree } from '../support/tarball-tree.js';
 
 const TREE = `inspprog${process.pid}`;
 const STALKER = join(process.cwd(), 'bin', 'stalker');

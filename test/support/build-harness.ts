@@ -6,7 +6,8 @@ import { DockerEngine } from '../../lib/engine/docker-engine.js';
 import { LABEL } from '../../lib/engine/labels.js';
 import { BuildEvents, type StalkerEvent } from '../../lib/events/events.js';
 import { build, type BuildSummary } from '../../lib/run/build.js';
-import type { TestProject } from './project.js';
+import { makeProject, type TestProject } from './project.js';
+import { tarballTree } from './tarball-tree.js';
 
 export const engine = new DockerEngine();
 
@@ -48,4 +49,19 @@ export async function removeTreeArtifacts(tree: string): Promise<void> {
 /** Fails the test with the build's own error messages rather than a bare `false`. */
 export function expectOk(r: BuildRun): void {
   if (!r.summary.ok) throw new Error(`build failed:\n${r.summary.errors.map((e) => (e instanceof Error ? e.stack : String(e))).join('\n')}`);
+}
+
+/**
+ * Imports the busybox root into the engine (a build of a tree holding only that root), so a test
+ * that asserts on its own steps sees the shared root as cached, as on any engine that ran a test
+ * before, and not as the first thing to run, as on a fresh engine.
+ */
+export async function importBusyboxRoot(arch: 'amd64' | 'arm64' = 'amd64'): Promise<void> {
+  const name = `warm${arch}`;
+  const project = makeProject(name, { [`trees/${name}/${name}.hjson`]: tarballTree('', { arch }) });
+  try {
+    expectOk(await runBuild(project));
+  } finally {
+    project.cleanup();
+  }
 }
