@@ -7,7 +7,7 @@ import { checkValue } from './values.js';
 export type Change =
   | { op: 'create'; table: string; key: string; values: Record<string, Value> }
   | { op: 'modify'; table: string; key: string; uuid: string; set: Record<string, { from: Value; to: Value }> }
-  | { op: 'delete'; table: string; key: string; uuid: string };
+  | { op: 'delete'; table: string; key: string; uuid: string; values: Record<string, Value> };
 
 export type CurrentRows = (table: string) => Row[];
 
@@ -68,18 +68,59 @@ export function diffState(state: Map<TableInfo, Map<string, Record<string, Value
       }
       if (Object.keys(set).length) changes.push({ op: 'modify', table: t.name, key, uuid: row._uuid, set });
     }
-    for (const [key, row] of existing) if (!desired.has(key)) changes.push({ op: 'delete', table: t.name, key, uuid: row._uuid });
+    for (const [key, row] of existing) if (!desired.has(key)) changes.push(deleteChange(t, key, row));
   }
   return changes;
 }
 
-/** `sysdb set`: one column of one row; creates the row when every other required column may stay empty. */
+/** The audit entry of a delete keeps the row's configuration, so what was removed can be read back. */
+function deleteChange(t: TableInfo, key: string, row: Row): Change {
+  const values = Object.fromEntries(configColumns(t).filter((c) => row[c] !== null && row[c] !== undefined).map((c) => [c, row[c]]));
+  return { op: 'delete', table: t.name, key, uuid: row._uuid, values };
+}
+
+/**
+ * Defaults `sysdb set` fills in when it creates a row (documented in lib/device/README.md): a VM gets
+ * the lowest free id from 1, 1 vCPU, 256 MiB and state stop. Other tables have no defaults.
+ */
+export function createDefaults(t: TableInfo, rows: Row[]): Record<string, Value> {
+  if (t.name !== 'VirtualMachine') return {};
+  const used = new Set(rows.map((r) => r.id));
+  let id = 1;
+  while (used.has(id)) id++;
+  return { id, vcpus: 1, memory: 256, state: 'stop' };
+}
+
+/** `sysdb set`: one column of one row; creates the row from defaults when the other required columns have one. */
 export function setChange(t: TableInfo, key: string, column: string, value: Value, current: CurrentRows): Change[] {
-  const row = current(t.name).find((r) => keyOf(t, r) === (t.keyed ? key : SINGLETON_KEY));
+  const rows = current(t.name);
+  const row = rows.find((r) => keyOf(t, r) === (t.keyed ? key : SINGLETON_KEY));
   if (row) return sameValue(row[column], value) ? [] : [{ op: 'modify', table: t.name, key, uuid: row._uuid, set: { [column]: { from: row[column] ?? null, to: value } } }];
-  const missing = configColumns(t).filter((c) => c !== column && !t.columns.get(c)!.optional);
+  const values: Record<string, Value> = { ...createDefaults(t, rows), [column]: value };
+  const missing = configColumns(t).filter((c) => values[c] === undefined && !t.columns.get(c)!.optional);
   if (missing.length) throw new SysdbError('NOT_FOUND', `${t.alias} ${key} does not exist; creating it needs ${missing.join(', ')} too (use sysdb apply)`);
-  return [{ op: 'create', table: t.name, key, values: t.keyed ? { name: key, [column]: value } : { [column]: value } }];
+  return [{ op: 'create', table: t.name, key, values: t.keyed ? { name: key, ...values } : values }];
+}
+
+/** `sysdb del TABLE NAME`. */
+export function delChange(t: TableInfo, key: string, current: CurrentRows): Change[] {
+  if (t.singleton) throw new SysdbError('USAGE', `${t.alias} has one row; clear its columns with sysdb set ${t.alias} COLUMN none`);
+  const row = current(t.name).find((r) => keyOf(t, r) === key);
+  if (!row) throw new SysdbError('NOT_FOUND', `${t.alias} ${key} does not exist`);
+  return [deleteChange(t, key, row)];
+}
+
+/** The configuration of some tables in the `apply` format: applying it back changes nothing. */
+export function exportState(tables: TableInfo[], current: CurrentRows): Record<string, unknown> {
+  const doc: Record<string, unknown> = {};
+  for (const t of tables) {
+    const rows = current(t.name).sort((a, b) => String(a.name).localeCompare(String(b.name)));
+    const config = (r: Row) => Object.fromEntries(configColumns(t).sort().filter((c) => r[c] !== null && r[c] !== undefined).map((c) => [c, r[c]]));
+    if (t.singleton) {
+      if (rows[0]) doc[t.alias] = config(rows[0]);
+    } else doc[t.alias] = Object.fromEntries(rows.map((r) => [String(r.name), config(r)]));
+  }
+  return doc;
 }
 
 function show(v: Value): string {

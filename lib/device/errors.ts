@@ -12,7 +12,10 @@ export type SysdbErrorCode =
   | 'NOT_FOUND'
   | 'USAGE'
   | 'AUDIT_BROKEN'
-  | 'COMMAND_FAILED';
+  | 'COMMAND_FAILED'
+  | 'TIMEOUT'
+  | 'BAD_REPLY'
+  | 'CONFLICT';
 
 export class SysdbError extends Error {
   constructor(

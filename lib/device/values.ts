@@ -1,21 +1,7 @@
-import net from 'node:net';
 import { SysdbError } from './errors.js';
+import { FORMATS } from './formats.js';
 import type { Value } from './ovsdb/datum.js';
 import type { ColumnInfo, TableInfo } from './schema.js';
-
-// Formats OVSDB cannot express (it has no patterns), checked before anything is sent.
-const FORMATS: Record<string, (v: string) => string | undefined> = {
-  'Interface.ip': (v) => {
-    const [addr, prefix, extra] = v.split('/');
-    const family = net.isIP(addr);
-    const max = family === 6 ? 128 : 32;
-    if (!family || extra !== undefined || !/^\d{1,3}$/.test(prefix ?? '') || Number(prefix) > max) return 'an address with prefix, e.g. 10.0.0.2/24';
-    return undefined;
-  },
-  'Storage.portal': (v) => (net.isIP(v) ? undefined : 'an IP address'),
-  'Storage.target_iqn': (v) => (/^(iqn\.\d{4}-\d{2}\.[a-z0-9.-]+(:.+)?|eui\.[0-9A-Fa-f]{16})$/.test(v) ? undefined : 'an iSCSI name such as iqn.2003-01.org.example:disk1'),
-  'Storage.mount_point': (v) => (v.startsWith('/') ? undefined : 'an absolute path'),
-};
 
 function bad(table: TableInfo, c: ColumnInfo, value: unknown, expected: string): SysdbError {
   return new SysdbError('BAD_VALUE', `bad value ${JSON.stringify(value)} for ${table.alias}.${c.name}: expected ${expected}`);
@@ -23,6 +9,13 @@ function bad(table: TableInfo, c: ColumnInfo, value: unknown, expected: string):
 
 /** Checks a JSON value (from a state file, or parsed from the command line) against the column's type. */
 export function checkValue(table: TableInfo, c: ColumnInfo, value: unknown): Value {
+  // A set column (Interface.ip holds several addresses) takes one value or a list; sets are sorted
+  // the way the server returns them, so a set read back compares equal to the one written.
+  if (!c.scalar && Array.isArray(value)) {
+    const items = [...new Set(value.map((v) => checkValue(table, { ...c, scalar: true }, v)))].sort();
+    if (c.max !== undefined && items.length > c.max) throw bad(table, c, value, `at most ${c.max} values`);
+    return items.length === 0 ? (c.optional ? null : checkValue(table, c, null)) : items.length === 1 ? items[0] : items;
+  }
   if (value === null) {
     if (c.optional) return null;
     throw bad(table, c, value, 'a value (the column is required)');
@@ -61,6 +54,7 @@ function enumValues(e: unknown): unknown[] | undefined {
 /** Command-line text to a typed value; "none" clears an optional column. */
 export function parseValue(table: TableInfo, c: ColumnInfo, text: string): Value {
   if (text === 'none' && c.optional) return null;
+  if (!c.scalar && text.includes(',')) return checkValue(table, c, text.split(',').map((t) => parseValue(table, { ...c, scalar: true }, t)));
   let value: unknown = text;
   if (c.base.type === 'integer' || c.base.type === 'real') value = /^-?\d+(\.\d+)?$/.test(text) ? Number(text) : text;
   if (c.base.type === 'boolean') value = text === 'true' ? true : text === 'false' ? false : text;

@@ -43,7 +43,7 @@ it('--dry-run prints the plan and changes nothing', async () => {
   const { runtime: r, lines } = await startAgent(agent(), server.remote, true);
   await r.stop();
   const plan = lines.filter((l) => l.startsWith('plan: '));
-  expect(plan).toEqual(expect.arrayContaining(['plan: hostname pi-test', expect.stringMatching(/add-br br0 -- set bridge br0 datapath_type=netdev$/), 'plan: ip link set dev vx1 up']));
+  expect(plan).toEqual(expect.arrayContaining(['plan: hostname -- pi-test', expect.stringMatching(/add-br br0 -- set bridge br0 datapath_type=netdev$/), 'plan: ip link set dev vx1 up']));
   expect(vsctl('list-br')).toBe('');
   expect(net.inNs('hostname').trim()).toBe('before');
 });

@@ -30,11 +30,12 @@ class FakeSystem implements CommandRunner, StorageProbe {
     }
     if (argv[0] === 'iscsiadm' && argv.includes('--logout')) this.sessions.delete(argv[argv.indexOf('-T') + 1]);
     if (argv[0] === 'mount') this.mounted.set(argv.at(-1)!, argv.at(-2)!);
-    if (argv[0] === 'umount') this.mounted.delete(argv[1]);
+    if (argv[0] === 'umount') this.mounted.delete(argv.at(-1)!);
     return ok();
   }
   exists(p: string) { return this.devices.has(p); }
-  mounts() { return [...this.mounted].map(([mp, dev]) => `${dev} ${mp} ext4 rw 0 0`).join('\n'); }
+  // as the kernel writes /proc/mounts: space, tab, newline and backslash octal-escaped
+  mounts() { return [...this.mounted].map(([mp, dev]) => `${dev} ${mp.replace(/[ \t\n\\]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`)} ext4 rw 0 0`).join('\n'); }
 }
 
 const IQN = 'iqn.2003-01.org.example:disk1';
@@ -67,7 +68,7 @@ it('--dry-run prints discovery, login and mount and runs nothing', async () => {
     'plan: iscsiadm -m discovery -t sendtargets -p 192.0.2.10',
     `plan: iscsiadm -m node -T ${IQN} -p 192.0.2.10 --login`,
     `plan: mkdir -p ${MP}`,
-    `plan: mount -t ext4 ${DEV} ${MP}`,
+    `plan: mount -t ext4 -- ${DEV} ${MP}`,
   ]);
   expect(sys.calls).toEqual([]);
 });
@@ -79,7 +80,7 @@ it('logs in, waits for the LUN, mounts, reports status; idempotent; unmounts and
   expect(sys.calls).toEqual([
     'iscsiadm -m discovery -t sendtargets -p 192.0.2.10',
     `iscsiadm -m node -T ${IQN} -p 192.0.2.10 --login`,
-    `mount -t ext4 ${DEV} ${MP}`,
+    `mount -t ext4 -- ${DEV} ${MP}`,
   ]);
   runtime.kick();
   await runtime.settle();
@@ -87,7 +88,7 @@ it('logs in, waits for the LUN, mounts, reports status; idempotent; unmounts and
 
   server.transact([{ op: 'delete', table: 'Storage', where: [] }]);
   await until('torn down', () => sys.calls.length === 5);
-  expect(sys.calls.slice(3)).toEqual([`umount ${MP}`, `iscsiadm -m node -T ${IQN} -p 192.0.2.10 --logout`]);
+  expect(sys.calls.slice(3)).toEqual([`umount -- ${MP}`, `iscsiadm -m node -T ${IQN} -p 192.0.2.10 --logout`]);
 });
 
 it('reports a failed login as status error and does not mount', async () => {

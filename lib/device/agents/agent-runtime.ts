@@ -7,6 +7,10 @@ import { LEVELS, type Level, type Logger } from './log.js';
 export interface AgentContext {
   rows(table: string): Row[];
   log: Logger;
+  /** True once stop() was called: an agent finishes what it is doing but starts nothing new. */
+  stopping(): boolean;
+  /** False while the database is unreachable: rows may be stale, so nothing should be started from them. */
+  connected(): boolean;
   dryRun: boolean;
   /** Logs the step and, unless dry-running, applies it; a failed step is logged and reported as false. */
   step(description: string, apply: () => Promise<void>): Promise<boolean>;
@@ -87,7 +91,8 @@ export class AgentRuntime {
   }
 
   kick(): void {
-    if (this.stopped && this.running) return;
+    // A stopped runtime never starts another loop: late timers and child-exit events would act on stale rows.
+    if (this.stopped) return;
     if (this.running) {
       this.again = true;
       return;
@@ -114,6 +119,8 @@ export class AgentRuntime {
     return {
       rows: (t) => this.cache.rows(t),
       log,
+      stopping: () => this.stopped,
+      connected: () => this.client.isConnected,
       dryRun,
       step: async (description, apply) => {
         if (dryRun) {

@@ -3,7 +3,9 @@ import { readFile } from 'node:fs/promises';
 import type { Row } from '../ovsdb/datum.js';
 import type { Agent, AgentContext } from './agent-runtime.js';
 import type { CommandRunner } from './command-runner.js';
+import { hostname as hostnameFormat, rowProblems, timezone as timezoneFormat, ZONEINFO } from '../formats.js';
 import { observeNet, vsctl, type NetState } from './net-observe.js';
+import { addressSteps } from './net-addresses.js';
 import { applyStep, describeStep, readlinkOr, type Step } from './plan.js';
 
 export interface NetAgentOptions {
@@ -14,26 +16,36 @@ export interface NetAgentOptions {
   datapath: 'system' | 'netdev';
   bridge?: string;
   intervalMs?: number;
+  /** Where time zones are checked to exist (the /etc/localtime target's directory). */
+  zoneinfo?: string;
 }
 
 const JOURNALD_LEVEL: Record<string, string> = { debug: 'debug', info: 'info', warning: 'warning', error: 'err' };
 
-async function systemSteps(sys: Row | undefined, now: NetState, o: NetAgentOptions): Promise<Step[]> {
+/** Steps for the System row, and the values refused (they go to System.status, never to a command). */
+async function systemSteps(sys: Row | undefined, now: NetState, o: NetAgentOptions): Promise<{ steps: Step[]; rejected: string[] }> {
   const steps: Step[] = [];
-  if (!sys) return steps;
+  const rejected: string[] = [];
+  if (!sys) return { steps, rejected };
   const at = (p: string) => path.join(o.root, p);
-  if (typeof sys.hostname === 'string' && sys.hostname !== now.hostname) {
-    steps.push({ kind: 'run', argv: ['hostname', sys.hostname] }, { kind: 'write', path: at('etc/hostname'), content: `${sys.hostname}\n` });
+  const zoneinfo = o.zoneinfo ?? ZONEINFO;
+  const hostWhy = typeof sys.hostname === 'string' ? hostnameFormat(sys.hostname) : undefined;
+  const tzWhy = typeof sys.timezone === 'string' ? timezoneFormat(sys.timezone, zoneinfo) : undefined;
+  if (hostWhy) rejected.push(`hostname ${JSON.stringify(sys.hostname)} rejected: expected ${hostWhy}`);
+  if (tzWhy) rejected.push(`timezone ${JSON.stringify(sys.timezone)} rejected: expected ${tzWhy}`);
+  if (typeof sys.hostname === 'string' && !hostWhy && sys.hostname !== now.hostname) {
+    steps.push({ kind: 'run', argv: ['hostname', '--', sys.hostname] }, { kind: 'write', path: at('etc/hostname'), content: `${sys.hostname}\n` });
   }
-  if (typeof sys.timezone === 'string' && (await readlinkOr(at('etc/localtime'))) !== `/usr/share/zoneinfo/${sys.timezone}`) {
-    steps.push({ kind: 'symlink', path: at('etc/localtime'), target: `/usr/share/zoneinfo/${sys.timezone}` }, { kind: 'write', path: at('etc/timezone'), content: `${sys.timezone}\n` });
+  const zone = `${zoneinfo}/${sys.timezone}`;
+  if (typeof sys.timezone === 'string' && !tzWhy && (await readlinkOr(at('etc/localtime'))) !== zone) {
+    steps.push({ kind: 'symlink', path: at('etc/localtime'), target: zone }, { kind: 'write', path: at('etc/timezone'), content: `${sys.timezone}\n` });
   }
   if (typeof sys.log_level === 'string') {
     const file = at('etc/systemd/journald.conf.d/stalker-log-level.conf');
     const content = `[Journal]\nMaxLevelStore=${JOURNALD_LEVEL[sys.log_level]}\n`;
     if ((await readFile(file, 'utf8').catch(() => '')) !== content) steps.push({ kind: 'write', path: file, content });
   }
-  return steps;
+  return { steps, rejected };
 }
 
 /** Bridges and their ports (interfaces with a bridge, VM taps vi<id> on the main bridge) with VLAN tags. */
@@ -41,7 +53,7 @@ function ovsSteps(ifaces: Row[], vms: Row[], now: NetState, o: NetAgentOptions):
   const main = o.bridge ?? 'br0';
   const want = new Map<string, Map<string, number | null>>([[main, new Map()]]);
   for (const i of ifaces) {
-    if (typeof i.bridge !== 'string' || !now.links.has(String(i.name))) continue;
+    if (typeof i.bridge !== 'string' || !now.links.has(String(i.name)) || rowProblems('Interface', i).length) continue;
     if (!want.has(i.bridge)) want.set(i.bridge, new Map());
     want.get(i.bridge)!.set(String(i.name), (i.vlan as number | null) ?? null);
   }
@@ -60,18 +72,14 @@ function ovsSteps(ifaces: Row[], vms: Row[], now: NetState, o: NetAgentOptions):
   return steps;
 }
 
-function linkSteps(i: Row, now: NetState): Step[] {
+function linkSteps(i: Row, now: NetState, managed: Map<string, Set<string>>): Step[] {
   const link = now.links.get(String(i.name));
   if (!link) return [];
   const dev = link.name;
   const steps: Step[] = [];
   if (typeof i.mtu === 'number' && i.mtu !== link.mtu) steps.push({ kind: 'run', argv: ['ip', 'link', 'set', 'dev', dev, 'mtu', String(i.mtu)] });
   if (i.admin_state && (i.admin_state === 'up') !== link.up) steps.push({ kind: 'run', argv: ['ip', 'link', 'set', 'dev', dev, String(i.admin_state)] });
-  if (typeof i.ip === 'string') {
-    if (!link.addrs.includes(i.ip)) steps.push({ kind: 'run', argv: ['ip', 'addr', 'replace', i.ip, 'dev', dev] });
-    for (const a of link.addrs) if (a !== i.ip) steps.push({ kind: 'run', argv: ['ip', 'addr', 'del', a, 'dev', dev] });
-  }
-  return steps;
+  return [...steps, ...addressSteps(dev, i.ip, link.addrs, managed)];
 }
 
 async function runSteps(ctx: AgentContext, steps: Step[], runner: CommandRunner): Promise<string | undefined> {
@@ -82,7 +90,16 @@ async function runSteps(ctx: AgentContext, steps: Step[], runner: CommandRunner)
   return failure;
 }
 
+/** Why a row cannot be acted on, or undefined: its values are checked again here, not only by the CLI. */
+function interfaceProblem(i: Row): string | undefined {
+  const problems = rowProblems('Interface', i);
+  if (typeof i.vlan === 'number' && typeof i.bridge !== 'string') problems.push(`vlan ${i.vlan} needs a bridge (a VLAN tag is set on the bridge port)`);
+  return problems.length ? problems.join('; ') : undefined;
+}
+
 export function netAgent(o: NetAgentOptions): Agent {
+  // Addresses this agent put on each link: "ip none" (or a smaller set) removes exactly those.
+  const managed = new Map<string, Set<string>>();
   return {
     name: 'net',
     tables: { System: {}, Interface: {}, VirtualMachine: { columns: ['id'] } },
@@ -90,12 +107,23 @@ export function netAgent(o: NetAgentOptions): Agent {
     async reconcile(ctx) {
       const ifaces = ctx.rows('Interface');
       let now = await observeNet(o.runner, o.ovsDb);
-      await runSteps(ctx, await systemSteps(ctx.rows('System')[0], now, o), o.runner);
+      const sys = ctx.rows('System')[0];
+      const system = await systemSteps(sys, now, o);
+      const sysFailure = await runSteps(ctx, system.steps, o.runner);
+      const sysProblems = [...system.rejected, ...(sysFailure ? [`failed: ${sysFailure}`] : [])];
+      for (const p of system.rejected) ctx.log.log('error', 'value rejected', { table: 'System', problem: p });
+      if (sys) await ctx.observe('System', sys, { status: sysProblems.length ? `error: ${sysProblems.join('; ')}` : 'ok' });
       const ovsFailure = await runSteps(ctx, ovsSteps(ifaces, ctx.rows('VirtualMachine'), now, o), o.runner);
       // Bridges created just now exist as links only from here on, so look again before link settings.
       if (!ctx.dryRun) now = await observeNet(o.runner, o.ovsDb);
       for (const i of ifaces) {
-        const failure = await runSteps(ctx, linkSteps(i, now), o.runner);
+        const problem = interfaceProblem(i);
+        if (problem) {
+          ctx.log.log('error', 'value rejected', { table: 'Interface', row: i.name, problem });
+          await ctx.observe('Interface', i, { status: `error: ${problem}` });
+          continue;
+        }
+        const failure = await runSteps(ctx, linkSteps(i, now, managed), o.runner);
         const missing = !now.links.has(String(i.name)) && !ctx.dryRun;
         const portFailed = typeof i.bridge === 'string' && ovsFailure?.includes(` ${i.name}`);
         await ctx.observe('Interface', i, { status: missing ? 'error: no such device' : failure ? `error: ${failure}` : portFailed ? `error: ${ovsFailure}` : 'ok' });

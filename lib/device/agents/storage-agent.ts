@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import type { Row } from '../ovsdb/datum.js';
 import type { Agent, AgentContext } from './agent-runtime.js';
 import type { CommandRunner } from './command-runner.js';
+import { rowProblems } from '../formats.js';
 import { applyStep, describeStep, type Step } from './plan.js';
 
 /** What the storage agent reads from the system; injectable because the iSCSI initiator is absent in CI. */
@@ -17,7 +18,9 @@ interface Target { iqn: string; portal: string; lun: number; mountPoint: string;
 
 const byPath = (t: Target) => `/dev/disk/by-path/ip-${t.portal}:3260-iscsi-${t.iqn}-lun-${t.lun}`;
 const targetOf = (r: Row): Target => ({ iqn: String(r.target_iqn), portal: String(r.portal), lun: Number(r.lun), mountPoint: String(r.mount_point), fstype: (r.fstype as string | null) ?? null });
-const mountedAt = (mounts: string, mp: string) => mounts.split('\n').some((l) => l.split(' ')[1] === mp);
+// /proc/mounts writes space, tab, newline and backslash in paths as octal escapes (\040 ...).
+const unescapeMount = (field: string) => field.replace(/\\([0-7]{3})/g, (_, oct: string) => String.fromCharCode(parseInt(oct, 8)));
+export const mountedAt = (mounts: string, mp: string) => mounts.split('\n').some((l) => l.split(' ')[1] !== undefined && unescapeMount(l.split(' ')[1]) === mp);
 
 async function loggedIn(runner: CommandRunner): Promise<string> {
   // iscsiadm exits 21 with "No active sessions": that is an empty list, not a failure.
@@ -46,6 +49,11 @@ export function storageAgent(o: StorageAgentOptions): Agent {
   }
 
   async function bringUp(ctx: AgentContext, row: Row): Promise<void> {
+    const problems = rowProblems('Storage', row);
+    if (problems.length) {
+      ctx.log.log('error', 'value rejected', { table: 'Storage', row: row.name, problem: problems.join('; ') });
+      return ctx.observe('Storage', row, { status: 'error', device: null });
+    }
     const t = targetOf(row);
     managed.set(String(row.name), t);
     const sessions = await loggedIn(o.runner);
@@ -56,7 +64,7 @@ export function storageAgent(o: StorageAgentOptions): Agent {
     if (!(await run(ctx, login))) return ctx.observe('Storage', row, { status: 'error', device: null });
     const dev = byPath(t);
     if (ctx.dryRun) {
-      if (!mountedAt(probe.mounts(), t.mountPoint)) await run(ctx, [{ kind: 'mkdir', path: t.mountPoint }, { kind: 'run', argv: ['mount', ...(t.fstype ? ['-t', t.fstype] : []), dev, t.mountPoint] }]);
+      if (!mountedAt(probe.mounts(), t.mountPoint)) await run(ctx, [{ kind: 'mkdir', path: t.mountPoint }, { kind: 'run', argv: ['mount', ...(t.fstype ? ['-t', t.fstype] : []), '--', dev, t.mountPoint] }]);
       return;
     }
     if (!(await waitForDevice(dev))) {
@@ -64,7 +72,7 @@ export function storageAgent(o: StorageAgentOptions): Agent {
       return ctx.observe('Storage', row, { status: 'logged-in', device: null });
     }
     if (!mountedAt(probe.mounts(), t.mountPoint)) {
-      const ok = await run(ctx, [{ kind: 'mkdir', path: t.mountPoint }, { kind: 'run', argv: ['mount', ...(t.fstype ? ['-t', t.fstype] : []), dev, t.mountPoint] }]);
+      const ok = await run(ctx, [{ kind: 'mkdir', path: t.mountPoint }, { kind: 'run', argv: ['mount', ...(t.fstype ? ['-t', t.fstype] : []), '--', dev, t.mountPoint] }]);
       if (!ok) return ctx.observe('Storage', row, { status: 'error', device: dev });
     }
     await ctx.observe('Storage', row, { status: 'mounted', device: dev });
@@ -72,7 +80,7 @@ export function storageAgent(o: StorageAgentOptions): Agent {
 
   async function tearDown(ctx: AgentContext, name: string, t: Target): Promise<void> {
     const steps: Step[] = [];
-    if (mountedAt(probe.mounts(), t.mountPoint)) steps.push({ kind: 'run', argv: ['umount', t.mountPoint] });
+    if (mountedAt(probe.mounts(), t.mountPoint)) steps.push({ kind: 'run', argv: ['umount', '--', t.mountPoint] });
     if ((await loggedIn(o.runner)).includes(t.iqn)) steps.push({ kind: 'run', argv: ['iscsiadm', '-m', 'node', '-T', t.iqn, '-p', t.portal, '--logout'] });
     if ((await run(ctx, steps)) && !ctx.dryRun) managed.delete(name);
   }

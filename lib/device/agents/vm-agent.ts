@@ -3,6 +3,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Row } from '../ovsdb/datum.js';
 import type { Agent, AgentContext } from './agent-runtime.js';
+import { rowProblems } from '../formats.js';
 import { qemuArgv, vmMarker, type QemuOptions } from './qemu-command.js';
 
 /** Where VM processes go: a vm.slice scope via systemd on the device, or a cgroupfs dir elsewhere. */
@@ -38,6 +39,8 @@ export function vmAgent(o: VmAgentOptions): Agent {
       ? ['systemd-run', '--scope', '--quiet', '--collect', `--slice=${o.placement.slice}`, `--unit=stalker-vm-${vm.name}`, ...(o.prefix ?? []), ...argv]
       : [...(o.prefix ?? []), ...argv];
     const child = spawn(full[0], full.slice(1), { stdio: 'ignore' });
+    // VMs outlive the agent (a restarted agent adopts them by pid): the child must not keep this process alive.
+    child.unref();
     const entry: Tracked = { pid: child.pid ?? 0, child, restarts: t?.restarts ?? 0, notBefore: 0, exited: false };
     child.on('error', () => { entry.exited = true; kick(); });
     child.on('exit', () => { entry.exited = true; kick(); });
@@ -79,6 +82,13 @@ export function vmAgent(o: VmAgentOptions): Agent {
       return ctx.observe('VirtualMachine', vm, { status: 'crashed', pid: null, restarts: t.restarts });
     }
     if (t && Date.now() < t.notBefore) return;
+    // Nothing is started by an agent that is stopping, or from rows that may be stale.
+    if (ctx.stopping() || (!ctx.dryRun && !ctx.connected())) return;
+    const problems = rowProblems('VirtualMachine', vm);
+    if (problems.length) {
+      ctx.log.log('error', 'value rejected', { table: 'VirtualMachine', row: name, problem: problems.join('; ') });
+      return ctx.observe('VirtualMachine', vm, { status: 'error', pid: null });
+    }
     const argv = qemuArgv(vm, o).join(' ');
     let started: Tracked | undefined;
     await ctx.step(`start vm ${name}: ${argv}`, async () => { started = launch(vm, t); });
@@ -99,7 +109,10 @@ export function vmAgent(o: VmAgentOptions): Agent {
     attach: (k) => { kick = k; },
     async reconcile(ctx) {
       const rows = ctx.rows('VirtualMachine');
-      for (const vm of rows) await reconcileVm(ctx, vm);
+      for (const vm of rows) {
+        if (ctx.stopping()) return;
+        await reconcileVm(ctx, vm);
+      }
       for (const [name, t] of tracked) {
         if (rows.some((r) => r.name === name)) continue;
         if (await ctx.step(`stop vm ${name} (row deleted, pid ${t.pid})`, async () => { if (alive(t.pid, name)) await stopPid(name, t); })) tracked.delete(name);

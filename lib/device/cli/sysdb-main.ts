@@ -1,51 +1,169 @@
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
-import { toEntries, verifyChain } from '../audit.js';
-import { configColumns, describeChange, diffState, parseState, setChange, type Change } from '../changes.js';
-import { commitChanges, selectAll } from '../commit.js';
+import { configColumns, delChange, describeChange, diffState, exportState, parseState, setChange, type Change } from '../changes.js';
+import { commitChanges, commitWithRetry, selectAll } from '../commit.js';
 import { SysdbError } from '../errors.js';
-import { OvsdbClient } from '../ovsdb/client.js';
+import { DEFAULT_TIMEOUT_MS, OvsdbClient } from '../ovsdb/client.js';
 import type { Row } from '../ovsdb/datum.js';
-import { DB_NAME, OBSERVED, SchemaInfo, type RawSchema } from '../schema.js';
+import { DEVICE_SOCKET } from '../ovsdb/remote.js';
+import { DB_NAME, OBSERVED, READ_ONLY_TABLES, SchemaInfo, type RawSchema, type TableInfo } from '../schema.js';
 import { parseValue } from '../values.js';
+import { auditVerb } from './audit-verbs.js';
 import { formatTable } from './format-table.js';
+import type { Io } from './io.js';
+import { checkSchemaFile } from './schema-check.js';
+import { waitForAgents } from './wait-status.js';
 
-export const DEFAULT_REMOTE = 'unix:/run/sysdb/sysdb.sock';
-export interface Io { out: (line: string) => void; err: (line: string) => void }
+export type { Io } from './io.js';
+export const DEFAULT_REMOTE = `unix:${DEVICE_SOCKET}`;
 
-const USAGE = `usage: sysdb [--remote unix:PATH|tcp:HOST:PORT] COMMAND
+const USAGE = `usage: sysdb [--remote unix:PATH|tcp:HOST:PORT|ssh://[USER@]HOST[:PORT]] [--timeout SECONDS] [--schema FILE] COMMAND
   show TABLE [--json]                 list rows (tables: system interface vm storage telemetry audit)
   set TABLE NAME COLUMN VALUE         set one column ("none" clears); one-row tables: set system COLUMN VALUE
-  apply STATE.json [--dry-run]        make the tables named in STATE match it; print the diff
-  audit [verify]                      list the audit log, or check its hash chain`;
+  del TABLE NAME                      delete one row
+  query TABLE [NAME] | export [TABLE...]   print configuration in the apply format
+  apply STATE.json|- [--dry-run] [--wait]  make the tables named in STATE match it; print the diff
+  audit [--who W] [--table T] [--last N] | audit show N | audit verify [--anchor FILE]`;
+
+const OPTIONS = {
+  remote: { type: 'string', short: 'r' }, timeout: { type: 'string' }, schema: { type: 'string' }, 'dry-run': { type: 'boolean' }, json: { type: 'boolean' },
+  wait: { type: 'boolean' }, who: { type: 'string' }, table: { type: 'string' }, last: { type: 'string' }, anchor: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+} as const;
+
+type Options = { remote: string; timeoutMs: number; schema?: string; dryRun: boolean; json: boolean; wait: boolean; waitMs: number };
 
 function who(): string {
   return `${process.env.SUDO_USER ?? os.userInfo().username}@${os.hostname()}`;
 }
 
-async function withClient<T>(remote: string, fn: (c: OvsdbClient, s: SchemaInfo) => Promise<T>): Promise<T> {
-  const client = new OvsdbClient({ remote });
-  await client.start();
+async function withClient<T>(o: Options, fn: (c: OvsdbClient, s: SchemaInfo) => Promise<T>): Promise<T> {
+  const client = new OvsdbClient({ remote: o.remote, timeoutMs: o.timeoutMs });
   try {
-    return await fn(client, new SchemaInfo((await client.getSchema(DB_NAME)) as RawSchema));
+    await client.start();
+    const raw = (await client.getSchema(DB_NAME)) as RawSchema;
+    const schema = new SchemaInfo(raw);
+    if (o.schema) await checkSchemaFile(o.schema, raw);
+    return await fn(client, schema);
   } finally {
     client.close();
   }
 }
 
-async function commit(client: OvsdbClient, schema: SchemaInfo, changes: Change[], dryRun: boolean, io: Io): Promise<void> {
-  if (!changes.length) return io.out('no changes');
-  for (const c of changes) io.out(describeChange(c, schema));
-  if (dryRun) return io.out(`dry run: ${changes.length} change(s) not applied`);
-  const seq = await commitChanges(client, changes, who());
-  io.out(`applied ${changes.length} change(s) (audit entry ${seq})`);
+/** Computes the changes from fresh rows and commits them with their audit entry, retrying on conflicts. */
+async function write(client: OvsdbClient, schema: SchemaInfo, o: Options, io: Io, compute: (current: (t: string) => Row[]) => Change[]): Promise<number> {
+  let committed: Change[] = [];
+  let seq: number | undefined;
+  await commitWithRetry(client, async () => {
+    const cache = new Map<string, Row[]>();
+    for (const t of schema.tables.keys()) if (!READ_ONLY_TABLES.has(t)) cache.set(t, await selectAll(client, t));
+    return compute((t) => cache.get(t) ?? []);
+  }, async (changes, system) => {
+    committed = changes;
+    if (!changes.length || o.dryRun) return undefined;
+    seq = await commitChanges(client, changes, who(), system);
+    return seq;
+  });
+  if (!committed.length) {
+    io.out('no changes');
+    return 0;
+  }
+  for (const c of committed) io.out(describeChange(c, schema));
+  if (o.dryRun) {
+    io.out(`dry run: ${committed.length} change(s) not applied`);
+    return 0;
+  }
+  io.out(`applied ${committed.length} change(s) (audit entry ${seq})`);
+  return o.wait ? waitForAgents(client, schema, committed, o.waitMs, io) : 0;
+}
+
+function configTables(schema: SchemaInfo, names: string[]): TableInfo[] {
+  const all = [...schema.tables.values()].filter((t) => !READ_ONLY_TABLES.has(t.name));
+  return names.length ? names.map((n) => schema.table(n)).filter((t) => all.includes(t)) : all;
+}
+
+async function readState(path: string, io: Io): Promise<unknown> {
+  let text: string;
+  try {
+    if (path === '-' && !io.stdin) throw new SysdbError('USAGE', 'apply -: no standard input here');
+    text = path === '-' ? await io.stdin!() : await readFile(path, 'utf8');
+  } catch (e) {
+    throw new SysdbError('BAD_STATE_FILE', `cannot read ${path === '-' ? 'stdin' : path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new SysdbError('BAD_STATE_FILE', `${path === '-' ? 'stdin' : path} is not valid JSON: ${(e as Error).message}`);
+  }
+}
+
+async function run(cmd: string, rest: string[], o: Options, opt: Record<string, unknown>, io: Io): Promise<number> {
+  switch (cmd) {
+    case 'show':
+      if (rest.length !== 1) throw new SysdbError('USAGE', 'show takes one TABLE');
+      return withClient(o, async (client, schema) => {
+        const t = schema.table(rest[0]);
+        const rows = await selectAll(client, t.name);
+        if (o.json) {
+          io.out(JSON.stringify(rows, null, 2));
+          return 0;
+        }
+        // Configuration first, then what the agents observed; the server's column order is a hash order.
+        const cols = [...configColumns(t).sort(), ...(OBSERVED[t.name] ?? []).filter((c) => t.columns.has(c))];
+        io.out(formatTable(t.keyed ? ['name', ...cols] : cols, sortRows(rows, t.name)));
+        return 0;
+      });
+    case 'set':
+      return withClient(o, async (client, schema) => {
+        const t = schema.table(rest[0] ?? '');
+        const [key, column, text] = t.singleton ? ['.', ...rest.slice(1)] : rest.slice(1);
+        if (text === undefined || rest.length !== (t.singleton ? 3 : 4)) throw new SysdbError('USAGE', t.singleton ? `usage: sysdb set ${t.alias} COLUMN VALUE` : `usage: sysdb set ${t.alias} NAME COLUMN VALUE`);
+        const value = parseValue(t, schema.writableColumn(t, column), text);
+        if (t.keyed) parseValue(t, t.columns.get('name')!, key);
+        return write(client, schema, o, io, (current) => setChange(t, key, column, value, current));
+      });
+    case 'del':
+      if (rest.length !== 2) throw new SysdbError('USAGE', 'usage: sysdb del TABLE NAME');
+      return withClient(o, async (client, schema) => {
+        const t = schema.table(rest[0]);
+        if (READ_ONLY_TABLES.has(t.name)) throw new SysdbError('USAGE', `${t.alias} is written by the system`);
+        return write(client, schema, o, io, (current) => delChange(t, rest[1], current));
+      });
+    case 'query':
+    case 'export':
+      if (cmd === 'query' && (rest.length < 1 || rest.length > 2)) throw new SysdbError('USAGE', 'usage: sysdb query TABLE [NAME]');
+      return withClient(o, async (client, schema) => {
+        const tables = configTables(schema, cmd === 'query' ? [rest[0]] : rest);
+        if (!tables.length) throw new SysdbError('USAGE', `${rest[0]} is not a configuration table`);
+        const current = new Map<string, Row[]>();
+        for (const t of tables) current.set(t.name, await selectAll(client, t.name));
+        const doc = exportState(tables, (t) => current.get(t) ?? []);
+        if (cmd === 'query' && rest[1] !== undefined) {
+          const rows = doc[tables[0].alias] as Record<string, unknown>;
+          if (!(rest[1] in rows)) throw new SysdbError('NOT_FOUND', `${tables[0].alias} ${rest[1]} does not exist`);
+          io.out(JSON.stringify({ [tables[0].alias]: { [rest[1]]: rows[rest[1]] } }, null, 2));
+        } else io.out(JSON.stringify(doc, null, 2));
+        return 0;
+      });
+    case 'apply': {
+      if (rest.length !== 1) throw new SysdbError('USAGE', 'apply takes one STATE.json (or - for stdin)');
+      const doc = await readState(rest[0], io);
+      return withClient(o, async (client, schema) => {
+        const state = parseState(schema, doc);
+        return write(client, schema, o, io, (current) => diffState(state, current));
+      });
+    }
+    case 'audit':
+      return withClient(o, (client) => auditVerb(client, rest, { who: opt.who as string, table: opt.table as string, last: opt.last as string, anchor: opt.anchor as string, localDevice: o.remote === DEFAULT_REMOTE }, io));
+    default:
+      throw new SysdbError('USAGE', `unknown command "${cmd}"`);
+  }
 }
 
 export async function runSysdb(argv: string[], io: Io): Promise<number> {
   let args;
   try {
-    args = parseArgs({ args: argv, allowPositionals: true, options: { remote: { type: 'string', short: 'r' }, 'dry-run': { type: 'boolean' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
+    args = parseArgs({ args: argv, allowPositionals: true, options: OPTIONS });
   } catch (e) {
     io.err(`sysdb: ${(e as Error).message}\n${USAGE}`);
     return 2;
@@ -55,50 +173,21 @@ export async function runSysdb(argv: string[], io: Io): Promise<number> {
     (opt.help ? io.out : io.err)(USAGE);
     return opt.help ? 0 : 2;
   }
-  const remote = opt.remote ?? process.env.SYSDB_REMOTE ?? DEFAULT_REMOTE;
   try {
-    switch (cmd) {
-      case 'show': {
-        if (rest.length !== 1) throw new SysdbError('USAGE', 'show takes one TABLE');
-        await withClient(remote, async (client, schema) => {
-          const t = schema.table(rest[0]);
-          const rows = await selectAll(client, t.name);
-          if (opt.json) return io.out(JSON.stringify(rows, null, 2));
-          // Configuration first, then what the agents observed; the server's column order is a hash order.
-          const cols = [...configColumns(t).sort(), ...(OBSERVED[t.name] ?? [])];
-          io.out(formatTable(t.keyed ? ['name', ...cols] : cols, sortRows(rows, t.name)));
-        });
-        return 0;
-      }
-      case 'set': {
-        await withClient(remote, async (client, schema) => {
-          const t = schema.table(rest[0] ?? '');
-          const [key, column, text] = t.singleton ? ['.', ...rest.slice(1)] : rest.slice(1);
-          if (text === undefined || rest.length !== (t.singleton ? 3 : 4)) throw new SysdbError('USAGE', t.singleton ? `usage: sysdb set ${t.alias} COLUMN VALUE` : `usage: sysdb set ${t.alias} NAME COLUMN VALUE`);
-          const value = parseValue(t, schema.writableColumn(t, column), text);
-          const current = await selectAll(client, t.name);
-          await commit(client, schema, setChange(t, key, column, value, () => current), !!opt['dry-run'], io);
-        });
-        return 0;
-      }
-      case 'apply': {
-        if (rest.length !== 1) throw new SysdbError('USAGE', 'apply takes one STATE.json');
-        const doc = await readState(rest[0]);
-        await withClient(remote, async (client, schema) => {
-          const state = parseState(schema, doc);
-          const current = new Map<string, Row[]>();
-          for (const t of state.keys()) current.set(t.name, await selectAll(client, t.name));
-          await commit(client, schema, diffState(state, (name) => current.get(name) ?? []), !!opt['dry-run'], io);
-        });
-        return 0;
-      }
-      case 'audit':
-        return await withClient(remote, (client) => audit(client, rest[0], io));
-      default:
-        throw new SysdbError('USAGE', `unknown command "${cmd}"`);
-    }
+    const seconds = opt.timeout === undefined ? undefined : Number(opt.timeout);
+    if (seconds !== undefined && !(seconds > 0 && seconds <= 86_400)) throw new SysdbError('USAGE', `--timeout takes seconds (0 < s <= 86400), not "${opt.timeout}"`);
+    const timeoutMs = seconds === undefined ? DEFAULT_TIMEOUT_MS : seconds * 1000;
+    const o: Options = {
+      remote: opt.remote ?? process.env.SYSDB_REMOTE ?? DEFAULT_REMOTE, timeoutMs, schema: opt.schema, dryRun: !!opt['dry-run'], json: !!opt.json,
+      wait: !!opt.wait, waitMs: seconds === undefined ? 60_000 : timeoutMs,
+    };
+    return await run(cmd, rest, o, opt, io);
   } catch (e) {
-    if (!(e instanceof SysdbError)) throw e;
+    // Every failure is one line: a SysdbError says what went wrong; anything else is reported, not thrown.
+    if (!(e instanceof SysdbError)) {
+      io.err(`sysdb: unexpected error: ${(e as Error).message}`);
+      return 1;
+    }
     io.err(`sysdb: ${e.message}`);
     return e.code === 'USAGE' ? 2 : 1;
   }
@@ -106,35 +195,4 @@ export async function runSysdb(argv: string[], io: Io): Promise<number> {
 
 function sortRows(rows: Row[], table: string): Row[] {
   return table === 'Audit' ? rows.sort((a, b) => (a.seq as number) - (b.seq as number)) : rows.sort((a, b) => String(a.name).localeCompare(String(b.name)));
-}
-
-async function readState(path: string): Promise<unknown> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (e) {
-    throw new SysdbError('BAD_STATE_FILE', `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw new SysdbError('BAD_STATE_FILE', `${path} is not valid JSON: ${(e as Error).message}`);
-  }
-}
-
-async function audit(client: OvsdbClient, sub: string | undefined, io: Io): Promise<number> {
-  const entries = toEntries(await selectAll(client, 'Audit'));
-  if (sub === undefined) {
-    for (const e of entries) io.out(`${e.seq} ${e.time} ${e.who} ${e.change}`);
-    return 0;
-  }
-  if (sub !== 'verify') throw new SysdbError('USAGE', `unknown audit command "${sub}" (expected verify)`);
-  const [system] = await selectAll(client, 'System');
-  const verdict = verifyChain(entries, (system?.audit_head as string | null) ?? null);
-  if (verdict.ok) {
-    io.out(`audit log intact: ${verdict.entries} entries`);
-    return 0;
-  }
-  for (const p of verdict.problems) io.err(`sysdb: audit: ${p}`);
-  return 3;
 }

@@ -3,6 +3,7 @@ import { EventEmitter } from 'eventemitter3';
 import { SysdbError } from '../errors.js';
 import { JsonStreamSplitter } from './json-stream.js';
 import { connectRemote, formatRemote, parseRemote, type Remote } from './remote.js';
+import { openSshTunnel, type SshTunnel } from './ssh-tunnel.js';
 import type { MonitorRequests, Operation, OperationResult, TableUpdates } from './protocol.js';
 
 export interface ClientOptions {
@@ -11,16 +12,24 @@ export interface ClientOptions {
   reconnect?: boolean;
   minBackoffMs?: number;
   maxBackoffMs?: number;
+  /** Per request (and per connection attempt): a stopped server or a lost reply must not hang the caller. */
+  timeoutMs?: number;
+  /** Largest message accepted from the server. */
+  maxMessageBytes?: number;
 }
+
+export const DEFAULT_TIMEOUT_MS = 10_000;
 
 type UpdateHandler = (updates: TableUpdates, initial: boolean) => void;
 interface Monitor { db: string; requests: MonitorRequests; onUpdate: UpdateHandler }
-interface Pending { resolve: (v: unknown) => void; reject: (e: Error) => void; method: string }
+interface Pending { resolve: (v: unknown) => void; reject: (e: Error) => void; method: string; timer?: NodeJS.Timeout }
 interface Events { connected: []; disconnected: [Error]; error: [Error] }
 
 /** RFC 7047 client: requests, server echo replies, monitors that are re-established after a reconnect. */
 export class OvsdbClient extends EventEmitter<Events> {
   private readonly remote: Remote;
+  private target: Remote;
+  private tunnel: SshTunnel | undefined;
   private socket: net.Socket | undefined;
   private connected = false;
   private closed = false;
@@ -33,6 +42,7 @@ export class OvsdbClient extends EventEmitter<Events> {
   constructor(private readonly options: ClientOptions) {
     super();
     this.remote = parseRemote(options.remote);
+    this.target = this.remote;
     this.backoff = options.minBackoffMs ?? 100;
   }
 
@@ -41,12 +51,23 @@ export class OvsdbClient extends EventEmitter<Events> {
   }
 
   /** Resolves on the first successful connection; without reconnect, rejects if that fails. */
-  start(): Promise<void> {
+  async start(): Promise<void> {
+    const timeoutMs = this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    if (this.remote.kind === 'ssh') {
+      this.tunnel = await openSshTunnel(this.remote, timeoutMs);
+      this.target = { kind: 'unix', path: this.tunnel.path };
+    }
     return new Promise((resolve, reject) => {
-      const onConnected = () => { this.off('error', onError); resolve(); };
+      const timer = this.options.reconnect ? undefined : setTimeout(() => {
+        onError(new SysdbError('TIMEOUT', `no connection to ${formatRemote(this.remote)} after ${timeoutMs} ms`));
+        this.close();
+      }, timeoutMs);
+      const onConnected = () => { clearTimeout(timer); this.off('error', onError); resolve(); };
       const onError = (e: Error) => {
         if (this.options.reconnect) return;
+        clearTimeout(timer);
         this.off('connected', onConnected);
+        this.off('error', onError);
         reject(e);
       };
       this.once('connected', onConnected);
@@ -59,6 +80,7 @@ export class OvsdbClient extends EventEmitter<Events> {
     this.closed = true;
     clearTimeout(this.retryTimer);
     this.socket?.destroy();
+    this.tunnel?.close();
   }
 
   request(method: string, params: unknown[]): Promise<unknown> {
@@ -67,8 +89,13 @@ export class OvsdbClient extends EventEmitter<Events> {
       return Promise.reject(new SysdbError('DISCONNECTED', `not connected to ${formatRemote(this.remote)}`));
     }
     const id = this.nextId++;
+    const timeoutMs = this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject, method });
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new SysdbError('TIMEOUT', `${method}: no reply from ${formatRemote(this.remote)} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.pending.set(id, { resolve, reject, method, timer });
       socket.write(JSON.stringify({ method, params, id }));
     });
   }
@@ -84,11 +111,17 @@ export class OvsdbClient extends EventEmitter<Events> {
   /** Runs ops atomically; any failed op (or commit error) throws with the server's error and details. */
   async transact(db: string, ops: Operation[]): Promise<OperationResult[]> {
     const results = (await this.request('transact', [db, ...ops])) as OperationResult[];
-    const failed = results.findIndex((r) => r && typeof r === 'object' && 'error' in r && r.error);
+    const failed = Array.isArray(results) ? results.findIndex((r) => isObject(r) && 'error' in r && r.error) : -1;
+    const upTo = failed >= 0 ? failed : ops.length;
+    if (!Array.isArray(results) || results.length < upTo || results.slice(0, upTo).some((r) => !isObject(r))) {
+      throw new SysdbError('BAD_REPLY', 'transact: malformed reply (expected one result object per operation)');
+    }
     if (failed >= 0) {
       const r = results[failed] as { error: string; details?: string };
       const op = failed < ops.length ? ` (operation ${failed + 1}: ${ops[failed].op})` : '';
-      throw new SysdbError('TRANSACTION_FAILED', `${r.error}${op}${r.details ? `: ${r.details}` : ''}`);
+      // A failed wait is another writer having moved the audit head: a conflict worth retrying.
+      const code = failed < ops.length && ops[failed].op === 'wait' ? 'CONFLICT' : 'TRANSACTION_FAILED';
+      throw new SysdbError(code, `${r.error}${op}${r.details ? `: ${r.details}` : ''}`);
     }
     return results;
   }
@@ -109,12 +142,13 @@ export class OvsdbClient extends EventEmitter<Events> {
 
   private async sendMonitor(id: string, m: Monitor): Promise<void> {
     const initial = (await this.request('monitor', [m.db, id, m.requests])) as TableUpdates;
+    if (!isObject(initial)) throw new SysdbError('BAD_REPLY', 'monitor: malformed reply (not an object of tables)');
     m.onUpdate(initial, true);
   }
 
   private open(): void {
-    const socket = connectRemote(this.remote);
-    const splitter = new JsonStreamSplitter();
+    const socket = connectRemote(this.target);
+    const splitter = new JsonStreamSplitter(this.options.maxMessageBytes);
     this.socket = socket;
     socket.setEncoding('utf8');
     socket.on('connect', () => {
@@ -127,9 +161,12 @@ export class OvsdbClient extends EventEmitter<Events> {
     });
     socket.on('data', (chunk: string) => {
       try {
-        for (const msg of splitter.push(chunk)) this.dispatch(msg as Record<string, unknown>);
+        for (const msg of splitter.push(chunk)) this.dispatch(msg);
       } catch (e) {
-        socket.destroy(e as Error);
+        // A protocol violation: fail what is waiting with that reason, then drop the connection.
+        this.failPending(e instanceof SysdbError ? e : new SysdbError('BAD_REPLY', (e as Error).message));
+        this.emit('error', e as Error);
+        socket.destroy();
       }
     });
     socket.on('error', (e) => this.emit('error', new SysdbError('DISCONNECTED', `${formatRemote(this.remote)}: ${e.message}`, { cause: e })));
@@ -141,26 +178,37 @@ export class OvsdbClient extends EventEmitter<Events> {
     const wasConnected = this.connected;
     this.connected = false;
     const err = new SysdbError('DISCONNECTED', `connection to ${formatRemote(this.remote)} closed`);
-    for (const p of this.pending.values()) p.reject(err);
-    this.pending.clear();
+    this.failPending(err);
     if (wasConnected) this.emit('disconnected', err);
     if (this.closed || !this.options.reconnect) return;
     this.retryTimer = setTimeout(() => this.open(), this.backoff);
     this.backoff = Math.min(this.backoff * 2, this.options.maxBackoffMs ?? 5000);
   }
 
-  private dispatch(msg: Record<string, unknown>): void {
+  private failPending(err: Error): void {
+    for (const p of this.pending.values()) {
+      clearTimeout(p.timer);
+      p.reject(err);
+    }
+    this.pending.clear();
+  }
+
+  private dispatch(raw: unknown): void {
+    if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new SysdbError('BAD_REPLY', 'malformed message from the server: not a JSON object');
+    const msg = raw as Record<string, unknown>;
     if (typeof msg.method === 'string') {
       if (msg.method === 'echo' && msg.id !== null) {
         this.socket?.write(JSON.stringify({ result: msg.params, error: null, id: msg.id }));
       } else if (msg.method === 'update') {
-        const [id, updates] = msg.params as [string, TableUpdates];
+        const [id, updates] = Array.isArray(msg.params) ? (msg.params as [string, TableUpdates]) : [];
+        if (typeof id !== 'string' || !isObject(updates)) throw new SysdbError('BAD_REPLY', 'malformed update notification from the server');
         this.monitors.get(id)?.onUpdate(updates, false);
       }
       return;
     }
     const p = this.pending.get(msg.id as number);
     if (!p) return;
+    clearTimeout(p.timer);
     this.pending.delete(msg.id as number);
     if (msg.error) {
       const e = msg.error as { error?: string; details?: string } | string;
@@ -168,4 +216,8 @@ export class OvsdbClient extends EventEmitter<Events> {
       p.reject(new SysdbError('RPC_ERROR', `${p.method}: ${text}`));
     } else p.resolve(msg.result);
   }
+}
+
+function isObject(v: unknown): v is Record<string, never> {
+  return !!v && typeof v === 'object' && !Array.isArray(v);
 }

@@ -1,5 +1,6 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -20,8 +21,11 @@ export class OvsdbServer {
   async start(): Promise<void> {
     rmSync(this.sock, { force: true });
     this.proc = spawn('ovsdb-server', [this.db, `--remote=punix:${this.sock}`, `--unixctl=${path.join(this.dir, 'ctl')}`, '--no-chdir', `--log-file=${path.join(this.dir, 'ovsdb.log')}`], { stdio: 'ignore' });
-    for (let i = 0; i < 100 && !existsSync(this.sock); i++) await new Promise((r) => setTimeout(r, 20));
-    if (!existsSync(this.sock)) throw new Error('ovsdb-server did not create its socket');
+    // The socket file appears at bind(), before listen(): wait until a connection is accepted.
+    await until('ovsdb-server accepting on its socket', () => existsSync(this.sock) && new Promise<boolean>((resolve) => {
+      const c = net.createConnection(this.sock, () => { c.destroy(); resolve(true); });
+      c.on('error', () => resolve(false));
+    }), 5000);
   }
 
   async stop(): Promise<void> {

@@ -1,0 +1,32 @@
+import net from 'node:net';
+import type { Value } from '../ovsdb/datum.js';
+import type { Step } from './plan.js';
+
+/** One spelling per address (fd00:0::1/64 and fd00::1/64 are the same), as `ip -j addr` prints them. */
+export function canonical(cidr: string): string {
+  const [addr, prefix] = cidr.split('/');
+  if (net.isIP(addr) !== 6) return cidr;
+  return `${new URL(`http://[${addr}]`).hostname.slice(1, -1)}/${prefix}`;
+}
+
+const family = (cidr: string) => net.isIP(cidr.split('/')[0]);
+
+/**
+ * Interface.ip holds zero or more addresses. For each family the row names, other global addresses
+ * of that family are removed (setting an IPv4 address leaves SLAAC/static IPv6 alone); addresses this
+ * agent added earlier and the row no longer names are removed too, which is what `ip none` means.
+ * `managed` is updated to what the row now asks for.
+ */
+export function addressSteps(dev: string, ip: Value | undefined, have: string[], managed: Map<string, Set<string>>): Step[] {
+  const want = (Array.isArray(ip) ? ip : typeof ip === 'string' ? [ip] : []).map((a) => canonical(String(a)));
+  const present = new Set(have.map(canonical));
+  const families = new Set(want.map(family));
+  const mine = managed.get(dev) ?? new Set<string>();
+  const steps: Step[] = [];
+  for (const a of want) if (!present.has(a)) steps.push({ kind: 'run', argv: ['ip', 'addr', 'replace', a, 'dev', dev] });
+  for (const a of present) {
+    if (!want.includes(a) && (families.has(family(a)) || mine.has(a))) steps.push({ kind: 'run', argv: ['ip', 'addr', 'del', a, 'dev', dev] });
+  }
+  managed.set(dev, new Set(want));
+  return steps;
+}

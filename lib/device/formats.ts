@@ -1,0 +1,83 @@
+import { readFileSync, statSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+
+// The formats of values that reach a command line or a path. The CLI checks them before anything is
+// written and every agent checks them again before acting, because the database can be written by
+// other clients (ovsdb-client, an older CLI). Each check returns what was expected, or undefined.
+// Every accepted value starts with a letter, digit, "_" or "/", so none can be read as an option.
+export type FormatCheck = (v: string) => string | undefined;
+
+export const ZONEINFO = '/usr/share/zoneinfo';
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+export const hostname: FormatCheck = (v) =>
+  v.length <= 253 && v.split('.').every((l) => /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/.test(l))
+    ? undefined
+    : 'an RFC 1123 host name (letters, digits and "-" in dot-separated labels of at most 63, no leading or trailing "-")';
+
+/** A tz database name whose file exists and is a TZif file; without a zoneinfo dir only the spelling is checked. */
+export function timezone(v: string, zoneinfo: string | undefined = ZONEINFO): string | undefined {
+  if (!/^[A-Za-z0-9_][A-Za-z0-9_+-]*(\/[A-Za-z0-9_][A-Za-z0-9_+-]*)*$/.test(v)) return 'a time zone name such as Europe/Berlin';
+  if (zoneinfo === undefined) return undefined;
+  try {
+    const file = path.join(zoneinfo, v);
+    if (statSync(file).isFile() && readFileSync(file).subarray(0, 4).toString('latin1') === 'TZif') return undefined;
+  } catch {
+    // fall through: missing
+  }
+  return `a time zone that exists under ${zoneinfo}`;
+}
+
+/** Linux interface names: at most IFNAMSIZ-1 = 15 bytes, no "/", ":" or whitespace, not "." or "..". */
+export const ifname: FormatCheck = (v) =>
+  /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$/.test(v) && Buffer.byteLength(v) <= 15 ? undefined : 'an interface name (1-15 of A-Z a-z 0-9 _ . -, not starting with "-" or ".")';
+
+export const vmName: FormatCheck = (v) => (/^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$/.test(v) ? undefined : 'a VM name (1-32 of A-Z a-z 0-9 _ . -, starting with a letter or digit)');
+
+export const absolutePath: FormatCheck = (v) =>
+  v.startsWith('/') && !CONTROL.test(v) && path.posix.normalize(v) === v && v !== '/' ? undefined : 'an absolute, normalised path (no "..", "//", trailing "/" or control characters)';
+
+export const cidr: FormatCheck = (v) => {
+  const [addr, prefix, extra] = v.split('/');
+  const family = net.isIP(addr);
+  const max = family === 6 ? 128 : 32;
+  if (!family || extra !== undefined || !/^\d{1,3}$/.test(prefix ?? '') || Number(prefix) > max) return 'an address with prefix, e.g. 10.0.0.2/24';
+  return undefined;
+};
+
+export const ip: FormatCheck = (v) => (net.isIP(v) ? undefined : 'an IP address');
+export const iqn: FormatCheck = (v) => (/^(iqn\.\d{4}-\d{2}\.[a-z0-9.-]+(:[A-Za-z0-9.:_-]+)?|eui\.[0-9A-Fa-f]{16})$/.test(v) ? undefined : 'an iSCSI name such as iqn.2003-01.org.example:disk1');
+export const fstype: FormatCheck = (v) => (/^[a-z0-9][a-z0-9_.]*$/.test(v) ? undefined : 'a file system type such as ext4');
+
+/** table.column -> check; the CLI applies these to every value, the agents to every row they act on. */
+export const FORMATS: Record<string, FormatCheck> = {
+  'System.hostname': hostname,
+  'System.timezone': (v) => timezone(v),
+  'Interface.name': ifname,
+  'Interface.bridge': ifname,
+  'Interface.ip': cidr,
+  'VirtualMachine.name': vmName,
+  'VirtualMachine.disk': absolutePath,
+  'VirtualMachine.kernel': absolutePath,
+  'Storage.name': vmName,
+  'Storage.portal': ip,
+  'Storage.target_iqn': iqn,
+  'Storage.mount_point': absolutePath,
+  'Storage.fstype': fstype,
+};
+
+/** The agents' second check: every formatted column of a row, as "column: expected ..." problems. */
+export function rowProblems(table: string, row: Record<string, unknown>, only?: string[]): string[] {
+  const problems: string[] = [];
+  for (const [key, check] of Object.entries(FORMATS)) {
+    const [t, column] = key.split('.');
+    if (t !== table || (only && !only.includes(column))) continue;
+    const v = row[column];
+    for (const item of Array.isArray(v) ? v : v === null || v === undefined ? [] : [v]) {
+      const why = typeof item === 'string' ? check(item) : 'a string';
+      if (why) problems.push(`${column} ${JSON.stringify(item)} rejected: expected ${why}`);
+    }
+  }
+  return problems;
+}
