@@ -1,11 +1,14 @@
 import { OvsdbClient } from '../ovsdb/client.js';
 import { encodeRow, TableCache, type Row, type Value } from '../ovsdb/datum.js';
-import type { MonitorRequests } from '../ovsdb/protocol.js';
+import type { Condition, MonitorRequests } from '../ovsdb/protocol.js';
+import { selectAll } from '../commit.js';
 import { DB_NAME } from '../schema.js';
 import { LEVELS, type Level, type Logger } from './log.js';
 
 export interface AgentContext {
   rows(table: string): Row[];
+  /** A one-off read of rows the agent does not monitor (the audit agent's anchored entry). */
+  select(table: string, where: Condition[]): Promise<Row[]>;
   log: Logger;
   /** True once stop() was called: an agent finishes what it is doing but starts nothing new. */
   stopping(): boolean;
@@ -118,6 +121,7 @@ export class AgentRuntime {
     const { log, dryRun = false, print = console.log } = this.opts;
     return {
       rows: (t) => this.cache.rows(t),
+      select: (t, where) => selectAll(this.client, t, where),
       log,
       stopping: () => this.stopped,
       connected: () => this.client.isConnected,

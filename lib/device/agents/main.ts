@@ -1,6 +1,8 @@
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { ANCHOR_FILE } from '../cli/audit-verbs.js';
 import { DEFAULT_REMOTE } from '../cli/sysdb-main.js';
+import { auditAgent } from './audit-agent.js';
 import type { Agent } from './agent-runtime.js';
 import { AgentRuntime } from './agent-runtime.js';
 import { execRunner } from './command-runner.js';
@@ -12,7 +14,8 @@ import { storageAgent } from './storage-agent.js';
 import { vmAgent } from './vm-agent.js';
 import { startWatchdog, systemdNotifier } from './watchdog.js';
 
-const USAGE = `usage: stalker-agent net|storage|vm|stat [--remote R] [--dry-run]
+const USAGE = `usage: stalker-agent net|storage|vm|stat|audit [--remote R] [--dry-run]
+  audit: [--anchor /var/lib/sysdb/audit-head]
   net:  [--root /] [--ovs-db unix:/var/run/openvswitch/db.sock] [--datapath system|netdev] [--bridge br0]
   vm:   [--qemu qemu-system-aarch64] [--cgroup DIR | systemd vm.slice when systemd runs] [--console-dir /run/stalker/vm] [--no-tap]`;
 
@@ -30,6 +33,8 @@ function build(name: string, o: Record<string, string | boolean | undefined>): A
     }
     case 'stat':
       return statAgent();
+    case 'audit':
+      return auditAgent({ anchorFile: String(o.anchor ?? ANCHOR_FILE) });
     default:
       throw new Error(`unknown agent "${name}"\n${USAGE}`);
   }
@@ -38,7 +43,7 @@ function build(name: string, o: Record<string, string | boolean | undefined>): A
 async function main(): Promise<number> {
   const { values: o, positionals } = parseArgs({
     allowPositionals: true,
-    options: { remote: { type: 'string' }, 'dry-run': { type: 'boolean' }, root: { type: 'string' }, 'ovs-db': { type: 'string' }, datapath: { type: 'string' }, bridge: { type: 'string' }, qemu: { type: 'string' }, cgroup: { type: 'string' }, 'console-dir': { type: 'string' }, 'no-tap': { type: 'boolean' } },
+    options: { remote: { type: 'string' }, 'dry-run': { type: 'boolean' }, root: { type: 'string' }, 'ovs-db': { type: 'string' }, datapath: { type: 'string' }, bridge: { type: 'string' }, qemu: { type: 'string' }, cgroup: { type: 'string' }, 'console-dir': { type: 'string' }, 'no-tap': { type: 'boolean' }, anchor: { type: 'string' } },
   });
   if (positionals.length !== 1) {
     console.error(USAGE);
