@@ -42,7 +42,7 @@ describe('sysdb set / show', () => {
     [['set', 'interface', 'eth0', 'vlan', '4096'], /bad value 4096 for interface\.vlan: expected an integer in 0\.\.4095/],
     [['set', 'interface', 'eth0', 'ip', '10.0.0.300/24'], /bad value "10\.0\.0\.300\/24" for interface\.ip/],
     [['set', 'interface', 'eth0', 'admin_state', 'sideways'], /expected one of down, up/],
-    [['set', 'storage', 'data', 'lun', '1'], /storage data does not exist; creating it needs mount_point, portal, target_iqn too/],
+    [['set', 'storage', 'data', 'lun', '1'], /storage data does not exist; creating it needs portal, target_iqn, mount_point too/],
     [['set', 'vm', 'vm1', 'pid', '4'], /observed state written by the agents/],
   ])('refuses %j with one clear message and writes nothing', async (args, message) => {
     const r = await sysdb(...args);

@@ -28,6 +28,10 @@ export class OvsdbServer {
     }), 5000);
   }
 
+  get pid(): number | undefined {
+    return this.proc?.pid;
+  }
+
   async stop(): Promise<void> {
     const p = this.proc;
     this.proc = undefined;

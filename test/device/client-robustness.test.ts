@@ -1,0 +1,117 @@
+// Issue 9, client robustness: every misbehaviour of a server or remote ends in one clear line and
+// exit 1, in bounded time and memory. Misbehaving servers are a fake on a unix socket; the stopped
+// server is a real ovsdb-server under SIGSTOP.
+import { readFileSync } from 'node:fs';
+import { jest } from '@jest/globals';
+import { SysdbError } from '../../lib/device/errors.js';
+import { OvsdbClient } from '../../lib/device/ovsdb/client.js';
+import { JsonStreamSplitter } from '../../lib/device/ovsdb/json-stream.js';
+import { bundleSysdb, runBundle } from './helpers/bundle.js';
+import { FakeServer } from './helpers/fake-server.js';
+import { OvsdbServer, SCHEMA } from './helpers/ovsdb-server.js';
+
+jest.setTimeout(30_000);
+let bundle: string;
+beforeAll(() => { bundle = bundleSysdb(); });
+
+const SCHEMA_JSON = JSON.parse(readFileSync(SCHEMA, 'utf8'));
+const oneLine = (r: { code: number | null; err: string }) => {
+  expect(r.code).toBe(1);
+  expect(r.err.split('\n')).toHaveLength(1);
+  expect(r.err).not.toMatch(/\n\s+at |internal error/);
+};
+
+describe('a server that does not answer', () => {
+  it('a stopped (SIGSTOP) ovsdb-server: --timeout 1 gives up after about a second', async () => {
+    const server = new OvsdbServer();
+    await server.start();
+    const pid = server.pid!;
+    process.kill(pid, 'SIGSTOP');
+    try {
+      const r = await runBundle(bundle, ['--remote', server.remote, '--timeout', '1', 'show', 'system']);
+      oneLine(r);
+      expect(r.err).toMatch(/get_schema: no reply from unix:.* within 1000 ms/);
+      expect(r.ms).toBeLessThan(5000);
+    } finally {
+      process.kill(pid, 'SIGCONT');
+      await server.dispose();
+    }
+  });
+
+  it('a reply with the wrong id is not taken for the answer; the request times out', async () => {
+    const fake = new FakeServer((req, s) => s.write(JSON.stringify({ id: 999, result: SCHEMA_JSON, error: null })));
+    await fake.listen();
+    const r = await runBundle(bundle, ['--remote', fake.remote, '--timeout', '0.5', 'show', 'system']);
+    await fake.close();
+    oneLine(r);
+    expect(r.err).toMatch(/no reply .* within 500 ms/);
+  });
+});
+
+describe('malformed replies and bad remotes', () => {
+  const cases: [string, (req: { method: string; id: unknown }) => string, RegExp][] = [
+    ['a null schema', (req) => JSON.stringify({ id: req.id, result: null, error: null }), /malformed schema/],
+    ['rows without _uuid', (req) => JSON.stringify({ id: req.id, result: req.method === 'get_schema' ? SCHEMA_JSON : [{ rows: [{ hostname: 'x' }] }], error: null }), /row without _uuid/],
+    ['bytes that are not JSON', () => 'HTTP/1.1 400 Bad Request\r\n\r\n', /malformed reply from the server/],
+    ['a transact answered with a string', (req) => JSON.stringify({ id: req.id, result: req.method === 'get_schema' ? SCHEMA_JSON : 'ok', error: null }), /transact: malformed reply/],
+  ];
+  it.each(cases)('%s: one line, exit 1', async (_, reply, message) => {
+    const fake = new FakeServer((req, s) => s.write(reply(req)));
+    await fake.listen();
+    const r = await runBundle(bundle, ['--remote', fake.remote, 'show', 'system']);
+    await fake.close();
+    oneLine(r);
+    expect(r.err).toMatch(message);
+  });
+
+  it.each([
+    ['tcp:127.0.0.1:99999', /port 99999 is not in 1\.\.65535/],
+    ['tcp:127.0.0.1:1', /ECONNREFUSED/],
+    ['udp:1.2.3.4', /bad remote "udp:1\.2\.3\.4"/],
+    ['ssh://-oProxyCommand=x', /bad remote/],
+    ['unix:/nonexistent/sock', /ENOENT/],
+  ])('--remote %s: one line, exit 1', async (remote, message) => {
+    const r = await runBundle(bundle, ['--remote', remote, 'show', 'system']);
+    oneLine(r);
+    expect(r.err).toMatch(message);
+  });
+});
+
+describe('reply size and parsing cost', () => {
+  it('an endless reply is cut off at the size limit instead of filling memory', async () => {
+    let sent = 0;
+    const fake = new FakeServer((req, s) => {
+      s.write(`{"id":${JSON.stringify(req.id)},"error":null,"result":["`);
+      const chunk = 'x'.repeat(64 * 1024);
+      const pump = () => { while (!s.destroyed && sent < 512 * 1024 * 1024 && s.write(chunk)) sent += chunk.length; };
+      s.on('drain', pump);
+      pump();
+    });
+    await fake.listen();
+    const client = new OvsdbClient({ remote: fake.remote, maxMessageBytes: 4 * 1024 * 1024, timeoutMs: 20_000 });
+    await client.start();
+    const err = await client.echo().catch((e: unknown) => e);
+    client.close();
+    await fake.close();
+    expect(err).toBeInstanceOf(SysdbError);
+    expect((err as SysdbError).message).toMatch(/reply larger than 4194304 bytes refused/);
+    expect(sent).toBeLessThan(64 * 1024 * 1024);
+  });
+
+  it('an 8 MiB reply in 16 KiB chunks parses in linear time (the quadratic splitter took seconds)', () => {
+    const doc = JSON.stringify({ id: 1, error: null, result: [{ rows: Array.from({ length: 40_000 }, (_, i) => ({ name: `row-${i}`, value: 'v'.repeat(180), n: i })) }] });
+    expect(doc.length).toBeGreaterThan(8 * 1024 * 1024);
+    const t0 = performance.now();
+    const splitter = new JsonStreamSplitter();
+    const out: unknown[] = [];
+    for (let i = 0; i < doc.length; i += 16 * 1024) out.push(...splitter.push(doc.slice(i, i + 16 * 1024)));
+    const ms = performance.now() - t0;
+    expect(out).toHaveLength(1);
+    expect((out[0] as { result: { rows: unknown[] }[] }).result[0].rows).toHaveLength(40_000);
+    expect(ms).toBeLessThan(1500);
+  });
+
+  it('refuses a byte outside any JSON text rather than buffering it', () => {
+    expect(() => new JsonStreamSplitter().push('{"a":1} x')).toThrow(/malformed reply/);
+  });
+});
