@@ -79,3 +79,51 @@ it('follows database changes, and reconverges after ovsdb-server is killed and r
   await until('vlan 300 after restart', () => vsctl('get', 'port', 'vx0', 'tag') === '300', 10_000);
   await until('vm tap removed', () => vsctl('list-ports', 'br0') === 'vx0');
 });
+
+const system = () => ((server.transact([{ op: 'select', table: 'System', where: [] }]) as [{ rows: Record<string, unknown>[] }])[0].rows[0]);
+const setSystem = (row: Record<string, unknown>) => server.transact([{ op: 'update', table: 'System', where: [], row }]);
+const setIface = (name: string, row: Record<string, unknown>) => server.transact([{ op: 'update', table: 'Interface', where: [['name', '==', name]], row }]);
+const addrs = (dev: string) => (JSON.parse(net.inNs('ip', '-j', 'addr', 'show', 'dev', dev)) as { addr_info: { local: string; prefixlen: number; scope: string }[] }[])[0].addr_info.filter((a) => a.scope === 'global').map((a) => `${a.local}/${a.prefixlen}`).sort();
+
+describe('values written past the CLI are checked again by the agent and reported in the status', () => {
+  it.each([
+    [{ hostname: '--file=/etc/os-release' }, /^error: hostname "--file=\/etc\/os-release" rejected: expected an RFC 1123 host name/],
+    [{ hostname: 'bad host!' }, /^error: hostname "bad host!" rejected/],
+    [{ timezone: 'Mars/Olympus' }, /^error: timezone "Mars\/Olympus" rejected: expected a time zone that exists under \/usr\/share\/zoneinfo/],
+  ])('%j: nothing runs, System.status says why', async (row, message) => {
+    const hostnameFile = path.join(server.dir, 'root/etc/hostname');
+    const before = readFileSync(hostnameFile, 'utf8');
+    setSystem(row);
+    await until('System.status error', () => message.test(String(system().status)));
+    expect(net.inNs('hostname').trim()).toBe('pi-test');
+    expect(readFileSync(hostnameFile, 'utf8')).toBe(before);
+    expect(readlinkSync(path.join(server.dir, 'root/etc/localtime'))).toBe('/usr/share/zoneinfo/Europe/Berlin');
+    setSystem({ hostname: 'pi-test', timezone: 'Europe/Berlin' });
+    await until('System.status ok', () => system().status === 'ok');
+  });
+
+  it('an interface name that is not one (inserted with ovsdb-client) is an error status, not a command', async () => {
+    server.transact([{ op: 'insert', table: 'Interface', row: { name: '-evil', admin_state: 'up', bridge: 'br0' } }]);
+    await until('rejected', () => /^error: name "-evil" rejected: expected an interface name/.test(String(status('-evil'))));
+    expect(vsctl('list-ports', 'br0')).not.toMatch(/evil/);
+  });
+
+  it('a vlan on an interface without a bridge is an error in the status', async () => {
+    net.inNs('ip', 'tuntap', 'add', 'dm0', 'mode', 'tap');
+    server.transact([{ op: 'insert', table: 'Interface', row: { name: 'dm0', vlan: 5, admin_state: 'up' } }]);
+    await until('vlan error', () => status('dm0') === 'error: vlan 5 needs a bridge (a VLAN tag is set on the bridge port)');
+  });
+});
+
+describe('addresses', () => {
+  it('setting IPv4 keeps the link\'s IPv6; several addresses per interface; ip none removes what the agent set', async () => {
+    net.inNs('ip', 'addr', 'add', 'fd00:9::5/64', 'dev', 'vx1', 'nodad');
+    setIface('vx1', { ip: '10.9.1.3/24' });
+    await until('new IPv4, IPv6 kept', () => JSON.stringify(addrs('vx1')) === JSON.stringify(['10.9.1.3/24', 'fd00:9::5/64']));
+    setIface('vx1', { ip: ['set', ['10.9.1.3/24', '10.9.1.4/24', 'fd00:9::7/64']] });
+    await until('three addresses', () => JSON.stringify(addrs('vx1')) === JSON.stringify(['10.9.1.3/24', '10.9.1.4/24', 'fd00:9::7/64']));
+    await until('status ok', () => status('vx1') === 'ok');
+    setIface('vx1', { ip: ['set', []] });
+    await until('addresses removed', () => addrs('vx1').length === 0);
+  });
+});

@@ -23,10 +23,12 @@ export function addressSteps(dev: string, ip: Value | undefined, have: string[],
   const families = new Set(want.map(family));
   const mine = managed.get(dev) ?? new Set<string>();
   const steps: Step[] = [];
-  for (const a of want) if (!present.has(a)) steps.push({ kind: 'run', argv: ['ip', 'addr', 'replace', a, 'dev', dev] });
+  // Removals first: deleting a primary IPv4 address also deletes the secondaries of its subnet, so
+  // a new address in the same subnet added before the old one is removed would vanish with it.
   for (const a of present) {
     if (!want.includes(a) && (families.has(family(a)) || mine.has(a))) steps.push({ kind: 'run', argv: ['ip', 'addr', 'del', a, 'dev', dev] });
   }
+  for (const a of want) if (!present.has(a)) steps.push({ kind: 'run', argv: ['ip', 'addr', 'replace', a, 'dev', dev] });
   managed.set(dev, new Set(want));
   return steps;
 }
