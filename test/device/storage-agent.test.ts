@@ -1,8 +1,9 @@
-import { rmSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { AgentRuntime } from '../../lib/device/agents/agent-runtime.js';
 import type { CommandRunner } from '../../lib/device/agents/command-runner.js';
 import { storageAgent, type StorageProbe } from '../../lib/device/agents/storage-agent.js';
+import { runSysdb } from '../../lib/device/cli/sysdb-main.js';
 import { startAgent } from './helpers/agents.js';
 import { OvsdbServer, until } from './helpers/ovsdb-server.js';
 
@@ -96,4 +97,43 @@ it('reports a failed login as status error and does not mount', async () => {
   ({ runtime } = await startAgent(agent(), server.remote));
   await until('error status', () => row().status === 'error');
   expect(sys.calls.some((c) => c.startsWith('mount'))).toBe(false);
+});
+
+it('a mount point with spaces is seen as mounted (/proc/mounts writes it as \\040): mounted once, not every pass', async () => {
+  const spaced = path.join(path.dirname(MP), 'my data');
+  server.transact([{ op: 'update', table: 'Storage', where: [], row: { mount_point: spaced } }]);
+  ({ runtime } = await startAgent(agent(), server.remote));
+  await until('mounted status', () => row().status === 'mounted');
+  expect(sys.mounts()).toContain('my\\040data');
+  runtime.kick();
+  await runtime.settle();
+  runtime.kick();
+  await runtime.settle();
+  expect(sys.calls.filter((c) => c.startsWith('mount'))).toEqual([`mount -t ext4 -- ${DEV} ${spaced}`]);
+});
+
+it('values written past the CLI are checked again: a bad mount point or fstype runs nothing and is an error', async () => {
+  server.transact([{ op: 'update', table: 'Storage', where: [], row: { fstype: '-oremount,exec' } }]);
+  ({ runtime } = await startAgent(agent(), server.remote));
+  await until('error status', () => row().status === 'error');
+  expect(sys.calls).toEqual([]);
+});
+
+it('sysdb apply --wait returns when the agent has reported: the new status, exit 0', async () => {
+  ({ runtime } = await startAgent(agent(), server.remote));
+  await until('mounted status', () => row().status === 'mounted');
+  const file = path.join(server.dir, 'state.json');
+  const other = `${path.dirname(MP)}/other`;
+  writeFileSync(file, JSON.stringify({ storage: { data: { target_iqn: IQN, portal: '192.0.2.10', lun: 1, mount_point: other, fstype: 'ext4' } } }));
+  const out: string[] = [];
+  const code = await runSysdb(['--remote', server.remote, 'apply', file, '--wait'], { out: (l) => out.push(l), err: (l) => out.push(l) });
+  expect(out.join('\n')).toMatch(/~ storage data: mount_point .* -> .*other\napplied 1 change\(s\) \(audit entry 1\)\nstorage data: mounted$/);
+  expect(code).toBe(0);
+  expect(sys.mounted.has(other)).toBe(true);
+  sys.failLogin = true;
+  sys.sessions.clear();
+  writeFileSync(file, JSON.stringify({ storage: { data: { target_iqn: 'iqn.2003-01.org.example:disk2', portal: '192.0.2.10', lun: 1, mount_point: other, fstype: 'ext4' } } }));
+  const failed: string[] = [];
+  expect(await runSysdb(['--remote', server.remote, 'apply', file, '--wait'], { out: (l) => failed.push(l), err: (l) => failed.push(l) })).toBe(1);
+  expect(failed.at(-1)).toBe('storage data: error');
 });

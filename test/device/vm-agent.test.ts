@@ -1,9 +1,14 @@
-import { readFileSync, rmdirSync, writeFileSync, existsSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { readdirSync, readFileSync, readlinkSync, rmdirSync, writeFileSync, existsSync } from 'node:fs';
+import { jest } from '@jest/globals';
 import path from 'node:path';
 import type { AgentRuntime } from '../../lib/device/agents/agent-runtime.js';
 import { vmAgent } from '../../lib/device/agents/vm-agent.js';
 import { OvsdbServer, until } from './helpers/ovsdb-server.js';
 import { startAgent } from './helpers/agents.js';
+import { bundleAgent } from './helpers/bundle.js';
+
+jest.setTimeout(30_000);
 
 // aarch64 "wfi; b ." : a guest that idles forever, so the real qemu process costs no CPU.
 const WFI_KERNEL = Buffer.from([0x7f, 0x20, 0x03, 0xd5, 0xff, 0xff, 0xff, 0x17]);
@@ -60,4 +65,64 @@ it('starts a real qemu in the VM cgroup, restarts it after a crash, stops it on 
   setState('stop');
   await until('stopped', () => vmRow().status === 'stopped' && !alive(second));
   expect(vmRow().pid).toEqual(['set', []]);
+});
+
+const qemuPids = () => execFileSync('pgrep', ['-f', `process=stalker-vm-vm1`], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number).filter((p) => readFileSync(`/proc/${p}/cmdline`, 'utf8').startsWith('qemu'));
+const pgrepSafe = () => { try { return qemuPids(); } catch { return []; } };
+
+describe('stopping the agent (issue 9)', () => {
+  it('the real agent process exits promptly on SIGTERM while a VM runs, leaving the VM for the next agent to adopt', async () => {
+    const agentBundle = bundleAgent();
+    const child = spawn('node', [agentBundle, 'vm', '--remote', server.remote, '--cgroup', CGROUP, '--console-dir', path.join(server.dir, 'console'), '--no-tap'], { stdio: 'ignore' });
+    const pid = await until('vm running', () => vmRow().status === 'running' && (vmRow().pid as number), 15_000);
+    pids.add(pid);
+    const t0 = Date.now();
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    child.kill('SIGTERM');
+    const code = await Promise.race([exited, new Promise<'hung'>((r) => setTimeout(() => r('hung'), 8000))]);
+    if (code === 'hung') child.kill('SIGKILL');
+    expect(code).toBe(0);
+    expect(Date.now() - t0).toBeLessThan(5000);
+    expect(alive(pid)).toBe(true);
+    // the next agent adopts it instead of starting a second one
+    let lines: string[];
+    ({ runtime, lines } = await startAgent(agent(), server.remote));
+    expect(lines.some((l) => l.includes('"msg":"adopted running vm"') && l.includes(`"pid":${pid}`))).toBe(true);
+    expect(pgrepSafe()).toEqual([pid]);
+  });
+
+  it('a stopped agent never starts a new loop: a VM that dies afterwards is not relaunched', async () => {
+    ({ runtime } = await startAgent(agent(), server.remote));
+    const pid = await until('vm running', () => vmRow().status === 'running' && (vmRow().pid as number));
+    pids.add(pid);
+    await runtime.stop();
+    runtime = undefined;
+    setState('stop');
+    process.kill(pid, 'SIGKILL');
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(pgrepSafe()).toEqual([]);
+  });
+
+  it('values written past the CLI are checked again: a bad VM name or disk path starts no qemu', async () => {
+    server.transact([{ op: 'delete', table: 'VirtualMachine', where: [] }, { op: 'insert', table: 'VirtualMachine', row: { name: 'evil,debug-threads=on', id: 8, vcpus: 1, memory: 32, state: 'run', kernel: path.join(server.dir, 'wfi.bin') } },
+      { op: 'insert', table: 'VirtualMachine', row: { name: 'vm2', id: 9, vcpus: 1, memory: 32, state: 'run', kernel: path.join(server.dir, 'wfi.bin'), disk: 'disk.raw' } }]);
+    let lines: string[];
+    ({ runtime, lines } = await startAgent(agent(), server.remote));
+    const rows = () => (server.transact([{ op: 'select', table: 'VirtualMachine', where: [] }]) as [{ rows: Record<string, unknown>[] }])[0].rows;
+    await until('both in error', () => rows().every((r) => r.status === 'error'));
+    expect(lines.filter((l) => l.includes('"msg":"value rejected"')).join('\n')).toMatch(/name \\"evil,debug-threads=on\\" rejected[\s\S]*disk \\"disk.raw\\" rejected/);
+    expect(lines.some((l) => l.includes('start vm'))).toBe(false);
+  });
+
+  it('a disk path with commas reaches qemu escaped: the file of that exact name is opened', async () => {
+    const disk = path.join(server.dir, 'd.raw,snapshot=on,file.locking=off');
+    writeFileSync(disk, Buffer.alloc(1024 * 1024));
+    server.transact([{ op: 'update', table: 'VirtualMachine', where: [['name', '==', 'vm1']], row: { disk } }]);
+    ({ runtime } = await startAgent(agent(), server.remote));
+    const pid = await until('vm running', () => vmRow().status === 'running' && (vmRow().pid as number));
+    pids.add(pid);
+    expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')).toContain(`file=${disk.replaceAll(',', ',,')},if=virtio,format=raw`);
+    // qemu holds the file of that exact name open
+    expect(readdirSync(`/proc/${pid}/fd`).map((fd) => { try { return readlinkSync(`/proc/${pid}/fd/${fd}`); } catch { return ''; } })).toContain(disk);
+  });
 });
