@@ -1,10 +1,11 @@
 // The flagship image, end to end: trees/raspi built through bin/stalker (reusing every cached
 // node), out/raspi.img booted in qemu-system-aarch64 -M virt with the image's own kernel, initramfs
 // and cmdline.txt (only the console swapped for the virt board's UART), root found by its LABEL as
-// on a Pi. The managed system is then driven from the host through the forwarded ovsdb port.
+// on a Pi. The managed system is then driven from the host over ssh (sysdb --remote ssh://), the
+// secure path, and the plain ovsdb TCP port is checked to be closed.
 // Nothing here is skipped: a missing tool fails the suite.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -26,8 +27,22 @@ function run(cmd: string, args: string[], env = process.env): string {
   return r.stdout;
 }
 
-function sysdb(port: number, ...args: string[]) {
-  return spawnSync(join(ROOT, 'bin/sysdb'), ['--remote', `tcp:127.0.0.1:${port}`, ...args], { encoding: 'utf8', timeout: 60_000 });
+// The boot test's own key: kept in out/, its public half authorized through the rootssh stage's
+// keys directory (gitignored). Remove keys/stalker-e2e.pub before building images to ship.
+const SSH_KEY = join(ROOT, 'out/e2e-ssh/id_ed25519');
+const SSH_PUB = join(ROOT, 'stalks/raspi-rootssh/keys/stalker-e2e.pub');
+const SSH_ARGS = `-i ${SSH_KEY} -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o ConnectTimeout=20`;
+
+function e2eSshKey(): void {
+  mkdirSync(dirname(SSH_KEY), { recursive: true });
+  if (!existsSync(SSH_KEY)) run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'stalker-e2e-boot-test', '-f', SSH_KEY]);
+  const pub = readFileSync(`${SSH_KEY}.pub`, 'utf8');
+  if (!existsSync(SSH_PUB) || readFileSync(SSH_PUB, 'utf8') !== pub) writeFileSync(SSH_PUB, pub);
+}
+
+/** bin/sysdb over ssh: the device's Sysdb socket forwarded by OpenSSH (no TCP listener on the device). */
+function sysdb(sshPort: number, ...args: string[]) {
+  return spawnSync(join(ROOT, 'bin/sysdb'), ['--remote', `ssh://root@127.0.0.1:${sshPort}`, '--timeout', '30', ...args], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, SYSDB_SSH_ARGS: SSH_ARGS } });
 }
 
 async function freePort(): Promise<number> {
@@ -90,6 +105,7 @@ function exited(p: ChildProcess, ms: number): Promise<boolean> {
 describe('trees/raspi: raspi.img boots in QEMU and the managed system answers', () => {
   let qemu: ChildProcess | undefined;
   let port = 0;
+  let sshPort = 0;
   let work = '';
   let hostname = '';
   let agents: string[] = [];
@@ -103,6 +119,7 @@ describe('trees/raspi: raspi.img boots in QEMU and the managed system answers', 
     if (!agentNode) throw new Error('trees/raspi has no agents node');
     hostname = agentNode.vars.hostname;
     agents = agentNode.vars.agents.split(/\s+/).filter(Boolean);
+    e2eSshKey();
     // The build: a clean one takes minutes (kernel under qemu-user); a cached one, seconds.
     mkdirSync(dirname(BUILD_LOG), { recursive: true });
     const out = openSync(BUILD_LOG, 'w');
@@ -162,12 +179,15 @@ describe('trees/raspi: raspi.img boots in QEMU and the managed system answers', 
     expect(ls('/var/lib/apt/lists')).not.toMatch(/_Packages/);
     expect(ls('/usr/lib/stalker')).toMatch(/stalker-agent\.cjs/);
     expect(ls('/var/lib/sysdb')).toMatch(/sysdb\.db/);
+    // Sysdb on its unix socket only: no TCP remote in the image's defaults
+    expect(cat('/etc/default/sysdb')).toMatch(/^SYSDB_REMOTES=$/m);
     expect(cat('/etc/fstab')).toMatch(/^LABEL=RASPIROOT\s+\/\s+ext4/m);
   }, 60_000);
 
   test('boots to multi-user with every agent ready', async () => {
     expect(work).not.toBe('');
     port = await freePort();
+    sshPort = await freePort();
     rmSync(CONSOLE, { force: true });
     bootStarted = Date.now();
     qemu = spawn('qemu-system-aarch64', [
@@ -175,7 +195,7 @@ describe('trees/raspi: raspi.img boots in QEMU and the managed system answers', 
       '-kernel', join(work, 'vmlinuz'), '-initrd', join(work, 'initrd.img'), '-append', append,
       // -snapshot: writes go to a temporary overlay, out/raspi.img stays as built
       '-drive', `file=${IMAGE},format=raw,if=virtio`, '-snapshot',
-      '-netdev', `user,id=n,hostfwd=tcp:127.0.0.1:${port}-:6640`, '-device', 'virtio-net-pci,netdev=n',
+      '-netdev', `user,id=n,hostfwd=tcp:127.0.0.1:${port}-:6640,hostfwd=tcp:127.0.0.1:${sshPort}-:22`, '-device', 'virtio-net-pci,netdev=n',
       '-display', 'none', '-serial', `file:${CONSOLE}`, '-monitor', 'none',
       '-qmp', `unix:${join(work, 'qmp.sock')},server=on,wait=off`,
     ], { stdio: ['ignore', 'inherit', 'inherit'] });
@@ -189,30 +209,40 @@ describe('trees/raspi: raspi.img boots in QEMU and the managed system answers', 
     expect(text).not.toMatch(/Failed to start .*(sysdb|stalker|OpenBSD Secure Shell)/);
   }, BOOT_LIMIT_MS + 60_000);
 
-  test('sysdb --remote over the forwarded port shows the hostname from the tree', async () => {
-    // ovsdb-server may still be settling its TCP listener when the agents report ready
-    let r = sysdb(port, 'show', 'system', '--json');
+  test('sysdb --remote ssh:// shows the hostname from the tree', async () => {
+    // sshd may still be starting (host keys are made on first boot) when the agents report ready
+    let r = sysdb(sshPort, 'show', 'system', '--json');
     for (let i = 0; i < 10 && r.status !== 0; i++) {
-      await new Promise((res) => setTimeout(res, 2000));
-      r = sysdb(port, 'show', 'system', '--json');
+      await new Promise((res) => setTimeout(res, 3000));
+      r = sysdb(sshPort, 'show', 'system', '--json');
     }
     if (r.status !== 0) throw new Error(`bin/sysdb show system exited ${r.status}: ${r.stderr}`);
     expect(r.stdout).toContain(`"${hostname}"`);
-    const table = sysdb(port, 'show', 'System');
+    const table = sysdb(sshPort, 'show', 'System');
     expect(table.status).toBe(0);
     expect(table.stdout).toContain(hostname);
   }, 120_000);
 
   test('a sysdb set from the host is applied inside the guest (net agent sets the hostname)', async () => {
     const next = `${hostname}-e2e`;
-    const r = sysdb(port, 'set', 'system', 'hostname', next);
+    const r = sysdb(sshPort, 'set', 'system', 'hostname', next);
     if (r.status !== 0) throw new Error(`bin/sysdb set system hostname exited ${r.status}: ${r.stderr}`);
     // the net agent's JSON log line for the step it applied, forwarded to the console by its unit
     await waitForConsole([new RegExp(`"agent":"net","msg":"applied","step":"[^"]*hostname ${next}`)], Date.now() + 60_000, 'the net agent applying the hostname', () => qemu);
-    const shown = sysdb(port, 'show', 'system', '--json');
+    const shown = sysdb(sshPort, 'show', 'system', '--json');
     expect(shown.stdout).toContain(`"${next}"`);
-    const audit = sysdb(port, 'audit', 'verify');
+    const audit = sysdb(sshPort, 'audit', 'verify');
     expect(audit.status).toBe(0);
+  }, 120_000);
+
+  test('the plain ovsdb TCP port is closed: nothing listens on 6640 in the guest, the forwarded port gets no answer', () => {
+    const listening = spawnSync('ssh', [...SSH_ARGS.split(' '), '-p', String(sshPort), 'root@127.0.0.1', 'ss', '-Hltn'], { encoding: 'utf8', timeout: 60_000 });
+    expect(listening.status).toBe(0);
+    expect(listening.stdout).toMatch(/:22\b/);
+    expect(listening.stdout).not.toMatch(/:6640\b/);
+    const tcp = spawnSync(join(ROOT, 'bin/sysdb'), ['--remote', `tcp:127.0.0.1:${port}`, '--timeout', '5', 'show', 'system'], { encoding: 'utf8', timeout: 60_000 });
+    expect(tcp.status).toBe(1);
+    expect(tcp.stderr.trim().split('\n')).toHaveLength(1);
   }, 120_000);
 
   test('powers off cleanly on the power button', async () => {
