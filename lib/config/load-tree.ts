@@ -71,7 +71,7 @@ export async function loadTree(treeFile: string, opts: LoadTreeOptions = {}): Pr
     return p;
   };
 
-  const sysroot = sysrootMounts(root);
+  const sysroot = sysrootMounts(root, problems);
   const stalks = new Map<string, StalkModel | undefined>();
   const stalkNames = listStalks(root);
   const nodes = new Map<string, ResolvedNode>();

@@ -1,30 +1,43 @@
-import { readFileSync } from 'node:fs';
 import Hjson from 'hjson';
-import { mapPositions } from './hjson-positions.js';
+import { mapPositions, type Pos } from './hjson-positions.js';
+import { PathProblem, readRegularFile } from './path-kind.js';
 import type { Problems, SourceFile } from './problems.js';
 
 /** Reads and parses one hjson file; on failure records the problem and returns undefined. */
 export function readHjson(file: string, problems: Problems): SourceFile | undefined {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readRegularFile(file).toString('utf8');
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    problems.add(file, undefined, code === 'ENOENT' ? 'file not found' : `cannot read: ${(e as Error).message}`);
+    if (!(e instanceof PathProblem)) throw e;
+    problems.add(file, undefined, e.notFound ? 'file not found' : e.message);
+    return undefined;
+  }
+  // Editors on Windows save UTF-8 with a byte order mark; it is not part of the content.
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  // Hjson takes a NUL as part of an unquoted value: a binary file would "parse".
+  const nul = text.indexOf('\0');
+  if (nul >= 0) {
+    problems.add(file, posOf(text, nul), 'NUL byte: this is not a text file');
     return undefined;
   }
   let data: unknown;
   try {
     data = Hjson.parse(text);
   } catch (e) {
-    problems.add(file, ...syntaxProblem((e as Error).message));
+    problems.add(file, ...syntaxProblem(e instanceof Error ? e.message : String(e)));
     return undefined;
   }
   const positions = mapPositions(text);
   for (const d of positions.duplicates) {
     problems.add(file, d.key, `duplicate key "${d.pointer.slice(d.pointer.lastIndexOf('/') + 1)}" (first at line ${d.first.line})`);
   }
-  return { file, data, positions };
+  return { file, text, data, positions };
+}
+
+function posOf(text: string, index: number): Pos {
+  const before = text.slice(0, index);
+  return { line: (before.match(/\n/g)?.length ?? 0) + 1, col: index - before.lastIndexOf('\n') };
 }
 
 /** Hjson says "... at line 4,1 >>> context": keep the message, lift the position out of it. */
