@@ -5,6 +5,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
 import { buildTreeGraph, findCycles, formatCycle, topologicalOrder } from '../graph/tree-graph.js';
 import { resolveBootstrap } from './bootstrap.js';
+import { hashCacheFile } from './file-hash-cache.js';
 import { loadStalk, stalkFile } from './load-stalk.js';
 import { repositoryProblem, nodeNameProblem, treeNameProblem } from './names.js';
 import { checkCopies } from './node-copies.js';
@@ -95,7 +96,7 @@ export async function loadTree(treeFile: string, opts: LoadTreeOptions = {}): Pr
     if (r.platform && parentPlatform && parentPlatform !== platform)
       problems.at(src, `${e.pointer}/platform`, `node "${e.name}": platform ${platform} differs from its parent "${shape.from}" (${parentPlatform})`);
     if (r.bootstrap && r.from === undefined && !e.nestedIn) {
-      const b = resolveBootstrap(r.bootstrap, platform, dirname(file));
+      const b = resolveBootstrap(r.bootstrap, platform, dirname(file), hashCacheFile(root));
       if ('bootstrap' in b) node.bootstrap = b.bootstrap;
       else problems.at(src, `${e.pointer}/bootstrap/${b.field}`, `node "${e.name}": ${b.message}`);
     }
