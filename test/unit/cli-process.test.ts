@@ -1,0 +1,73 @@
+// The built CLI as a user runs it: what it loads for --help, how config problems print, and how it
+// ends when its reader goes away. bin/stalker rebuilds dist/ first when a source is newer.
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { makeProject, type TestProject } from '../support/project.js';
+
+const repo = join(dirname(fileURLToPath(import.meta.url)), '../..');
+const main = join(repo, 'dist/lib/cli/main.js');
+const IMAGE = `bootstrap: { kind: "image", ref: "sha256:${'0'.repeat(64)}" }`;
+
+let p: TestProject;
+beforeAll(() => {
+  execFileSync(join(repo, 'bin/stalker'), ['--version'], { stdio: 'ignore' }); // builds dist/ if stale
+  p = makeProject('t', {
+    'trees/t/t.hjson': `{\n  stalks: {\n    base: { ${IMAGE}, stalk: "s" }\n  }\n}\n`,
+    'stalks/s/s.hjson': '{ steps: [ { name: "one", run: "true" } ] }\n',
+  });
+}, 120_000);
+afterAll(() => p.cleanup());
+
+const stalker = (args: string[], opts: { cwd?: string; hook?: string } = {}) =>
+  spawnSync('node', [...(opts.hook ? ['--require', opts.hook] : []), main, ...args], { cwd: opts.cwd ?? p.root, encoding: 'utf8', timeout: 30_000 });
+
+test('--help loads no dependency (no dockerode, winston, ajv, hjson): commands load when they run', () => {
+  const hook = join(p.root, 'hook.cjs');
+  writeFileSync(hook, `const M = require('module'); const load = M._load; const seen = [];
+M._load = function (r, ...a) { seen.push(r); return load.call(this, r, ...a); };
+process.on('exit', () => process.stderr.write('LOADED:' + seen.join(',')));`);
+  const help = stalker(['--help'], { hook });
+  expect(help.status).toBe(0);
+  expect(help.stderr).toBe('LOADED:');
+  const plan = stalker(['plan', 't', '--help'], { hook });
+  expect(plan.stderr).toBe('LOADED:');
+  // and the hook does see them when a command runs (a missing tree file: no engine is asked)
+  const bad = stalker(['plan', '--config', join(p.root, 'trees/none/none.hjson')], { hook });
+  expect(bad.stderr).toMatch(/LOADED:.*\bhjson\b/);
+});
+
+test('--version and version print the package version', () => {
+  const { version } = JSON.parse(spawnSync('cat', [join(repo, 'package.json')], { encoding: 'utf8' }).stdout);
+  expect(stalker(['--version']).stdout).toBe(`stalker ${version}\n`);
+  expect(stalker(['version']).stdout).toBe(`stalker ${version}\n`);
+});
+
+test('config problems: exit 2, every line file:line:col: message, no prefix, no stack, no hang on a FIFO', () => {
+  p.write('stalks/s/s.hjson', '{\n  mounts: [ { src: "fifo", dest: "/f" } ]\n  steps: [ { name: "one", script: "gone.sh" }, { name: "two", run: "true", colour: 1 } ]\n}\n');
+  spawnSync('mkfifo', [join(p.root, 'stalks/s/fifo')]);
+  const r = stalker(['plan', 't']);
+  expect(r.status).toBe(2);
+  const lines = r.stderr.trimEnd().split('\n');
+  expect(lines.length).toBe(3);
+  for (const l of lines) expect(l).toMatch(/^\/[^:]+:\d+:\d+: \S/);
+  expect(r.stderr).not.toMatch(/stalker:|\n\s+at /);
+});
+
+test('a reader that goes away ends the output quietly (logs … | head -1)', async () => {
+  mkdirSync(join(p.root, 'logs/t/base'), { recursive: true });
+  p.write('stalks/s/s.hjson', '{ steps: [ { name: "one", run: "true" } ] }\n');
+  writeFileSync(join(p.root, 'logs/t/base/one.log'), 'a log line\n'.repeat(500_000));
+  const child = spawn('node', [main, 'logs', 't', 'base:one'], { cwd: p.root, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  await new Promise<void>((done) => child.stdout.once('data', () => (child.stdout.destroy(), done())));
+  const code = await new Promise<number | null>((done) => child.on('close', done));
+  expect({ code, stderr }).toEqual({ code: 141, stderr: '' });
+});
+
+test('graph --output into a missing directory says so before planning', () => {
+  const r = stalker(['graph', 't', '--output', '/nonexistent/dir/g.svg']);
+  expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 2, stderr: 'stalker: --output /nonexistent/dir/g.svg: directory /nonexistent/dir does not exist\n' });
+});
