@@ -19,7 +19,8 @@ export class Problems {
   /** Without a position (a file that cannot be read, a sysroot entry) the problem is at 1:1, so
    * every reported line reads `file:line:col: message` for editors' problem matchers. */
   add(file: string, pos: Pos | undefined, message: string): void {
-    this.list.push({ file: printable(file), line: pos?.line ?? 1, col: pos?.col ?? 1, message: printable(message) });
+    // hjson reports a syntax error at the start of a line as column 0: columns here are 1-based
+    this.list.push({ file: printable(file), line: Math.max(1, pos?.line ?? 1), col: Math.max(1, pos?.col ?? 1), message: printable(message) });
   }
 
   /** Problem at a JSON pointer of a parsed file: the key's position, else the value's. */
