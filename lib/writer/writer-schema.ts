@@ -4,7 +4,7 @@
 // rewrites lib/config/schema/tree.schema.json, and a unit test fails while that file is stale).
 // WriterConfig in writer-options.ts is the TypeScript view of the same shape. To add an option,
 // add it here and there; resolveLayout's semantic checks (whole MiB alignment) run at load too.
-const sizeForms = [{ type: 'integer', minimum: 0 }, { type: 'string', pattern: '^\\s*\\d+(\\.\\d+)?\\s*[a-zA-Z]*\\s*$' }];
+const sizeForms = [{ type: 'integer', minimum: 0 }, { type: 'string', pattern: '^\\s*\\d+(\\.\\d+)?\\s*[a-zA-Z]*\\s*$' }] as const;
 const size = (what: string) => ({ description: `${what}: bytes (an integer >= 0) or a string such as "256MiB"`, anyOf: sizeForms });
 
 export const writerConfigSchema = {

@@ -4,7 +4,10 @@ import { readFileSync } from 'node:fs';
 import AjvModule from 'ajv';
 import Hjson from 'hjson';
 import { schemaPath } from '../../lib/config/schema-check.js';
+import type { FromSchema, Same } from '../../lib/config/from-schema.js';
 import { editorWriterSchema } from '../../lib/config/tree-schema.js';
+import type { WriterConfig } from '../../lib/writer/writer-options.js';
+import { writerConfigSchema } from '../../lib/writer/writer-schema.js';
 import { problemLines } from '../support/load-problems.js';
 import { makeProject } from '../support/project.js';
 
@@ -64,4 +67,11 @@ test('the editor schema accepts the shipped trees and refuses a bad writer optio
   const bad = Hjson.parse(tree('{ output: "o.img", compression: "gzip", layout: { table: "msdos" } }'));
   expect(validate(bad)).toBe(false);
   expect(validate.errors?.map((e) => e.instancePath)).toEqual(expect.arrayContaining(['/stalks/img/writer/compression', '/stalks/img/writer/layout/table']));
+});
+
+test('WriterConfig (the writer\'s documented type) is the type the schema describes: they cannot drift', () => {
+  // the check is the type: `npm run build` (tsc over test/ too) fails when writer-schema.ts and
+  // WriterConfig disagree; change both
+  const same: Same<FromSchema<typeof writerConfigSchema>, WriterConfig & { sourceDateEpoch?: number }> = true;
+  expect(same).toBe(true);
 });
