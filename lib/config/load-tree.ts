@@ -90,8 +90,13 @@ export async function loadTree(treeFile: string, opts: LoadTreeOptions = {}): Pr
       source: { file, line: locate(src, e.pointer)?.line },
     };
     nodes.set(e.name, node);
-    if (!shape.complete) continue;
     const r = e.raw;
+    if (!shape.complete) {
+      // its own fields have a schema problem, but its stalk's problems are still worth reporting now
+      const named = isBad(`${e.pointer}/stalk`) || typeof r.stalk !== 'string' ? undefined : r.stalk;
+      if (named && stalkNames.includes(named) && !stalks.has(named)) stalks.set(named, loadStalk(root, named, problems));
+      continue;
+    }
     const parentPlatform = shape.from && r.writer === undefined && platforms.get(shape.from);
     if (r.platform && parentPlatform && parentPlatform !== platform)
       problems.at(src, `${e.pointer}/platform`, `node "${e.name}": platform ${platform} differs from its parent "${shape.from}" (${parentPlatform})`);

@@ -141,3 +141,11 @@ describe('bootstraps are checked against the node and their pins at load', () =>
     expect(await load()).toEqual([]);
   });
 });
+
+test("a node with a schema problem still has its stalk's problems reported in the same run", async () => {
+  project(`{ steps: [ { name: "one", script: "absent.sh" } ] }\n`, {}, `{\n  stalks: {\n    base: { ${IMAGE} }\n    a: { from: "base", stalk: "s", needs: "base" }\n  }\n}\n`);
+  expect(await load()).toEqual([
+    'stalks/s/s.hjson:1:27: step "one": script file not found: stalks/s/absent.sh',
+    'trees/t/t.hjson:4:36: stalks.a.needs: must be array, got string',
+  ]);
+});
