@@ -10,6 +10,7 @@ import { loadStalk, stalkFile } from './load-stalk.js';
 import { repositoryProblem, nodeNameProblem, treeNameProblem } from './names.js';
 import { checkCopies } from './node-copies.js';
 import { nodeShape, type NodeShape } from './node-shape.js';
+import { errnoText } from './path-kind.js';
 import { locate, Problems } from './problems.js';
 import type { RawTree } from './raw-types.js';
 import { readHjson } from './read-hjson.js';
@@ -74,7 +75,7 @@ export async function loadTree(treeFile: string, opts: LoadTreeOptions = {}): Pr
 
   const sysroot = sysrootMounts(root, problems);
   const stalks = new Map<string, StalkModel | undefined>();
-  const stalkNames = listStalks(root);
+  const stalkNames = listStalks(root, problems);
   const nodes = new Map<string, ResolvedNode>();
   for (const e of entries) {
     const shape = shapes.get(e.name) as NodeShape;
@@ -144,10 +145,15 @@ function isObject(x: unknown): x is Record<string, never> {
   return typeof x === 'object' && x !== null && !Array.isArray(x);
 }
 
-function listStalks(root: string): string[] {
+function listStalks(root: string, problems: Problems): string[] {
   const dir = join(root, 'stalks');
   if (!existsSync(dir)) return [];
-  return readdirSync(dir).filter((n) => existsSync(stalkFile(root, n)));
+  try {
+    return readdirSync(dir).filter((n) => existsSync(stalkFile(root, n)));
+  } catch (e) {
+    problems.add(dir, undefined, errnoText(dir, e));
+    return [];
+  }
 }
 
 export { ConfigError };
