@@ -76,7 +76,7 @@ export const COMMANDS: Command[] = [
   {
     name: 'shell', summary: "an interactive shell in a step's image, with its mounts and variables", args: 'NODE[:STEP] [-- COMMAND...]', min: 1, max: 1,
     tree: 'required', flags: ['config', 'failed'], dashdash: true,
-    exits: ["with -- COMMAND: the command's exit code"],
+    exits: ['1    no such image (not built yet, or no kept failed state)', "N    with -- COMMAND: the command's own exit code"],
     env: [...ENGINE_ENV, 'STALKER_DOCKER   the docker CLI to run (default docker)'],
     run: async (i) => (await import('./shell-command.js')).shellCommand(i.flags, i.args[0], i.after),
   },

@@ -28,7 +28,7 @@ export const FLAGS = {
   format: { type: 'string', arg: 'FORMAT', choices: ['dot', 'svg'], help: 'dot (Graphviz source, default) or svg (runs Graphviz dot)' },
   'older-than': { type: 'string', arg: 'DUR', help: 'spare anything younger: 45s, 30m, 12h, 7d, 2w' },
   tree: { type: 'string', multiple: true, arg: 'NAME', help: 'only images and containers labelled with this tree; repeatable' },
-  yes: { type: 'boolean', short: 'y', help: 'really do it (without it: a dry run)' },
+  yes: { type: 'boolean', short: 'y', help: 'do it for real: prune removes (else a dry run), flash writes without the typed confirmation' },
   device: { type: 'string', short: 'd', arg: 'PATH', help: 'the removable device to write' },
   'allow-file': { type: 'boolean', help: 'allow a regular file as the target (tests)' },
   'no-sparse': { type: 'boolean', help: 'write every block, also the holes' },
