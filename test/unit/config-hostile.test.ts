@@ -2,7 +2,7 @@
 // next to other problems, binary bytes. Each must be a positioned problem, never a stack or a hang.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { hashCacheFile } from '../../lib/config/file-hash-cache.js';
@@ -139,6 +139,9 @@ describe('bootstraps are checked against the node and their pins at load', () =>
     expect(cache[file]).toMatchObject({ size: statSync(file).size, mtimeMs: statSync(file).mtimeMs });
     writeFileSync(hashCacheFile(p.root), JSON.stringify({ [file]: { ...cache[file], sha256: pin } }));
     expect(await load()).toEqual([]);
+    // a new mtime is a new file: hashed again, and the real hash is not the pin
+    utimesSync(file, new Date(), new Date(Date.now() + 5000));
+    expect(await load()).toEqual([expect.stringContaining(`has sha256 ${actual}, not the pinned`)]);
   });
 });
 
