@@ -1,6 +1,7 @@
 // The stalker command line. Errors of ours print their message only (no stack) and map to exit
 // codes: 2 for usage and config, 1 for a failed build, 130/143 when interrupted. Config problems
 // print as they are, one `file:line:col: message` per line, for editors' problem matchers.
+import { printable } from '../config/printable.js';
 import { StalkerError } from '../errors.js';
 import { commandHelp, overview } from './help.js';
 import { parseCommandLine } from './parse-command-line.js';
@@ -34,7 +35,9 @@ main(process.argv.slice(2)).then(
   (err: unknown) => {
     const e = err as NodeJS.ErrnoException;
     if (err instanceof StalkerError) {
-      process.stderr.write(err.code === 'CONFIG_INVALID' ? `${err.message}\n` : `stalker: ${err.message}\n`);
+      // config problems are escaped already; a usage error quotes argv, which may hold anything
+      const text = err.code === 'USAGE' ? err.message.split('\n').map(printable).join('\n') : err.message;
+      process.stderr.write(err.code === 'CONFIG_INVALID' ? `${text}\n` : `stalker: ${text}\n`);
       process.exitCode = err.code === 'USAGE' || err.code === 'CONFIG_INVALID' ? 2 : 1;
     } else if (typeof e?.syscall === 'string' && typeof e.code === 'string') {
       // the system refused something (a full disk, a read-only logs/): say so, it is not our bug

@@ -71,3 +71,10 @@ test('graph --output into a missing directory says so before planning', () => {
   const r = stalker(['graph', 't', '--output', '/nonexistent/dir/g.svg']);
   expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 2, stderr: 'stalker: --output /nonexistent/dir/g.svg: directory /nonexistent/dir does not exist\n' });
 });
+
+test('a usage error quoting a hostile argument escapes it', () => {
+  const r = stalker(['pl\u001b[2Jan']);
+  expect(r.status).toBe(2);
+  expect(r.stderr).toContain('unknown command "pl\\u001b[2Jan"');
+  expect(r.stderr).not.toContain('\u001b');
+});
