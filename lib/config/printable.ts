@@ -8,6 +8,11 @@ const UNPRINTABLE = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u200e\u200f\u202a-
 
 const NAMED: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\0': '\\0', '\ufffd': '\\ufffd(not UTF-8)' };
 
+// A quoted value can be megabytes long (a file of garbage): a line says what is wrong, it need not
+// repeat all of it.
+const MAX = 1000;
+
 export function printable(text: string): string {
-  return text.replace(UNPRINTABLE, (c) => NAMED[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  const shown = text.length > MAX ? `${text.slice(0, MAX)}… (${text.length - MAX} more characters)` : text;
+  return shown.replace(UNPRINTABLE, (c) => NAMED[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }

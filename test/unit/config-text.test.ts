@@ -71,3 +71,11 @@ describe('placeholders', () => {
     expect(await load()).toEqual([expect.stringMatching(/^stalks\/s\/s\.hjson:4:\d+: hjson syntax error: Bad string/)]);
   });
 });
+
+test('a huge value is cut in the message, not printed whole', async () => {
+  project(`{ stalks: { base: { ${IMAGE}, stalk: "${'x'.repeat(200_000)}" } } }\n`);
+  const lines = await load();
+  expect(lines).toHaveLength(1);
+  expect(lines[0].length).toBeLessThan(1200);
+  expect(lines[0]).toMatch(/unknown stalk "x+… \(\d+ more characters\)$/);
+});
