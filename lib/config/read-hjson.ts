@@ -25,7 +25,9 @@ export function readHjson(file: string, problems: Problems): SourceFile | undefi
   try {
     data = Hjson.parse(text);
   } catch (e) {
-    problems.add(file, ...syntaxProblem(e instanceof Error ? e.message : String(e)));
+    // hjson's parser recurses: thousands of open brackets overflow the stack
+    if (e instanceof RangeError) problems.add(file, undefined, 'hjson syntax error: nested too deeply to parse');
+    else problems.add(file, ...syntaxProblem(e instanceof Error ? e.message : String(e)));
     return undefined;
   }
   const positions = mapPositions(text);

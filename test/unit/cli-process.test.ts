@@ -78,3 +78,11 @@ test('a usage error quoting a hostile argument escapes it', () => {
   expect(r.stderr).toContain('unknown command "pl\\u001b[2Jan"');
   expect(r.stderr).not.toContain('\u001b');
 });
+
+test('values nested thousands deep are problems, not a stack overflow (exit 70)', () => {
+  for (const n of [2000, 4000, 100_000]) {
+    p.write('trees/deep/deep.hjson', `{\n  stalks: {\n    base: { ${IMAGE} }\n    w: { from: "base", writer: { output: "o", x: ${'['.repeat(n)}${']'.repeat(n)} } }\n  }\n}\n`);
+    const r = stalker(['plan', 'deep']);
+    expect([n, r.status, r.stderr]).toEqual([n, 2, expect.stringMatching(/^\/\S+deep\.hjson:\d+:\d+: (unknown key "x" in node "w": writer|hjson syntax error: nested too deeply to parse)\n$/)]);
+  }
+});

@@ -79,3 +79,8 @@ test('a huge value is cut in the message, not printed whole', async () => {
   expect(lines[0].length).toBeLessThan(1200);
   expect(lines[0]).toMatch(/unknown stalk "x+… \(\d+ more characters\)$/);
 });
+
+test('brackets nested past the parser\'s stack are a problem, not a crash', async () => {
+  project(`{ stalks: ${'['.repeat(100_000)} }\n`);
+  expect(await load()).toEqual(['trees/t/t.hjson:1:1: hjson syntax error: nested too deeply to parse']);
+});
