@@ -28,6 +28,8 @@ export interface LoadTreeOptions {
   root?: string;
 }
 
+const MAX_NODES = 1000;
+
 export async function loadTree(treeFile: string, opts: LoadTreeOptions = {}): Promise<ResolvedTree> {
   const file = resolve(treeFile);
   const root = resolve(opts.root ?? join(dirname(file), '..', '..'));
@@ -49,6 +51,11 @@ export async function loadTree(treeFile: string, opts: LoadTreeOptions = {}): Pr
   const treeVars = isBad('/vars') ? {} : (raw.vars ?? {});
 
   const all = flattenNodes(raw.stalks);
+  // graph algorithms recurse along dependency chains; far beyond any real image, still a bound
+  if (all.length > MAX_NODES) {
+    problems.at(src, '/stalks', `${all.length} nodes: a tree has at most ${MAX_NODES}`);
+    return problems.throwIfAny() as never;
+  }
   const known = new Set<string>();
   for (const e of all) {
     const why = nodeNameProblem(e.name);

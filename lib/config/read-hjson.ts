@@ -1,5 +1,5 @@
 import Hjson from 'hjson';
-import { mapPositions, type Pos } from './hjson-positions.js';
+import { mapPositions, pointerEscape, type Pos } from './hjson-positions.js';
 import { PathProblem, readRegularFile } from './path-kind.js';
 import type { Problems, SourceFile } from './problems.js';
 
@@ -31,10 +31,30 @@ export function readHjson(file: string, problems: Problems): SourceFile | undefi
     return undefined;
   }
   const positions = mapPositions(text);
+  // Schema checks and the loader recurse along the data: bound it before they see it.
+  const deep = tooDeep(data, MAX_DEPTH);
+  if (deep !== undefined) {
+    problems.at({ file, text, data, positions }, deep, `nested more than ${MAX_DEPTH} levels deep`);
+    return undefined;
+  }
   for (const d of positions.duplicates) {
     problems.add(file, d.key, `duplicate key "${d.pointer.slice(d.pointer.lastIndexOf('/') + 1)}" (first at line ${d.first.line})`);
   }
   return { file, text, data, positions };
+}
+
+const MAX_DEPTH = 64;
+
+/** The JSON pointer of the first value nested deeper than `limit`, found without recursion. */
+function tooDeep(data: unknown, limit: number): string | undefined {
+  const stack: [unknown, string, number][] = [[data, '', 0]];
+  while (stack.length) {
+    const [v, ptr, depth] = stack.pop() as [unknown, string, number];
+    if (typeof v !== 'object' || v === null) continue;
+    if (depth >= limit) return ptr;
+    for (const [k, x] of Object.entries(v)) stack.push([x, `${ptr}/${pointerEscape(k)}`, depth + 1]);
+  }
+  return undefined;
 }
 
 function posOf(text: string, index: number): Pos {

@@ -21,10 +21,7 @@ export function writerOptions(
   const known = new Set(Object.keys(vars));
   const base = `${e.pointer}/writer`;
   let bad = false;
-  // The writer schema nests three objects deep; below that everything is refused by it anyway, so
-  // a value nested thousands deep is left as it is instead of overflowing the stack.
-  const walk = (value: unknown, pointer: string, depth = 0): unknown => {
-    if (depth > 8) return value;
+  const walk = (value: unknown, pointer: string): unknown => {
     if (typeof value === 'string') {
       const where = `node "${e.name}": ${pointerLabel(pointer.slice(e.pointer.length))}`;
       let ok = true;
@@ -35,9 +32,9 @@ export function writerOptions(
       bad ||= !ok;
       return ok ? render(t, vars) : value;
     }
-    if (Array.isArray(value)) return value.map((v, i) => walk(v, `${pointer}/${i}`, depth + 1));
+    if (Array.isArray(value)) return value.map((v, i) => walk(v, `${pointer}/${i}`));
     if (typeof value === 'object' && value !== null)
-      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, walk(v, `${pointer}/${pointerEscape(k)}`, depth + 1)]));
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, walk(v, `${pointer}/${pointerEscape(k)}`)]));
     return value;
   };
   const options = walk(e.raw.writer, base) as Record<string, unknown>;

@@ -83,6 +83,17 @@ test('values nested thousands deep are problems, not a stack overflow (exit 70)'
   for (const n of [2000, 4000, 100_000]) {
     p.write('trees/deep/deep.hjson', `{\n  stalks: {\n    base: { ${IMAGE} }\n    w: { from: "base", writer: { output: "o", x: ${'['.repeat(n)}${']'.repeat(n)} } }\n  }\n}\n`);
     const r = stalker(['plan', 'deep']);
-    expect([n, r.status, r.stderr]).toEqual([n, 2, expect.stringMatching(/^\/\S+deep\.hjson:\d+:\d+: (unknown key "x" in node "w": writer|hjson syntax error: nested too deeply to parse)\n$/)]);
+    expect([n, r.status, r.stderr]).toEqual([n, 2, expect.stringMatching(/^\/\S+deep\.hjson:\d+:\d+: (nested more than 64 levels deep|hjson syntax error: nested too deeply to parse)\n$/)]);
+  }
+});
+
+test('nodes nested or chained thousands deep are problems, not a stack overflow (exit 70)', () => {
+  const nested = `${'children: { c: { stalk: "s"\n'.repeat(1000)}${'} }'.repeat(1000)}`;
+  p.write('trees/nest/nest.hjson', `{ stalks: { base: { ${IMAGE}\n${nested} } } }\n`);
+  const chain = Array.from({ length: 3000 }, (_, i) => `n${i}: { from: "${i ? `n${i - 1}` : 'base'}", stalk: "s" }`).join('\n');
+  p.write('trees/chain/chain.hjson', `{\nstalks: {\nbase: { ${IMAGE}, stalk: "s" }\n${chain}\n}\n}\n`);
+  for (const [tree, message] of [['nest', 'nested more than 64 levels deep'], ['chain', '3001 nodes: a tree has at most 1000']]) {
+    const r = stalker(['plan', tree]);
+    expect([tree, r.status, r.stderr]).toEqual([tree, 2, expect.stringMatching(new RegExp(`^/\\S+${tree}\\.hjson:\\d+:\\d+: ${message}\n$`))]);
   }
 });

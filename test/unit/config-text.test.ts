@@ -84,3 +84,15 @@ test('brackets nested past the parser\'s stack are a problem, not a crash', asyn
   project(`{ stalks: ${'['.repeat(100_000)} }\n`);
   expect(await load()).toEqual(['trees/t/t.hjson:1:1: hjson syntax error: nested too deeply to parse']);
 });
+
+test('values nested deeper than 64 levels are refused where they are, before any check recurses', async () => {
+  const deep = (n: number) => `${'{ children: { c: '.repeat(n)}{ stalk: "s" }${' } }'.repeat(n)}`;
+  project(`{\n  stalks: {\n    base: { ${IMAGE}, stalk: "s",\n      children: { x: ${deep(40)} } }\n  }\n}\n`);
+  expect(await load()).toEqual([expect.stringMatching(/^trees\/t\/t\.hjson:4:\d+: nested more than 64 levels deep$/)]);
+});
+
+test('a tree of more than 1000 nodes is refused (dependency chains are walked recursively)', async () => {
+  const nodes = Array.from({ length: 1001 }, (_, i) => `    n${i}: { from: "${i ? `n${i - 1}` : 'base'}", stalk: "s" }`).join('\n');
+  project(`{\n  stalks: {\n    base: { ${IMAGE}, stalk: "s" }\n${nodes}\n  }\n}\n`);
+  expect(await load()).toEqual(['trees/t/t.hjson:2:3: 1002 nodes: a tree has at most 1000']);
+});
