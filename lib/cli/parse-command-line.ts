@@ -102,7 +102,9 @@ function checkValues(values: Values, command: Command): void {
     const f: Flag = FLAGS[k as FlagName];
     for (const one of Array.isArray(v) ? v : [v]) {
       if (typeof one !== 'string') continue;
-      if (f.choices && !f.choices.includes(one)) usageError(`--${k} ${one}: expected one of ${f.choices.join(', ')}${didYouMean(one, f.choices)}`, command);
+      // a value of three letters is as close to any other three-letter value: no guess for those
+      const guess = one.length > 3 ? didYouMean(one, f.choices ?? []) : '';
+      if (f.choices && !f.choices.includes(one)) usageError(`--${k} ${one}: expected one of ${f.choices.join(', ')}${guess}`, command);
       if (k === 'jobs' && !/^[1-9][0-9]{0,5}$/.test(one)) usageError(`--jobs ${one}: expected a positive integer`, command);
     }
   }

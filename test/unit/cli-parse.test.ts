@@ -76,6 +76,7 @@ describe('usage errors, each before anything starts', () => {
     ['demo --progress fancy', '--progress fancy: expected one of auto, tty, plain, json'],
     ['demo --progress jsno', '--progress jsno: expected one of auto, tty, plain, json (did you mean "json"?)'],
     ['graph demo --format pdf', '--format pdf: expected one of dot, svg'],
+    ['graph demo --format png', '--format png: expected one of dot, svg'],
     ['plan demo extra', 'unexpected argument "extra": stalker plan takes no arguments'],
     ['explain demo app more', 'unexpected argument "more": stalker explain takes NODE'],
     ['explain --config demo', 'stalker explain needs NODE'],
