@@ -2,6 +2,7 @@
 // trees/raspi/raspi.hjson here or in a directory above), by directory (`trees/raspi`) or by file.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
+import { kindName } from '../config/path-kind.js';
 import { closest } from '../config/suggest.js';
 import { StalkerError } from '../errors.js';
 
@@ -29,6 +30,7 @@ export function resolveTree(spec: string, cwd = process.cwd()): string {
   const path = resolve(cwd, spec);
   const st = statOrUndefined(path);
   if (st?.isDirectory()) throw new StalkerError('USAGE', `${spec} is a directory without ${basename(path)}.hjson in it`);
+  if (st) throw new StalkerError('USAGE', `${spec} is ${kindName(st)}, not a tree file`);
   if (spec.endsWith('.hjson') || spec.includes('/')) throw new StalkerError('USAGE', `no tree at ${spec}: no such file`);
   const names = treeNames(cwd);
   const near = closest(spec, names);

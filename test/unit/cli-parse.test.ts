@@ -58,6 +58,7 @@ describe('the tree, named like a buildx context', () => {
   test('a directory without its tree file', () => {
     writeFileSync(join(p.root, 'sub/x'), '');
     expect(usage('plan sub')).toBe('sub is a directory without sub.hjson in it');
+    expect(usage('plan /dev/null')).toBe('/dev/null is a character device, not a tree file');
   });
 });
 
