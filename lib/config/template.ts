@@ -24,6 +24,8 @@ export interface ParsedTemplate {
   errors: TemplateError[];
 }
 
+const LITERAL = '(a literal "{{" is written \\{{, and "\\\\{{" in a quoted hjson string)';
+
 const EXPR = /^\s*([A-Za-z_][A-Za-z0-9_]*)\s*$/;
 
 export function parseTemplate(text: string): ParsedTemplate {
@@ -44,12 +46,12 @@ export function parseTemplate(text: string): ParsedTemplate {
       const end = text.indexOf('}}', i + 2);
       const pos = where(i);
       if (end < 0) {
-        errors.push({ ...pos, message: 'unclosed "{{" (write "\\{{" for a literal "{{")' });
+        errors.push({ ...pos, message: `unclosed "{{" ${LITERAL}` });
         lit += text.slice(i);
         break;
       }
       const m = EXPR.exec(text.slice(i + 2, end));
-      if (!m) errors.push({ ...pos, message: `invalid placeholder "${text.slice(i, end + 2)}": expected {{ name }} (write "\\{{" for a literal "{{")` });
+      if (!m) errors.push({ ...pos, message: `invalid placeholder "${text.slice(i, end + 2)}": expected {{ name }} ${LITERAL}` });
       else {
         if (lit) segments.push(lit);
         lit = '';

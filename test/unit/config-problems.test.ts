@@ -59,7 +59,7 @@ test('undefined variables name the file, the line and the variable', async () =>
     'stalks/tmpl/tmpl.hjson:6:19: env.GREETING: undefined variable "nmae" (did you mean "name"?) (declare it in this stalk\'s vars)',
     'stalks/tmpl/tmpl.hjson:12:51: step "s" args[1]: undefined variable "other" (declare it in this stalk\'s vars)',
     'trees/undefined_var/undefined_var.hjson:16:49: node "img": writer.hostname: undefined variable "hostnme" (did you mean "hostname"?): set it in the tree\'s or the node\'s vars',
-    'trees/undefined_var/undefined_var.hjson:16:78: node "img": writer.resolvConf: invalid placeholder "{{ bad expr }}": expected {{ name }} (write "\\{{" for a literal "{{")',
+    'trees/undefined_var/undefined_var.hjson:16:78: node "img": writer.resolvConf: invalid placeholder "{{ bad expr }}": expected {{ name }} (a literal "{{" is written \\{{, and "\\\\{{" in a quoted hjson string)',
   ]);
 });
 
