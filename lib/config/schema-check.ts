@@ -1,32 +1,18 @@
 // JSON Schema validation of tree and stalk files with ajv; errors become positioned problems.
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import AjvModule, { type ErrorObject, type ValidateFunction } from 'ajv';
+import { writerConfigSchema } from '../writer/writer-schema.js';
+import type { SchemaKind } from './editor-schemas.js';
 import { pointerEscape } from './hjson-positions.js';
 import { pointerLabel, type Problems, type SourceFile } from './problems.js';
+import { stalkSchema } from './schema/stalk.js';
+import { treeSchema } from './schema/tree.js';
 import { didYouMean } from './suggest.js';
-import { runtimeTreeSchema } from './tree-schema.js';
-import { writerConfigSchema } from '../writer/writer-schema.js';
 
 // ajv is CommonJS: under NodeNext the default import is module.exports, whose `default` is the class.
 const Ajv = AjvModule.default;
 
-export type SchemaKind = 'tree' | 'stalk';
 type Validated = SchemaKind | 'writer';
-
-/** The schema files live in lib/config/schema; from dist/ walk up to the source tree to find them. */
-export function schemaPath(kind: SchemaKind): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let k = 0; k < 6; k++) {
-    for (const rel of ['schema', 'lib/config/schema']) {
-      const p = join(dir, rel, `${kind}.schema.json`);
-      if (existsSync(p)) return p;
-    }
-    dir = dirname(dir);
-  }
-  throw new Error(`stalker: ${kind}.schema.json not found near ${fileURLToPath(import.meta.url)}`);
-}
+const SCHEMAS = { tree: treeSchema, stalk: stalkSchema, writer: writerConfigSchema };
 
 const compiled = new Map<Validated, ValidateFunction>();
 
@@ -34,11 +20,7 @@ function validator(kind: Validated): ValidateFunction {
   const hit = compiled.get(kind);
   if (hit) return hit;
   const ajv = new Ajv({ allErrors: true, strict: true, verbose: true, discriminator: true, allowUnionTypes: true });
-  const schema =
-    kind === 'writer' ? writerConfigSchema
-    : kind === 'tree' ? runtimeTreeSchema(JSON.parse(readFileSync(schemaPath(kind), 'utf8')))
-    : JSON.parse(readFileSync(schemaPath(kind), 'utf8'));
-  const v = ajv.compile(schema);
+  const v = ajv.compile(SCHEMAS[kind]);
   compiled.set(kind, v);
   return v;
 }

@@ -3,9 +3,8 @@
 import { readFileSync } from 'node:fs';
 import AjvModule from 'ajv';
 import Hjson from 'hjson';
-import { schemaPath } from '../../lib/config/schema-check.js';
 import type { FromSchema, Same } from '../../lib/config/from-schema.js';
-import { editorWriterSchema } from '../../lib/config/tree-schema.js';
+import { editorSchema, schemaPath } from '../../lib/config/editor-schemas.js';
 import type { WriterConfig } from '../../lib/writer/writer-options.js';
 import { writerConfigSchema } from '../../lib/writer/writer-schema.js';
 import { problemLines } from '../support/load-problems.js';
@@ -51,10 +50,10 @@ test.each([
   expect(await writerProblems(writer)).toEqual([expected]);
 });
 
-test('the editor schema embeds the writer schema (run `npm run schema` when this fails)', () => {
-  const shipped = JSON.parse(readFileSync(schemaPath('tree'), 'utf8'));
-  expect(shipped.definitions.node.properties.writer).toEqual({ $ref: '#/definitions/writer' });
-  expect(shipped.definitions.writer).toEqual(editorWriterSchema());
+test.each(['tree', 'stalk'] as const)('the %s schema shipped for editors is generated from the loader\'s (run `npm run schema` when this fails)', (kind) => {
+  const shipped = JSON.parse(readFileSync(schemaPath(kind), 'utf8'));
+  expect(shipped).toEqual(editorSchema(kind));
+  if (kind === 'tree') expect(shipped.definitions.writer.properties.layout.properties.table.anyOf[0]).toEqual({ enum: ['mbr', 'gpt'] });
 });
 
 test('the editor schema accepts the shipped trees and refuses a bad writer option', () => {
