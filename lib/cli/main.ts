@@ -1,93 +1,50 @@
 // The stalker command line. Errors of ours print their message only (no stack) and map to exit
-// codes: 2 for usage and config, 1 for a failed build, 130/143 when interrupted.
-import { parseArgs } from 'node:util';
+// codes: 2 for usage and config, 1 for a failed build, 130/143 when interrupted. Config problems
+// print as they are, one `file:line:col: message` per line, for editors' problem matchers.
+import { printable } from '../config/printable.js';
 import { StalkerError } from '../errors.js';
-import { buildCommand } from './build-command.js';
-import { explainCommand } from './explain-command.js';
-import { logsCommand } from './logs-command.js';
+import { commandHelp, overview } from './help.js';
+import { parseCommandLine } from './parse-command-line.js';
+import { stalkerVersion } from './version.js';
 
-const USAGE = `usage: stalker [COMMAND] --config trees/NAME/NAME.hjson [options]   (see lib/cli/README.md)
-  stalker --config TREE [--jobs N] [--keep-going] [--no-cache] [--rebuild NODE]... [--verbose] [--progress auto|tty|plain|json]
-  stalker plan --config TREE [--json]            every step: cached, will run (which key part changed) or blocked
-  stalker explain NODE --config TREE [--json]    the same for one node
-  stalker graph --config TREE [--format dot|svg] [--output FILE]
-  stalker logs NODE[:STEP] --config TREE [--run ID] [-f]
-  stalker events --config TREE [--run ID] [--node NODE] [--json]
-  stalker report --config TREE [--run ID]        (re)write the run's report.html
-  stalker shell NODE[:STEP] --config TREE [--failed] [-- CMD...]
-  stalker export NODE[:STEP] --config TREE --output DIR|FILE.tar [--failed]
-  stalker prune [--config TREE] [--tree NAME]... [--older-than DUR] [--yes]
-  stalker doctor [--config TREE]
-  stalker binfmt [--config TREE] [ARCH...]
-  stalker flash IMAGE --device PATH [--yes] [--allow-file] [--no-sparse] [--no-verify]`;
-
-const OPTIONS = {
-  config: { type: 'string', short: 'c' },
-  jobs: { type: 'string', short: 'j' },
-  'keep-going': { type: 'boolean', short: 'k' },
-  'no-cache': { type: 'boolean' },
-  rebuild: { type: 'string', multiple: true },
-  verbose: { type: 'boolean', short: 'v' },
-  progress: { type: 'string' },
-  run: { type: 'string' },
-  follow: { type: 'boolean', short: 'f' },
-  node: { type: 'string' },
-  json: { type: 'boolean' },
-  failed: { type: 'boolean' },
-  output: { type: 'string', short: 'o' },
-  format: { type: 'string' },
-  'older-than': { type: 'string' },
-  tree: { type: 'string', multiple: true },
-  yes: { type: 'boolean', short: 'y' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
-
-async function main(argv: string[]): Promise<number> {
-  if (argv[0] === 'flash') {
-    const { flashCommand } = await import('../flash/flash.js'); // loaded only for this command
-    return flashCommand(argv.slice(1));
-  }
-  const dashdash = argv.indexOf('--');
-  const after = dashdash >= 0 ? argv.slice(dashdash + 1) : [];
-  const { values, positionals } = parseArgs({ args: dashdash >= 0 ? argv.slice(0, dashdash) : argv, options: OPTIONS, allowPositionals: true });
-  if (values.help) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
-  const [command = 'build', ...rest] = positionals;
-  // Each command is loaded when used, so a build does not pay for the inspection tools.
-  switch (command) {
-    case 'build': return buildCommand(values);
-    case 'explain': return explainCommand(values, rest[0] ?? usage('explain needs a NODE'));
-    case 'plan': return explainCommand(values, undefined);
-    case 'logs': return logsCommand(values, rest[0]);
-    case 'events': return (await import('./events-command.js')).eventsCommand(values);
-    case 'report': return (await import('./report-command.js')).reportCommand(values);
-    case 'graph': return (await import('./graph-command.js')).graphCommand(values);
-    case 'shell': return (await import('./shell-command.js')).shellCommand(values, rest[0], [...rest.slice(1), ...after]);
-    case 'export': return (await import('./export-command.js')).exportCommand(values, rest[0]);
-    case 'prune': return (await import('./prune-command.js')).pruneCommand(values);
-    case 'doctor': return (await import('./doctor-command.js')).doctorCommand(values);
-    case 'binfmt': return (await import('./doctor-command.js')).binfmtCommand(values, rest);
-    default: return usage(`unknown command ${command}`);
-  }
+// A reader that goes away (`stalker logs … | head -1`) is not an error: end quietly, as git does
+// (which dies of SIGPIPE: the shell sees 141).
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(141);
+    throw err;
+  });
 }
 
-function usage(message: string): never {
-  throw new StalkerError('USAGE', `${message}\n${USAGE}`);
+async function main(argv: string[]): Promise<number> {
+  const parsed = parseCommandLine(argv);
+  switch (parsed.kind) {
+    case 'version':
+      process.stdout.write(`stalker ${stalkerVersion()}\n`);
+      return 0;
+    case 'help':
+      process.stdout.write(`${parsed.command ? commandHelp(parsed.command) : overview()}\n`);
+      return 0;
+    case 'run':
+      return parsed.command.run(parsed.invocation);
+  }
 }
 
 main(process.argv.slice(2)).then(
   (code) => { process.exitCode = code; },
   (err: unknown) => {
+    const e = err as NodeJS.ErrnoException;
     if (err instanceof StalkerError) {
-      process.stderr.write(`stalker: ${err.message}\n`);
+      // config problems are escaped already; a usage error quotes argv, which may hold anything
+      const text = err.code === 'USAGE' ? err.message.split('\n').map(printable).join('\n') : err.message;
+      process.stderr.write(err.code === 'CONFIG_INVALID' ? `${text}\n` : `stalker: ${text}\n`);
       process.exitCode = err.code === 'USAGE' || err.code === 'CONFIG_INVALID' ? 2 : 1;
-    } else if ((err as { code?: string })?.code?.startsWith('ERR_PARSE_ARGS')) {
-      process.stderr.write(`stalker: ${(err as Error).message}\n${USAGE}\n`);
-      process.exitCode = 2;
+    } else if (typeof e?.syscall === 'string' && typeof e.code === 'string') {
+      // the system refused something (a full disk, a read-only logs/): say so, it is not our bug
+      process.stderr.write(`stalker: ${e.message}\n`);
+      process.exitCode = 1;
     } else {
-      process.stderr.write(`stalker: internal error: ${(err as Error)?.stack ?? String(err)}\n`);
+      process.stderr.write(`stalker: internal error: ${e?.stack ?? String(err)}\n`);
       process.exitCode = 70;
     }
   },

@@ -1,5 +1,6 @@
-import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { cachedFileSha256 } from './file-hash-cache.js';
+import { PathProblem } from './path-kind.js';
 import type { RawBootstrap } from './raw-types.js';
 import type { Bootstrap, Platform } from './types.js';
 
@@ -27,10 +28,15 @@ export function resolveBootstrap(
   raw: RawBootstrap,
   platform: Platform,
   treeDir: string,
+  hashCache: string,
 ): { bootstrap: Bootstrap } | { field: string; message: string } {
   switch (raw.kind) {
     case 'debootstrap': {
-      const arch = raw.arch ?? debianArch(platform);
+      const native = debianArch(platform);
+      // an amd64 root tagged arm64 would build, then fail in every later step (or worse, not)
+      if (raw.arch && native && raw.arch !== native)
+        return { field: 'arch', message: `arch "${raw.arch}" does not match platform ${platform} (Debian arch ${native}): set platform, or drop arch` };
+      const arch = raw.arch ?? native;
       if (!arch) return { field: 'kind', message: `no Debian architecture known for platform ${platform}: set bootstrap.arch` };
       return {
         bootstrap: {
@@ -46,7 +52,14 @@ export function resolveBootstrap(
     }
     case 'tarball': {
       const file = resolve(treeDir, raw.file as string);
-      if (!existsSync(file)) return { field: 'file', message: `bootstrap tarball not found: ${file}` };
+      let actual: string;
+      try {
+        actual = cachedFileSha256(file, hashCache);
+      } catch (e) {
+        if (!(e instanceof PathProblem)) throw e;
+        return { field: 'file', message: e.describe('bootstrap tarball') };
+      }
+      if (actual !== raw.sha256) return { field: 'sha256', message: `tarball ${file} has sha256 ${actual}, not the pinned ${raw.sha256}` };
       return { bootstrap: { kind: 'tarball', file, sha256: raw.sha256 as string } };
     }
     case 'image':

@@ -5,10 +5,12 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
 import { buildTreeGraph, findCycles, formatCycle, topologicalOrder } from '../graph/tree-graph.js';
 import { resolveBootstrap } from './bootstrap.js';
+import { hashCacheFile } from './file-hash-cache.js';
 import { loadStalk, stalkFile } from './load-stalk.js';
 import { repositoryProblem, nodeNameProblem, treeNameProblem } from './names.js';
 import { checkCopies } from './node-copies.js';
 import { nodeShape, type NodeShape } from './node-shape.js';
+import { errnoText } from './path-kind.js';
 import { locate, Problems } from './problems.js';
 import type { RawTree } from './raw-types.js';
 import { readHjson } from './read-hjson.js';
@@ -25,6 +27,8 @@ export interface LoadTreeOptions {
   /** Project root holding stalks/, plugins/, sysroot/; default: two directories above the tree file. */
   root?: string;
 }
+
+const MAX_NODES = 1000;
 
 export async function loadTree(treeFile: string, opts: LoadTreeOptions = {}): Promise<ResolvedTree> {
   const file = resolve(treeFile);
@@ -47,6 +51,11 @@ export async function loadTree(treeFile: string, opts: LoadTreeOptions = {}): Pr
   const treeVars = isBad('/vars') ? {} : (raw.vars ?? {});
 
   const all = flattenNodes(raw.stalks);
+  // graph algorithms recurse along dependency chains; far beyond any real image, still a bound
+  if (all.length > MAX_NODES) {
+    problems.at(src, '/stalks', `${all.length} nodes: a tree has at most ${MAX_NODES}`);
+    return problems.throwIfAny() as never;
+  }
   const known = new Set<string>();
   for (const e of all) {
     const why = nodeNameProblem(e.name);
@@ -71,9 +80,9 @@ export async function loadTree(treeFile: string, opts: LoadTreeOptions = {}): Pr
     return p;
   };
 
-  const sysroot = sysrootMounts(root);
+  const sysroot = sysrootMounts(root, problems);
   const stalks = new Map<string, StalkModel | undefined>();
-  const stalkNames = listStalks(root);
+  const stalkNames = listStalks(root, problems);
   const nodes = new Map<string, ResolvedNode>();
   for (const e of entries) {
     const shape = shapes.get(e.name) as NodeShape;
@@ -89,13 +98,18 @@ export async function loadTree(treeFile: string, opts: LoadTreeOptions = {}): Pr
       source: { file, line: locate(src, e.pointer)?.line },
     };
     nodes.set(e.name, node);
-    if (!shape.complete) continue;
     const r = e.raw;
+    if (!shape.complete) {
+      // its own fields have a schema problem, but its stalk's problems are still worth reporting now
+      const named = isBad(`${e.pointer}/stalk`) || typeof r.stalk !== 'string' ? undefined : r.stalk;
+      if (named && stalkNames.includes(named) && !stalks.has(named)) stalks.set(named, loadStalk(root, named, problems));
+      continue;
+    }
     const parentPlatform = shape.from && r.writer === undefined && platforms.get(shape.from);
     if (r.platform && parentPlatform && parentPlatform !== platform)
       problems.at(src, `${e.pointer}/platform`, `node "${e.name}": platform ${platform} differs from its parent "${shape.from}" (${parentPlatform})`);
     if (r.bootstrap && r.from === undefined && !e.nestedIn) {
-      const b = resolveBootstrap(r.bootstrap, platform, dirname(file));
+      const b = resolveBootstrap(r.bootstrap, platform, dirname(file), hashCacheFile(root));
       if ('bootstrap' in b) node.bootstrap = b.bootstrap;
       else problems.at(src, `${e.pointer}/bootstrap/${b.field}`, `node "${e.name}": ${b.message}`);
     }
@@ -138,10 +152,15 @@ function isObject(x: unknown): x is Record<string, never> {
   return typeof x === 'object' && x !== null && !Array.isArray(x);
 }
 
-function listStalks(root: string): string[] {
+function listStalks(root: string, problems: Problems): string[] {
   const dir = join(root, 'stalks');
   if (!existsSync(dir)) return [];
-  return readdirSync(dir).filter((n) => existsSync(stalkFile(root, n)));
+  try {
+    return readdirSync(dir).filter((n) => existsSync(stalkFile(root, n)));
+  } catch (e) {
+    problems.add(dir, undefined, errnoText(dir, e));
+    return [];
+  }
 }
 
 export { ConfigError };

@@ -1,10 +1,14 @@
 // Collects every problem of one load so the user sees them all at once, not one per rerun.
 import { ConfigError, type ConfigProblem } from '../errors.js';
 import type { PositionMap, Pos } from './hjson-positions.js';
+import { printable } from './printable.js';
+import { positionInValue } from './value-position.js';
 
 /** A parsed hjson file with the positions of its keys and values. */
 export interface SourceFile {
   file: string;
+  /** the file's text as parsed (without a byte order mark) */
+  text: string;
   data: unknown;
   positions: PositionMap;
 }
@@ -12,13 +16,22 @@ export interface SourceFile {
 export class Problems {
   readonly list: ConfigProblem[] = [];
 
+  /** Without a position (a file that cannot be read, a sysroot entry) the problem is at 1:1, so
+   * every reported line reads `file:line:col: message` for editors' problem matchers. */
   add(file: string, pos: Pos | undefined, message: string): void {
-    this.list.push({ file, line: pos?.line, col: pos?.col, message });
+    // hjson reports a syntax error at the start of a line as column 0: columns here are 1-based
+    this.list.push({ file: printable(file), line: Math.max(1, pos?.line ?? 1), col: Math.max(1, pos?.col ?? 1), message: printable(message) });
   }
 
   /** Problem at a JSON pointer of a parsed file: the key's position, else the value's. */
   at(src: SourceFile, pointer: string, message: string, prefer: 'key' | 'value' = 'key'): void {
     this.add(src.file, locate(src, pointer, prefer), message);
+  }
+
+  /** Problem at a position inside a string value (a template placeholder), as a file position. */
+  inValue(src: SourceFile, pointer: string, inner: Pos, message: string): void {
+    const value = src.positions.at.get(pointer)?.value;
+    this.add(src.file, value ? positionInValue(src.text, value, inner) : locate(src, pointer, 'value'), message);
   }
 
   get size(): number {

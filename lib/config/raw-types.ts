@@ -1,62 +1,15 @@
-// Shapes of the config files as written, after JSON Schema validation (see schema/*.schema.json).
+// Shapes of the config files as written, after JSON Schema validation: derived from the schemas
+// themselves (schema/tree.ts, schema/stalk.ts), so they say exactly what validation accepts.
+import type { FromSchema } from './from-schema.js';
+import type { stalkSchema } from './schema/stalk.js';
+import type { treeSchema } from './schema/tree.js';
 
 export type Scalar = string | number | boolean;
 
-export interface RawBootstrap {
-  kind: 'debootstrap' | 'tarball' | 'image';
-  suite?: string;
-  arch?: string;
-  variant?: string;
-  components?: string[];
-  include?: string[];
-  mirror?: string;
-  file?: string;
-  sha256?: string;
-  ref?: string;
-}
+export type RawTree = FromSchema<typeof treeSchema>;
+export type RawNode = FromSchema<typeof treeSchema.definitions.node, typeof treeSchema>;
+export type RawBootstrap = NonNullable<RawNode['bootstrap']>;
+export type RawCopy = NonNullable<RawNode['copy']>[number];
 
-export interface RawCopy {
-  from: string;
-  src: string;
-  dest: string;
-}
-
-export interface RawNode {
-  stalk?: string;
-  from?: string;
-  needs?: string[];
-  copy?: RawCopy[];
-  vars?: Record<string, Scalar>;
-  platform?: string;
-  bootstrap?: RawBootstrap;
-  writer?: Record<string, unknown>;
-  children?: Record<string, RawNode>;
-}
-
-export interface RawTree {
-  repository?: string;
-  platform?: string;
-  vars?: Record<string, Scalar>;
-  stalks: Record<string, RawNode>;
-}
-
-export interface RawStep {
-  name: string;
-  run?: string;
-  script?: string;
-  plugin?: string;
-  args?: Scalar[];
-  env?: Record<string, Scalar>;
-  cache?: boolean;
-}
-
-export interface RawStalk {
-  description?: string;
-  vars?: Record<string, Scalar | null>;
-  env?: Record<string, Scalar>;
-  secrets?: string[];
-  files?: { src: string; dest: string; template?: boolean; mode?: string; how?: 'copy' | 'mount' }[];
-  mounts?: { src: string; dest: string; rw?: boolean }[];
-  caches?: { name: string; dest: string }[];
-  steps: RawStep[];
-}
+export type RawStalk = FromSchema<typeof stalkSchema>;
+export type RawStep = RawStalk['steps'][number];

@@ -1,58 +1,65 @@
 // JSON Schema validation of tree and stalk files with ajv; errors become positioned problems.
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import AjvModule, { type ErrorObject, type ValidateFunction } from 'ajv';
+import { writerConfigSchema } from '../writer/writer-schema.js';
+import type { SchemaKind } from './editor-schemas.js';
 import { pointerEscape } from './hjson-positions.js';
 import { pointerLabel, type Problems, type SourceFile } from './problems.js';
+import { stalkSchema } from './schema/stalk.js';
+import { treeSchema } from './schema/tree.js';
 import { didYouMean } from './suggest.js';
 
 // ajv is CommonJS: under NodeNext the default import is module.exports, whose `default` is the class.
 const Ajv = AjvModule.default;
 
-export type SchemaKind = 'tree' | 'stalk';
+type Validated = SchemaKind | 'writer';
+const SCHEMAS = { tree: treeSchema, stalk: stalkSchema, writer: writerConfigSchema };
 
-/** The schema files live in lib/config/schema; from dist/ walk up to the source tree to find them. */
-export function schemaPath(kind: SchemaKind): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let k = 0; k < 6; k++) {
-    for (const rel of ['schema', 'lib/config/schema']) {
-      const p = join(dir, rel, `${kind}.schema.json`);
-      if (existsSync(p)) return p;
-    }
-    dir = dirname(dir);
-  }
-  throw new Error(`stalker: ${kind}.schema.json not found near ${fileURLToPath(import.meta.url)}`);
-}
+const compiled = new Map<Validated, ValidateFunction>();
 
-const compiled = new Map<SchemaKind, ValidateFunction>();
-
-function validator(kind: SchemaKind): ValidateFunction {
+function validator(kind: Validated): ValidateFunction {
   const hit = compiled.get(kind);
   if (hit) return hit;
   const ajv = new Ajv({ allErrors: true, strict: true, verbose: true, discriminator: true, allowUnionTypes: true });
-  const v = ajv.compile(JSON.parse(readFileSync(schemaPath(kind), 'utf8')));
+  const v = ajv.compile(SCHEMAS[kind]);
   compiled.set(kind, v);
   return v;
 }
 
 /** Validates; records problems; returns the JSON pointers that had errors (to skip them later). */
 export function checkSchema(kind: SchemaKind, src: SourceFile, problems: Problems): string[] {
-  const v = validator(kind);
-  if (v(src.data)) return [];
+  return report(validator(kind), src.data, src, '', '', problems);
+}
+
+/**
+ * A writer block, after its templates were substituted: `data` is the rendered block, found in
+ * `src` at `base`; messages name it as `label` (say `node "img": writer`).
+ */
+export function checkWriterSchema(data: unknown, src: SourceFile, base: string, label: string, problems: Problems): string[] {
+  return report(validator('writer'), data, src, base, label, problems);
+}
+
+function report(v: ValidateFunction, data: unknown, src: SourceFile, base: string, label: string, problems: Problems): string[] {
+  if (v(data)) return [];
+  const errors = v.errors ?? [];
+  // an anyOf (a size: integer or "256MiB") is one problem, said with its description, not one per branch
+  const branches = errors.filter((e) => e.keyword === 'anyOf').map((e) => `${e.schemaPath}/`);
   const bad: string[] = [];
-  for (const e of v.errors ?? []) {
-    const r = describe(e);
+  for (const e of errors) {
+    if (branches.some((b) => e.schemaPath.startsWith(b))) continue;
+    const r = describe(e, label);
     if (!r) continue;
-    problems.at(src, r.pointer, r.message + commentHint(e));
-    bad.push(r.pointer);
+    problems.at(src, base + r.pointer, r.message + commentHint(e));
+    // duplicates in a list are reported, but the list is still usable (its cycles still found)
+    if (e.keyword !== 'uniqueItems') bad.push(base + r.pointer);
   }
   return bad;
 }
 
-function describe(e: ErrorObject): { pointer: string; message: string } | undefined {
+function describe(e: ErrorObject, label: string): { pointer: string; message: string } | undefined {
   const at = e.instancePath;
-  const where = at ? `${pointerLabel(at)}: ` : '';
+  const path = [label, at ? pointerLabel(at) : ''].filter(Boolean).join(label && at && !at.match(/^\/\d/) ? '.' : '');
+  const where = path ? `${path}: ` : '';
+  const about = (e.parentSchema as { description?: string } | undefined)?.description;
   const p = e.params as Record<string, unknown>;
   switch (e.keyword) {
     case 'additionalProperties': {
@@ -60,7 +67,7 @@ function describe(e: ErrorObject): { pointer: string; message: string } | undefi
       const known = Object.keys((e.parentSchema as { properties?: object })?.properties ?? {});
       return {
         pointer: `${at}/${pointerEscape(key)}`,
-        message: `unknown key "${key}"${at ? ` in ${pointerLabel(at)}` : ''}${didYouMean(key, known)}`,
+        message: `unknown key "${key}"${path ? ` in ${path}` : ''}${didYouMean(key, known)}`,
       };
     }
     case 'required':
@@ -74,6 +81,10 @@ function describe(e: ErrorObject): { pointer: string; message: string } | undefi
           message: `${where}invalid name "${e.propertyName}": must match ${p.pattern}`,
         };
       return { pointer: at, message: `${where}${JSON.stringify(e.data)} must match ${p.pattern}` };
+    case 'anyOf':
+      return { pointer: at, message: `${where}${JSON.stringify(e.data)} is not valid${about ? `: expected ${about}` : ''}` };
+    case 'minimum':
+      return { pointer: at, message: `${where}${JSON.stringify(e.data)} must be >= ${p.limit}${about ? ` (${about})` : ''}` };
     case 'type':
       return { pointer: at, message: `${where}must be ${String(p.type).replace(/,/g, ' or ')}, got ${typeName(e.data)}` };
     case 'enum':

@@ -1,7 +1,7 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
 import { sha256 } from './content-hash.js';
 import { stepNameProblem } from './names.js';
+import { PathProblem, readRegularFile } from './path-kind.js';
 import type { Problems, SourceFile } from './problems.js';
 import type { RawStep } from './raw-types.js';
 import type { StepScript } from './types.js';
@@ -35,11 +35,14 @@ export function stepScript(
     problems.at(src, `${ptr}/${key}`, `step "${step.name}": plugin "${rel}" is outside ${base}`);
     return undefined;
   }
-  if (!existsSync(path) || !statSync(path).isFile()) {
-    problems.at(src, `${ptr}/${key}`, `step "${step.name}": ${key} file not found: ${path}`);
+  let content: Buffer;
+  try {
+    content = readRegularFile(path);
+  } catch (e) {
+    if (!(e instanceof PathProblem)) throw e;
+    problems.at(src, `${ptr}/${key}`, `step "${step.name}": ${e.describe(`${key} file`)}`);
     return undefined;
   }
-  const content = readFileSync(path);
   if (content.subarray(0, 2).toString() !== '#!') {
     problems.at(src, `${ptr}/${key}`, `step "${step.name}": ${path} has no shebang (#!) line to pick its interpreter`);
     return undefined;
@@ -48,9 +51,9 @@ export function stepScript(
 }
 
 /** Step names: valid tags, unique within the stalk. */
-export function checkStepNames(steps: RawStep[], src: SourceFile, problems: Problems): void {
+export function checkStepNames(steps: [RawStep, number][], src: SourceFile, problems: Problems): void {
   const seen = new Set<string>();
-  steps.forEach((s, i) => {
+  steps.forEach(([s, i]) => {
     const bad = stepNameProblem(s.name);
     if (bad) problems.at(src, `/steps/${i}/name`, bad);
     else if (seen.has(s.name)) problems.at(src, `/steps/${i}/name`, `duplicate step name "${s.name}"`);

@@ -1,5 +1,6 @@
 /** The closest candidate by edit distance, when close enough to be a likely typo. */
 export function closest(word: string, candidates: Iterable<string>): string | undefined {
+  if (word.length > 128) return undefined; // not a typo of a name, and the distance costs length squared
   let best: string | undefined;
   let bestD = Infinity;
   for (const c of candidates) {

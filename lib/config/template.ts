@@ -1,6 +1,7 @@
 // Templates substitute {{ name }} with a variable's value. The syntax is deliberately tiny: no
 // logic, no filters, so a template's meaning is obvious and every name can be checked before any
-// container starts. A literal "{{" is written "\{{".
+// container starts. A literal "{{" is written "\{{" (in a quoted hjson string "\\{{", since hjson
+// itself reads the backslash there).
 
 import { didYouMean } from './suggest.js';
 
@@ -23,6 +24,8 @@ export interface ParsedTemplate {
   errors: TemplateError[];
 }
 
+const LITERAL = '(a literal "{{" is written \\{{, and "\\\\{{" in a quoted hjson string)';
+
 const EXPR = /^\s*([A-Za-z_][A-Za-z0-9_]*)\s*$/;
 
 export function parseTemplate(text: string): ParsedTemplate {
@@ -43,12 +46,12 @@ export function parseTemplate(text: string): ParsedTemplate {
       const end = text.indexOf('}}', i + 2);
       const pos = where(i);
       if (end < 0) {
-        errors.push({ ...pos, message: 'unclosed "{{" (write "\\{{" for a literal "{{")' });
+        errors.push({ ...pos, message: `unclosed "{{" ${LITERAL}` });
         lit += text.slice(i);
         break;
       }
       const m = EXPR.exec(text.slice(i + 2, end));
-      if (!m) errors.push({ ...pos, message: `invalid placeholder "${text.slice(i, end + 2)}": expected {{ name }} (write "\\{{" for a literal "{{")` });
+      if (!m) errors.push({ ...pos, message: `invalid placeholder "${text.slice(i, end + 2)}": expected {{ name }} ${LITERAL}` });
       else {
         if (lit) segments.push(lit);
         lit = '';
@@ -72,10 +75,15 @@ export function undefinedVars(t: ParsedTemplate, known: ReadonlySet<string>): Te
  * Parses `text` and reports each syntax error and each name not in `known` (with the closest
  * known name, then `unknownHint`) through `report`, so nothing unchecked is ever rendered.
  */
-export function checkTemplate(text: string, known: ReadonlySet<string>, report: (message: string) => void, unknownHint: string): ParsedTemplate {
+export function checkTemplate(
+  text: string,
+  known: ReadonlySet<string>,
+  report: (message: string, at: { line: number; col: number }) => void,
+  unknownHint: string,
+): ParsedTemplate {
   const t = parseTemplate(text);
-  for (const e of t.errors) report(e.message);
-  for (const u of undefinedVars(t, known)) report(`undefined variable "${u.name}"${didYouMean(u.name, known)}${unknownHint}`);
+  for (const e of t.errors) report(e.message, e);
+  for (const u of undefinedVars(t, known)) report(`undefined variable "${u.name}"${didYouMean(u.name, known)}${unknownHint}`, u);
   return t;
 }
 

@@ -138,6 +138,7 @@ export async function run(): Promise<void> {
     const cachedOurs = bestOf(3, () => stalker());
     const cachedTheirs = bestOf(3, () => buildkit());
     console.log(`raspi cached rerun: stalker ${cachedOurs.toFixed(2)}s (goal <= 1.5s) ${cachedOurs <= 1.5 ? 'ok' : 'OVER GOAL'}; BuildKit ${cachedTheirs.toFixed(2)}s`);
+    console.log(ratioLine('raspi cached rerun vs a BuildKit no-op', cachedOurs, cachedTheirs, 'BuildKit', 1.0));
 
     // 3. a var only the agents node declares
     const changed = benchTree(project, baseTar, sha256, { log_level: 'debug' });

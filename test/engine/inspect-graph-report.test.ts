@@ -78,7 +78,7 @@ test('graph after the build: built nodes cached (blue), the failed branch to run
   expect(svg).toMatch(/^<\?xml[^]*<svg /);
   for (const n of NODES) expect(svg).toContain(`<title>${n}</title>`);
   expect(svg).toContain('fill="#90caf9"');
-  expect(cli('graph', '--format', 'png').stderr).toMatch(/--format png: expected dot or svg/);
+  expect(cli('graph', '--format', 'png').stderr).toMatch(/--format png: expected one of dot, svg\n/);
 }, 30_000);
 
 const CHROMIUM = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',

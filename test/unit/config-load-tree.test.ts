@@ -58,7 +58,7 @@ test('copies: paths normalized, sources added to needs once, landing on the firs
 test('writer node: options passed on with {{ var }} rendered from tree and node vars; no steps', () => {
   expect(node('img')).toMatchObject({ from: 'app', needs: ['tools'], steps: [] });
   expect(node('img').writer?.options).toEqual({
-    format: 'raw', size: '1G', label: 'hello from tree-lite', layout: { parts: [{ name: 'lite' }, { size: 4 }] },
+    output: 'out/lite.img', resolvConf: '# hello from tree-lite', layout: { root: { label: 'lite' }, boot: { size: 4194304 } },
   });
 });
 

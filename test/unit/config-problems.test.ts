@@ -56,10 +56,10 @@ test('a cycle is printed as a path', async () => {
 test('undefined variables name the file, the line and the variable', async () => {
   expect(await problems('undefined_var')).toEqual([
     'stalks/tmpl/conf.tmpl:3:7: undefined variable "missing_var" in template (the stalk declares: name)',
-    'stalks/tmpl/tmpl.hjson:6:15: env.GREETING: undefined variable "nmae" (did you mean "name"?) (declare it in this stalk\'s vars)',
-    'stalks/tmpl/tmpl.hjson:12:50: step "s" args[1]: undefined variable "other" (declare it in this stalk\'s vars)',
-    'trees/undefined_var/undefined_var.hjson:16:48: node "img": writer.hostname: undefined variable "hostnme" (did you mean "hostname"?): set it in the tree\'s or the node\'s vars',
-    'trees/undefined_var/undefined_var.hjson:16:72: node "img": writer.label: invalid placeholder "{{ bad expr }}": expected {{ name }} (write "\\{{" for a literal "{{")',
+    'stalks/tmpl/tmpl.hjson:6:19: env.GREETING: undefined variable "nmae" (did you mean "name"?) (declare it in this stalk\'s vars)',
+    'stalks/tmpl/tmpl.hjson:12:51: step "s" args[1]: undefined variable "other" (declare it in this stalk\'s vars)',
+    'trees/undefined_var/undefined_var.hjson:16:49: node "img": writer.hostname: undefined variable "hostnme" (did you mean "hostname"?): set it in the tree\'s or the node\'s vars',
+    'trees/undefined_var/undefined_var.hjson:16:78: node "img": writer.resolvConf: invalid placeholder "{{ bad expr }}": expected {{ name }} (a literal "{{" is written \\{{, and "\\\\{{" in a quoted hjson string)',
   ]);
 });
 
@@ -117,8 +117,8 @@ test('several problems of different kinds in one run, in file and line order', a
   const p = await problems('many');
   expect(p.map((x) => x.replace(/: .*/, ''))).toEqual([
     'stalks/tmpl/conf.tmpl:3:7',
-    'stalks/tmpl/tmpl.hjson:6:15',
-    'stalks/tmpl/tmpl.hjson:12:50',
+    'stalks/tmpl/tmpl.hjson:6:19',
+    'stalks/tmpl/tmpl.hjson:12:51',
     'trees/many/many.hjson:10:7',
     'trees/many/many.hjson:12:7',
     'trees/many/many.hjson:14:5',
