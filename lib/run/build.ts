@@ -1,23 +1,25 @@
-// One build of a tree: sweep leftovers, index the engine's images, run the DAG, report.
+// One build of a tree: every step's key from the config, sweep leftovers, index the engine's
+// images, run the DAG (each step decided by the probe `stalker plan` shows), report.
 import { mkdtemp, rm, symlink, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ImageIndex } from '../cache/image-index.js';
 import type { ResolvedTree } from '../config/types.js';
 import type { Engine } from '../engine/engine-port.js';
 import { StalkerError } from '../errors.js';
 import type { BuildEvents, StalkerEvent } from '../events/events.js';
 import { attachJsonLog } from '../events/json-log.js';
 import { LogPaths, newRunId } from '../logs/log-paths.js';
+import { jobsOf } from '../plan/jobs.js';
 import { runGraphOf } from '../plan/node-steps.js';
+import { forcedNodes } from '../plan/probe.js';
+import { treeKeys } from '../plan/tree-keys.js';
 import { writeRunReport } from '../report/write-report.js';
 import { debug } from '../util/debug.js';
 import type { BuildContext } from './build-context.js';
 import { acquireBuildLock } from './build-lock.js';
-import { jobsOf } from './jobs.js';
+import { EngineSession } from './engine-session.js';
 import { type NodeResult, runNode } from './node-runner.js';
 import { type Outcome, schedule } from './scheduler.js';
-import { sweepLeftovers } from './sweep.js';
 
 export interface BuildRequest {
   tree: ResolvedTree;
@@ -71,20 +73,21 @@ async function buildLocked(req: BuildRequest, runId: string): Promise<BuildSumma
   const jobs = jobsOf(tree);
   events.emit({ type: 'run-start', run: runId, tree: tree.name, nodes: jobs.map((j) => j.name), jobs: req.jobs, graph: runGraphOf(tree) });
   const stagingDir = await mkdtemp(join(tmpdir(), `stalker-${runId}-`));
+  // Keys first, from the config alone: nothing below asks an engine what a key is.
+  const keys = treeKeys(tree, engine.executor);
+  const { session, swept } = await EngineSession.open(engine, tree.name);
+  const forced = forcedNodes(tree, { noCache: req.noCache, rebuild: req.rebuild });
   const ctx: BuildContext = {
-    engine, events, tree, runId, logs, stagingDir, cacheDir: req.cacheDir, signal: req.signal,
-    index: await ImageIndex.load(engine),
-    options: { noCache: req.noCache, rebuild: new Set(req.rebuild) },
-    live: new Set(), pending: [],
+    session, events, tree, runId, logs, stagingDir, cacheDir: req.cacheDir, signal: req.signal,
+    keys, probe: { tree, engine, index: session.index, forced },
   };
   const onAbort = () => {
     events.emit({ type: 'interrupted', signal: String(req.signal.reason ?? 'abort') });
-    for (const id of ctx.live) ctx.pending.push(engine.containers.remove(id));
+    session.interrupt();
   };
   req.signal.addEventListener('abort', onAbort, { once: true });
   const errors: unknown[] = [];
   try {
-    const swept = await sweepLeftovers(engine, tree.name);
     if (swept) events.emit({ type: 'sweep', containers: swept });
     const outcomes = await schedule<NodeResult>(jobs, async (name, deps) => {
       const t0 = Date.now();
@@ -104,7 +107,7 @@ async function buildLocked(req: BuildRequest, runId: string): Promise<BuildSumma
     return { ok, runId, outcomes, errors, eventLog: logs.events };
   } finally {
     req.signal.removeEventListener('abort', onAbort);
-    await Promise.allSettled(ctx.pending);
+    await session.settle();
     await rm(stagingDir, { recursive: true, force: true });
     await unlink(logs.latestLink).catch(() => {});
     await symlink(join('runs', runId), logs.latestLink).catch(() => {});

@@ -2,14 +2,14 @@
 import { join } from 'node:path';
 import { clearHashMemo } from '../../lib/config/content-hash.js';
 import { loadTree } from '../../lib/config/load-tree.js';
-import { DockerEngine } from '../../lib/engine/docker-engine.js';
+import { openEngine } from '../../lib/engine/open-engine.js';
 import { LABEL } from '../../lib/engine/labels.js';
 import { BuildEvents, type StalkerEvent } from '../../lib/events/events.js';
 import { build, type BuildSummary } from '../../lib/run/build.js';
 import { makeProject, type TestProject } from './project.js';
 import { tarballTree } from './tarball-tree.js';
 
-export const engine = new DockerEngine();
+export const engine = openEngine();
 
 export interface BuildRun { summary: BuildSummary; events: StalkerEvent[] }
 
