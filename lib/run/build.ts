@@ -43,7 +43,7 @@ export interface BuildSummary {
 }
 
 export async function build(req: BuildRequest): Promise<BuildSummary> {
-  const { tree, engine, events } = req;
+  const { tree } = req;
   for (const name of req.rebuild) {
     if (!tree.nodes.has(name)) throw new StalkerError('USAGE', `--rebuild ${name}: no such node in tree ${tree.name}`);
   }

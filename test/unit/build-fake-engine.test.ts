@@ -1,7 +1,7 @@
 // The build on the in-memory engine: the real scheduler, node runner, step kinds and probes, with
 // container runs faked. Each test names the behaviour that breaks it.
 import { FakeEngine, lineScript } from '../support/fake-engine.js';
-import { buildOn, cached, ran, reasonsOf, started } from '../support/fake-build.js';
+import { buildOn, cached, planOn, ran, reasonsOf, started, toRun } from '../support/fake-build.js';
 import { fakeProject, type FakeProject, type NodeDef } from '../support/fake-tree.js';
 
 let project: FakeProject;
@@ -161,4 +161,21 @@ test('Ctrl-C: the running step\'s container is removed, nothing new starts, the 
   expect(r.events).toContainEqual(expect.objectContaining({ type: 'interrupted', signal: 'SIGINT' }));
   expect(engine.live.size).toBe(0);
   expect(engine.calls.filter((c) => c.startsWith('commit'))).toEqual([]);
+});
+
+test('the plan is the build\'s decision: what the plan says will run is what the build starts', async () => {
+  const same = async (tree: ReturnType<FakeProject['tree']>, opts: { noCache?: boolean; rebuild?: string[] } = {}) => {
+    const plan = toRun(await planOn(engine, tree, opts));
+    const r = await buildOn(engine, tree, opts);
+    expect(started(r)).toEqual(plan);
+    return plan;
+  };
+  expect(await same(project.tree(chain()))).toEqual(['base:bootstrap', 'app:one', 'app:two', 'leaf:end']);
+  expect(await same(project.tree(chain()))).toEqual([]);
+  expect(await same(project.tree(chain({ second: 'append /one 2' })))).toEqual(['app:two', 'leaf:end']);
+  expect(await same(project.tree(chain()), { rebuild: ['leaf'] })).toEqual(['leaf:end']);
+  expect(await same(project.tree(chain()), { noCache: true })).toHaveLength(4);
+  const missing = project.tree({ ...chain(), img: { bootstrap: { image: 'sha256:none' } }, on: { from: 'img', steps: [{ name: 's', run: 'echo' }] } });
+  expect(await same(missing)).toEqual([]);
+  expect((await planOn(engine, missing)).find((n) => n.node === 'on')!.steps[0]).toMatchObject({ state: 'blocked', waitsFor: 'img:bootstrap' });
 });
