@@ -2,7 +2,7 @@
 // never grows memory), stdin from a string, buffer or stream, and one ExecError (command, exit
 // code, the tail of stderr) for a tool that cannot start or exits non-zero.
 import { spawn, spawnSync } from 'node:child_process';
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ExecError } from '../errors.js';
 import { debug } from './debug.js';
@@ -12,7 +12,7 @@ export interface ExecOptions {
   input?: string | Buffer | Readable;
   /** Where stdout goes: kept as text (default), dropped, or a file descriptor. */
   stdout?: 'keep' | 'ignore' | number;
-  /** Sees every chunk as it comes (e.g. a step log). */
+  /** Sees every chunk as it comes (e.g. a step log); stdout is then not kept as text. */
   onOutput?: (stream: 'stdout' | 'stderr', chunk: Buffer) => void;
   signal?: AbortSignal;
   /** Bytes of stdout and of stderr kept (default 64 KiB). */
@@ -38,7 +38,10 @@ export function exec(cmd: string, args: string[], opts: ExecOptions = {}): Promi
     });
     let stdout = '';
     let stderr = '';
-    child.stdout?.on('data', (c: Buffer) => { opts.onOutput?.('stdout', c); stdout = (stdout + c.toString('utf8')).slice(-keep); });
+    child.stdout?.on('data', (c: Buffer) => {
+      if (opts.onOutput) opts.onOutput('stdout', c);
+      else stdout = (stdout + c.toString('utf8')).slice(-keep);
+    });
     child.stderr!.on('data', (c: Buffer) => { opts.onOutput?.('stderr', c); stderr = (stderr + c.toString('utf8')).slice(-keep); });
     child.on('error', (err) => reject(new ExecError(command, null, tailOf(stderr), undefined, { cause: err })));
     child.on('close', (code, signal) => {
@@ -52,18 +55,24 @@ export function exec(cmd: string, args: string[], opts: ExecOptions = {}): Promi
   });
 }
 
-/** A tool's stdout as a stream, which errors with ExecError if the tool fails (e.g. tar -c). */
+/**
+ * A tool's stdout as a stream. It ends only once the tool exited 0; otherwise it errors with
+ * ExecError, so a reader never takes the output of a failed tool (e.g. a cut tar -c) as whole.
+ */
 export function execOutput(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv } = {}): Readable {
   const command = [cmd, ...args];
   debug('exec', command.join(' '));
   const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C', ...opts.env } });
+  const out = new PassThrough();
+  child.stdout!.pipe(out, { end: false });
   let stderr = '';
-  child.stderr.on('data', (c: Buffer) => { stderr = (stderr + c.toString('utf8')).slice(-16384); });
-  child.on('error', (err) => child.stdout.destroy(new ExecError(command, null, [], undefined, { cause: err })));
+  child.stderr!.on('data', (c: Buffer) => { stderr = (stderr + c.toString('utf8')).slice(-16384); });
+  child.on('error', (err) => out.destroy(new ExecError(command, null, [], undefined, { cause: err })));
   child.on('close', (code, signal) => {
-    if (code !== 0) child.stdout.destroy(new ExecError(command, code, tailOf(stderr), signal ?? undefined));
+    if (code === 0) out.end();
+    else out.destroy(new ExecError(command, code, tailOf(stderr), signal ?? undefined));
   });
-  return child.stdout;
+  return out;
 }
 
 /** For the few checks that must stay synchronous (binfmt registration). Never throws. */
