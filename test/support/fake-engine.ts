@@ -68,7 +68,7 @@ export class FakeEngine implements Engine {
   readonly store = new Map<string, FakeImage>();
   readonly live = new Map<string, FakeContainer>();
   readonly volumes = new Map<string, Files>();
-  readonly calls: string[] = []; // "create", "commit repo:tag", ... for tests that count engine work
+  readonly calls: string[] = []; // "create node:step", "commit repo:tag", ... for tests that count engine work
   script: FakeScript = () => 0;
   private n = 0;
   readonly images: ImageClient;
@@ -138,7 +138,7 @@ export class FakeEngine implements Engine {
         const files = new Map(image.files);
         for (const v of spec.volumes ?? []) if (v.name) for (const [p, b] of this.volumes.get(v.name) ?? []) files.set(`${v.target}/${p}`, b);
         this.live.set(id, { id, spec, files, state: 'created', gone, removed });
-        this.calls.push('create');
+        this.calls.push(`create ${spec.labels['stalker.node']}:${spec.labels['stalker.step']}`);
         return id;
       },
       putArchive: async (id, tar, path) => untar(tar, get(id).files, path),
