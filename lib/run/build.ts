@@ -75,20 +75,22 @@ async function buildLocked(req: BuildRequest, runId: string): Promise<BuildSumma
   const stagingDir = await mkdtemp(join(tmpdir(), `stalker-${runId}-`));
   // Keys first, from the config alone: nothing below asks an engine what a key is.
   const keys = treeKeys(tree, engine.executor);
-  const { session, swept } = await EngineSession.open(engine, tree.name);
   const forced = forcedNodes(tree, { noCache: req.noCache, rebuild: req.rebuild });
-  const ctx: BuildContext = {
-    session, events, tree, runId, logs, stagingDir, cacheDir: req.cacheDir, signal: req.signal,
-    keys, probe: { tree, engine, index: session.index, forced },
-  };
+  let session: EngineSession | undefined;
   const onAbort = () => {
     events.emit({ type: 'interrupted', signal: String(req.signal.reason ?? 'abort') });
-    session.interrupt();
+    session?.interrupt();
   };
   req.signal.addEventListener('abort', onAbort, { once: true });
   const errors: unknown[] = [];
   try {
-    if (swept) events.emit({ type: 'sweep', containers: swept });
+    const opened = await EngineSession.open(engine, tree.name);
+    session = opened.session;
+    if (opened.swept) events.emit({ type: 'sweep', containers: opened.swept });
+    const ctx: BuildContext = {
+      session, events, tree, runId, logs, stagingDir, cacheDir: req.cacheDir, signal: req.signal,
+      keys, probe: { tree, engine, index: session.index, forced },
+    };
     const outcomes = await schedule<NodeResult>(jobs, async (name, deps) => {
       const t0 = Date.now();
       try {
@@ -105,9 +107,12 @@ async function buildLocked(req: BuildRequest, runId: string): Promise<BuildSumma
     const ok = [...outcomes.values()].every((o) => o.kind === 'done') && !req.signal.aborted;
     if (req.signal.aborted && !errors.length) errors.push(new StalkerError('INTERRUPTED', 'build interrupted'));
     return { ok, runId, outcomes, errors, eventLog: logs.events };
+  } catch (err) {
+    errors.push(err); // the engine did not answer: the run is over, and not ok
+    throw err;
   } finally {
     req.signal.removeEventListener('abort', onAbort);
-    await session.settle();
+    await session?.settle();
     await rm(stagingDir, { recursive: true, force: true });
     await unlink(logs.latestLink).catch(() => {});
     await symlink(join('runs', runId), logs.latestLink).catch(() => {});
