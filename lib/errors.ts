@@ -9,6 +9,7 @@ export type ErrorCode =
   | 'USAGE'
   | 'BUSY'
   | 'WRITER'
+  | 'EXEC'
   // the image writer's and flash's own
   | 'WRITER_CONFIG'
   | 'WRITER_NOT_ROOT'
@@ -78,5 +79,19 @@ export class EngineError extends StalkerError {
   ) {
     const detail = cause instanceof Error ? cause.message : String(cause);
     super('ENGINE', `engine: ${operation} ${target}: ${detail}`, { cause });
+  }
+}
+
+/** A host tool (mmdebstrap, tar, mkfs, dot, ...) could not run or exited non-zero. */
+export class ExecError extends StalkerError {
+  constructor(
+    readonly command: string[],
+    readonly exitCode: number | null, // null: it could not start, or a signal ended it
+    readonly stderrTail: string[],
+    readonly signal?: string,
+    options?: { cause?: unknown },
+  ) {
+    const how = exitCode === null ? (signal ? `was killed by ${signal}` : `could not run: ${(options?.cause as Error | undefined)?.message ?? 'unknown error'}`) : `exited with ${exitCode}`;
+    super('EXEC', `${command.join(' ')} ${how}${stderrTail.length ? `:\n${stderrTail.map((l) => `    | ${l}`).join('\n')}` : ''}`, options);
   }
 }

@@ -5,9 +5,11 @@ import type { KeyParts } from './cache-key.js';
 
 export type KeyChange =
   | { part: 'never-built' }
-  | { part: 'version' | 'kind' | 'platform' | 'parent' | 'script' | 'args' | 'secrets' | 'copies' | 'options' | 'bootstrap' | 'input' | 'tool' }
+  | { part: 'version' | 'kind' | 'platform' | 'parent' | 'script' | 'args' | 'secrets' | 'copies' | 'executor' | 'options' | 'bootstrap' | 'input' | 'tool' }
   | { part: 'var' | 'file' | 'mount' | 'need'; name: string; before?: string; after?: string }
-  | { part: 'uncached' };
+  | { part: 'uncached' }
+  /** No part changed, but the user asked to skip the cache (here or upstream). */
+  | { part: 'forced'; by: string };
 
 function diffMap(part: 'var' | 'file' | 'mount' | 'need', a: Record<string, string> = {}, b: Record<string, string> = {}): KeyChange[] {
   const names = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
@@ -32,7 +34,7 @@ export function diffKeyParts(before: KeyParts | undefined, after: KeyParts): Key
     changes.push(...diffMap('mount', before.mounts, after.mounts));
     changes.push(...diffMap('need', before.needs, after.needs));
     if (!same(before.copies ?? [], after.copies ?? [])) changes.push({ part: 'copies' });
-    if (!same(before.options, after.options)) changes.push({ part: 'options' });
+    if (!same(before.executor, after.executor)) changes.push({ part: 'executor' });
   } else if (before.kind === 'bootstrap' && after.kind === 'bootstrap') {
     if (before.platform !== after.platform) changes.push({ part: 'platform' });
     if (!same(before.bootstrap, after.bootstrap)) changes.push({ part: 'bootstrap' });
@@ -52,7 +54,10 @@ export function describeChange(c: KeyChange): string {
     case 'file': return `file ${c.name} changed`;
     case 'mount': return `mounted ${c.name} changed`;
     case 'need': return `needed node ${c.name} changed`;
-    case 'parent': return 'parent image changed';
+    case 'parent': return 'parent step changed';
+    case 'input': return 'input root filesystem changed';
+    case 'executor': return 'executor changed (engine kind or container options)';
+    case 'forced': return `cache skipped (${c.by})`;
     case 'copies': return 'copy list changed';
     default: return `${c.part} changed`;
   }

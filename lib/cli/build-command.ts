@@ -1,6 +1,6 @@
 // `stalker --config <tree>`: build the tree; rerunning after a failure resumes from the cache.
 import { availableParallelism } from 'node:os';
-import { DockerEngine } from '../engine/docker-engine.js';
+import { openEngine } from '../engine/open-engine.js';
 import { BuildEvents } from '../events/events.js';
 import { attachReporter, parseProgress } from '../events/reporter.js';
 import { build } from '../run/build.js';
@@ -29,7 +29,7 @@ export async function buildCommand(flags: BuildFlags): Promise<number> {
   process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
   const summary = await build({
     tree: project.tree,
-    engine: new DockerEngine(),
+    engine: openEngine(),
     events,
     jobs: flags.jobs ? Number(flags.jobs) : Math.min(4, availableParallelism()),
     keepGoing: !!flags['keep-going'],

@@ -1,6 +1,6 @@
 // `stalker doctor [--config T]` checks the host a build needs; `stalker binfmt [--config T] [ARCH...]`
 // registers the qemu-user handlers for the tree's platforms (root needed).
-import { DockerEngine } from '../engine/docker-engine.js';
+import { openEngine } from '../engine/open-engine.js';
 import { StalkerError } from '../errors.js';
 import { emulatedArch, registerBinfmt } from '../inspect/binfmt.js';
 import { formatChecks, realHost, runChecks } from '../inspect/doctor-checks.js';
@@ -21,7 +21,7 @@ async function platformsOf(config: string | undefined): Promise<{ platforms: str
 
 export async function doctorCommand(flags: { config?: string }): Promise<number> {
   const scope = await platformsOf(flags.config);
-  const checks = await runChecks(realHost(new DockerEngine()), scope);
+  const checks = await runChecks(realHost(openEngine()), scope);
   process.stdout.write(`${formatChecks(checks).join('\n')}\n`);
   return checks.some((c) => c.status === 'fail') ? 1 : 0;
 }

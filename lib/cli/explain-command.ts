@@ -1,7 +1,7 @@
 // `stalker explain <node>` and `stalker plan`: what a build would do, without running anything:
 // each step cached, will run (and which key part changed) or blocked (and behind what).
 import { ImageIndex } from '../cache/image-index.js';
-import { DockerEngine } from '../engine/docker-engine.js';
+import { openEngine } from '../engine/open-engine.js';
 import { paletteFor } from '../events/color.js';
 import { StalkerError } from '../errors.js';
 import { planTree } from '../plan/plan.js';
@@ -18,7 +18,7 @@ export async function explainCommand(flags: PlanFlags, node: string | undefined)
   for (const name of flags.rebuild ?? []) {
     if (!project.tree.nodes.has(name)) throw new StalkerError('USAGE', `--rebuild ${name}: no such node in tree ${project.tree.name}`);
   }
-  const engine = new DockerEngine();
+  const engine = openEngine();
   const plan = await planTree({
     tree: project.tree, engine, index: await ImageIndex.load(engine),
     noCache: !!flags['no-cache'], rebuild: new Set(flags.rebuild ?? []),

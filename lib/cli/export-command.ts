@@ -1,5 +1,5 @@
 // `stalker export <node>[:<step>] --output <dir|file.tar> [--failed]`: a node's root filesystem.
-import { DockerEngine } from '../engine/docker-engine.js';
+import { openEngine } from '../engine/open-engine.js';
 import { StalkerError } from '../errors.js';
 import { exportRootfs, isTarOutput } from '../inspect/export-rootfs.js';
 import { resolveImage } from '../inspect/image-target.js';
@@ -12,7 +12,7 @@ const USAGE = 'usage: stalker export <node>[:<step>] --config <tree> --output <d
 export async function exportCommand(flags: ExportFlags, target: string | undefined): Promise<number> {
   if (!flags.output) throw new StalkerError('USAGE', `missing --output\n${USAGE}`);
   const project = await openProject(flags.config);
-  const engine = new DockerEngine();
+  const engine = openEngine();
   const t = await resolveImage(engine, project.tree, target, { failed: flags.failed, usage: USAGE });
   const started = Date.now();
   await exportRootfs({ engine, ref: t.ref, platform: t.node.platform, tree: project.tree.name, node: t.node.name, output: flags.output });

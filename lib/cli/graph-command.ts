@@ -5,7 +5,7 @@ import { writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { errnoText } from '../config/path-kind.js';
 import { ImageIndex } from '../cache/image-index.js';
-import { DockerEngine } from '../engine/docker-engine.js';
+import { openEngine } from '../engine/open-engine.js';
 import { StalkerError } from '../errors.js';
 import { dotToSvg, toDot } from '../inspect/graph-dot.js';
 import { planTree } from '../plan/plan.js';
@@ -18,7 +18,7 @@ export async function graphCommand(flags: GraphFlags): Promise<number> {
   if (format !== 'dot' && format !== 'svg') throw new StalkerError('USAGE', `--format ${format}: expected dot or svg`);
   if (flags.output) checkOutputDir(flags.output); // before planning, which may take a while
   const project = await openProject(flags.config);
-  const engine = new DockerEngine();
+  const engine = openEngine();
   const plan = await planTree({ tree: project.tree, engine, index: await ImageIndex.load(engine) });
   const dot = toDot(project.tree, plan);
   const text = format === 'svg' ? await dotToSvg(dot) : dot;

@@ -2,7 +2,8 @@
 // `--run ID` those of one run; `-f` follows the newest run (or --run) while it writes them.
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { DockerEngine } from '../engine/docker-engine.js';
+import { openEngine } from '../engine/open-engine.js';
+import { imageRef } from '../engine/image-names.js';
 import { LABEL } from '../engine/labels.js';
 import { StalkerError } from '../errors.js';
 import { followLogs } from '../inspect/follow-logs.js';
@@ -48,8 +49,8 @@ export async function logsCommand(flags: LogsFlags, target: string | undefined):
 
 /** A step with no log here either never ran or was built elsewhere (another clone, removed logs). */
 async function whyNoLog(project: Project, config: string, node: string, step: string): Promise<string> {
-  const ref = `${project.tree.repository}/${node}:${step}`;
-  const image = await new DockerEngine().images.inspect(ref).catch(() => undefined);
+  const ref = imageRef(project.tree.repository, node, step);
+  const image = await openEngine().images.inspect(ref).catch(() => undefined);
   const rerun = `\`stalker --config ${config} --rebuild ${node}\` runs it again and logs it`;
   if (!image) return `no logs for ${node}:${step} in ${project.logsDir}: it has not run yet`;
   const run = image.labels[LABEL.run];

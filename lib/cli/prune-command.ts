@@ -3,7 +3,7 @@
 // looked at to images and containers labelled with those trees.
 import { resolve } from 'node:path';
 import { ImageIndex } from '../cache/image-index.js';
-import { DockerEngine } from '../engine/docker-engine.js';
+import { openEngine } from '../engine/open-engine.js';
 import type { ContainerSummary, ImageSummary, Labels } from '../engine/engine-port.js';
 import { LABEL, TOOL } from '../engine/labels.js';
 import { StalkerError } from '../errors.js';
@@ -26,7 +26,7 @@ export async function pruneCommand(flags: PruneFlags): Promise<number> {
   }
   const root = flags.config ? resolve(flags.config, '..', '..', '..') : process.cwd();
   const trees = await loadProjectTrees(root);
-  const engine = new DockerEngine();
+  const engine = openEngine();
   const index = await ImageIndex.load(engine);
   const planHits = new Set<string>();
   for (const tree of trees) {

@@ -1,5 +1,6 @@
-// The engine as the rest of stalker sees it: one small interface per resource. Docker is the
-// only implementation (docker-engine.ts); unit tests use a fake.
+// The engine as the rest of stalker sees it: one small interface per resource, and a description
+// of itself. Docker (docker-engine.ts, opened by open-engine.ts) is one implementation; unit tests
+// use an in-memory one (test/support/fake-engine.ts). Nothing above this port knows which it has.
 import type { Readable } from 'node:stream';
 
 export type Labels = Record<string, string>;
@@ -43,6 +44,12 @@ export interface BindMount {
   readOnly: boolean;
 }
 
+/** An engine-side volume: named ones persist (named caches), unnamed ones go with the container. */
+export interface VolumeMount {
+  name?: string;
+  target: string;
+}
+
 export interface ContainerSpec {
   name?: string;
   image: string; // image id
@@ -51,7 +58,12 @@ export interface ContainerSpec {
   env?: string[];
   workingDir?: string;
   labels: Labels;
+  /** Host paths; only given to an engine whose description says it sees host paths. */
   binds: BindMount[];
+  volumes?: VolumeMount[];
+  /** For `stalker shell`: a terminal and an open stdin. */
+  tty?: boolean;
+  stdin?: boolean;
 }
 
 export type OutputStream = 'stdout' | 'stderr';
@@ -75,8 +87,25 @@ export interface CommitOptions {
   repo: string;
   tag: string;
   labels: Labels;
-  /** The image config's Cmd to keep (the parent's), so our step command never lands in it. */
-  cmd: string[];
+}
+
+/** The terminal of an interactive container (`stalker shell`). */
+export interface AttachedIo {
+  stdin: NodeJS.ReadableStream;
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+}
+
+/** What an engine is, for the composition root, doctor, cache keys and step staging. */
+export interface EngineDescription {
+  kind: string; // 'docker', 'fake', ...
+  /** The key's executor part: engines declaring the same one share cache hits. */
+  executor: string;
+  /** Platforms it runs natively and under emulation (binfmt), e.g. linux/amd64. */
+  native: string[];
+  emulated: string[];
+  /** Whether host paths can be bind-mounted (a local daemon); else inputs go in as archives and volumes. */
+  seesHostPaths: boolean;
 }
 
 export interface ContainerClient {
@@ -87,6 +116,9 @@ export interface ContainerClient {
   getArchive(id: string, path: string): Promise<Readable | undefined>;
   /** Starts the container, streams its demultiplexed output, resolves with its exit code. */
   run(id: string, onOutput: (stream: OutputStream, chunk: Buffer) => void): Promise<number>;
+  /** Starts a container created with tty/stdin wired to a terminal; resolves with its exit code. */
+  runAttached(id: string, io: AttachedIo): Promise<number>;
+  /** Commits the container's filesystem; the image keeps the config (Cmd, Env) of the image it ran from. */
   commit(id: string, opts: CommitOptions): Promise<string>;
   /** Kills (if running) and removes; an already gone container is not an error. */
   remove(id: string): Promise<void>;
@@ -96,10 +128,15 @@ export interface ContainerClient {
 }
 
 export interface Engine {
+  /** Known without asking the engine (cache keys are computed before anything runs). */
+  readonly kind: string;
+  readonly executor: string;
+  readonly seesHostPaths: boolean;
   images: ImageClient;
   containers: ContainerClient;
   /** Engine reachable? Resolves with its version string or throws EngineError. */
   ping(): Promise<string>;
   /** Engine facts for diagnostics; throws EngineError when it does not answer. */
   info?(): Promise<EngineInfo>;
+  describe(): Promise<EngineDescription>;
 }

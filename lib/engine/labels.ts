@@ -1,4 +1,8 @@
-// Label names stalker puts on everything it creates, and finds things again by.
+// Label names stalker puts on everything it creates, and finds things again by; and the label
+// sets themselves, so a step container, a committed image and a shell container agree.
+import type { KeyParts } from '../cache/cache-key.js';
+import type { Labels } from './engine-port.js';
+
 export const LABEL = {
   tool: 'stalker.tool',
   version: 'stalker.version',
@@ -15,3 +19,38 @@ export const LABEL = {
 
 export const TOOL = 'stalker';
 export const TOOL_VERSION = '0.1.0';
+
+export interface Owner {
+  run: string; // run id, or 'shell' / 'export' for the inspect commands
+  tree: string;
+  node: string;
+  step?: string;
+  pid?: number; // whose liveness keeps a container from the sweep (default: this process)
+}
+
+/** On every container and image stalker makes: the sweep and prune find them by these. */
+export function ownerLabels(o: Owner): Labels {
+  return {
+    [LABEL.tool]: TOOL,
+    [LABEL.version]: TOOL_VERSION,
+    [LABEL.run]: o.run,
+    [LABEL.pid]: String(o.pid ?? process.pid),
+    [LABEL.tree]: o.tree,
+    [LABEL.node]: o.node,
+    ...(o.step ? { [LABEL.step]: o.step } : {}),
+  };
+}
+
+/** On a committed step image: its key and parts make it a cache hit and let `explain` diff it. */
+export function keyLabels(key: string, parts: KeyParts, title: string): Labels {
+  return {
+    [LABEL.key]: key,
+    [LABEL.keyParts]: JSON.stringify(parts),
+    'org.opencontainers.image.title': title,
+    'org.opencontainers.image.version': key.slice(0, 12),
+  };
+}
+
+export function failedLabels(): Labels {
+  return { [LABEL.failed]: 'true' };
+}

@@ -1,9 +1,9 @@
 // qemu-user binfmt handlers: which one a platform needs on this host, whether it is registered
 // with the F flag (the kernel opens the interpreter at registration, so images need no qemu
 // binary inside), and registering it the way bin/setup does.
-import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { execSync } from '../util/exec.js';
 
 export const BINFMT_DIR = '/proc/sys/fs/binfmt_misc';
 
@@ -49,10 +49,7 @@ export const binfmtOk = (s: BinfmtState) => s.registered && s.enabled && s.flags
 
 export interface RegisterResult { arch: string; action: 'already' | 'registered' | 'failed'; detail: string }
 
-function run(cmd: string, args: string[]): { ok: boolean; out: string } {
-  const r = spawnSync(cmd, args, { encoding: 'utf8' });
-  return { ok: r.status === 0, out: `${r.stdout ?? ''}${r.stderr ?? ''}${r.error ? r.error.message : ''}`.trim() };
-}
+const run = execSync;
 
 /** Needs root. Tries update-binfmts (binfmt-support), then the qemu-user-static binfmt.d file. */
 export function registerBinfmt(arch: string, dir = BINFMT_DIR): RegisterResult {

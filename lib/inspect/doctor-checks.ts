@@ -10,7 +10,7 @@ export type CheckStatus = 'ok' | 'warn' | 'fail';
 export interface Check { name: string; status: CheckStatus; detail: string; fix?: string }
 
 export interface DoctorHost {
-  engine: Pick<Engine, 'ping' | 'info'>;
+  engine: Pick<Engine, 'ping' | 'info'> & Partial<Pick<Engine, 'describe'>>;
   which(cmd: string): string | undefined;
   binfmt(arch: string): BinfmtState;
   freeBytes(path: string): Promise<number | undefined>;
@@ -25,7 +25,6 @@ export const TOOLS: Array<{ cmd: string; pkg: string; for: string; required: boo
   { cmd: 'sfdisk', pkg: 'fdisk', for: 'the image writer (partition table)', required: true },
   { cmd: 'mcopy', pkg: 'mtools', for: 'the image writer (boot files)', required: true },
   { cmd: 'qemu-system-aarch64', pkg: 'qemu-system-arm', for: 'booting written arm64 images', required: true },
-  { cmd: 'docker', pkg: 'docker.io', for: 'stalker shell', required: false },
   { cmd: 'dot', pkg: 'graphviz', for: 'stalker graph --format svg', required: false },
 ];
 
@@ -65,7 +64,9 @@ async function engineChecks(host: DoctorHost): Promise<{ checks: Check[]; rootDi
   try {
     const version = await host.engine.ping();
     const info = await host.engine.info?.();
-    const detail = info ? `Docker ${version}, storage driver ${info.storageDriver}, data in ${info.rootDir}` : `Docker ${version}`;
+    const d = await host.engine.describe?.();
+    const how = d ? `; runs ${d.native.join(', ') || '?'} natively${d.emulated.length ? `, ${d.emulated.join(', ')} emulated` : ''}; ${d.seesHostPaths ? 'step inputs as bind mounts' : 'step inputs as archives and volumes'}` : '';
+    const detail = (info ? `Docker ${version}, storage driver ${info.storageDriver}, data in ${info.rootDir}` : `Docker ${version}`) + how;
     const checks: Check[] = [{ name: 'engine', status: 'ok', detail }];
     if (info && info.storageDriver !== 'overlay2') {
       checks.push({ name: 'engine storage', status: 'warn', detail: `storage driver ${info.storageDriver}: commits are slow without overlay2`, fix: 'start dockerd with --storage-driver=overlay2' });

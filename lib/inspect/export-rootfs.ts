@@ -4,7 +4,7 @@ import { createWriteStream, existsSync } from 'node:fs';
 import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import type { Engine } from '../engine/engine-port.js';
-import { LABEL, TOOL, TOOL_VERSION } from '../engine/labels.js';
+import { ownerLabels } from '../engine/labels.js';
 import { StalkerError } from '../errors.js';
 import { extractRootfs } from '../writer/extract-rootfs.js';
 
@@ -17,7 +17,7 @@ export async function exportRootfs(req: ExportRequest): Promise<void> {
   if (!asTar && existsSync(req.output) && (await readdir(req.output)).length) {
     throw new StalkerError('USAGE', `--output ${req.output} is a directory that is not empty: name an empty or new directory, or a .tar file`);
   }
-  const labels = { [LABEL.tool]: TOOL, [LABEL.version]: TOOL_VERSION, [LABEL.run]: 'export', [LABEL.pid]: String(process.pid), [LABEL.tree]: req.tree, [LABEL.node]: req.node };
+  const labels = ownerLabels({ run: 'export', tree: req.tree, node: req.node });
   const id = await req.engine.containers.create({ image: req.ref, platform: req.platform, cmd: ['/bin/true'], labels, binds: [] });
   try {
     const tar = await req.engine.containers.export(id);

@@ -1,8 +1,8 @@
 // The tree's DAG in Graphviz DOT, each node filled by its cache state from the plan (all cached,
 // something will run, blocked behind upstream work), solid edges for `from`, dashed for `needs`.
-import { spawn } from 'node:child_process';
 import type { ResolvedTree } from '../config/types.js';
-import { StalkerError } from '../errors.js';
+import { ExecError, StalkerError } from '../errors.js';
+import { exec } from '../util/exec.js';
 import type { PlannedNode } from '../plan/plan.js';
 import { stepReason } from '../plan/plan-format.js';
 
@@ -48,15 +48,12 @@ export function toDot(tree: ResolvedTree, plan: readonly PlannedNode[]): string 
 }
 
 /** Renders DOT with Graphviz's `dot` (Debian package graphviz). */
-export function dotToSvg(dot: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('dot', ['-Tsvg'], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (c: Buffer) => { out += c.toString(); });
-    child.stderr.on('data', (c: Buffer) => { err += c.toString(); });
-    child.on('error', (e) => reject(new StalkerError('NOT_FOUND', `graphviz dot is not installed (apt-get install graphviz): ${e.message}`, { cause: e })));
-    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new StalkerError('USAGE', `dot exited with ${code}: ${err.trim()}`))));
-    child.stdin.end(dot);
-  });
+export async function dotToSvg(dot: string): Promise<string> {
+  try {
+    return (await exec('dot', ['-Tsvg'], { input: dot, keep: 64 * 1024 * 1024 })).stdout;
+  } catch (err) {
+    if (!(err instanceof ExecError)) throw err;
+    if (err.exitCode === null) throw new StalkerError('NOT_FOUND', `graphviz dot is not installed (apt-get install graphviz): ${err.message}`, { cause: err });
+    throw new StalkerError('USAGE', `dot exited with ${err.exitCode}: ${err.stderrTail.join('\n')}`, { cause: err });
+  }
 }

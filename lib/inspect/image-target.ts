@@ -5,7 +5,7 @@ import type { Engine, ImageDetails } from '../engine/engine-port.js';
 import { LABEL } from '../engine/labels.js';
 import { StalkerError } from '../errors.js';
 import { stepNamesOf } from '../plan/node-steps.js';
-import { FINAL_TAG } from '../config/names.js';
+import { failedTag, FINAL_TAG, imageRef, repoOf } from '../engine/image-names.js';
 
 export interface ImageTarget {
   node: ResolvedNode;
@@ -28,19 +28,19 @@ export function parseTarget(tree: ResolvedTree, target: string | undefined, usag
 
 async function newestFailed(engine: Engine, tree: ResolvedTree, node: string): Promise<string | undefined> {
   const images = await engine.images.list({ [LABEL.tree]: tree.name, [LABEL.node]: node, [LABEL.failed]: 'true' });
-  const tagged = images.filter((i) => i.tags.some((t) => t.startsWith(`${tree.repository}/${node}:failed-`))).sort((a, b) => b.created - a.created);
+  const tagged = images.filter((i) => i.tags.some((t) => t.startsWith(imageRef(tree.repository, node, failedTag(''))))).sort((a, b) => b.created - a.created);
   return tagged[0]?.labels[LABEL.step];
 }
 
 export async function resolveImage(engine: Engine, tree: ResolvedTree, target: string | undefined, opts: { failed?: boolean; usage: string }): Promise<ImageTarget> {
   const { node, step: named } = parseTarget(tree, target, opts.usage);
-  const repo = `${tree.repository}/${node.name}`;
+  const repo = repoOf(tree.repository, node.name);
   let step = named;
   if (opts.failed && !step) {
     step = await newestFailed(engine, tree, node.name);
     if (!step) throw new StalkerError('NOT_FOUND', `node ${node.name} has no kept failed state: none of its steps failed since it was last cleaned up`);
   }
-  const tag = opts.failed ? `failed-${step}` : step ?? FINAL_TAG;
+  const tag = opts.failed ? failedTag(step!) : step ?? FINAL_TAG;
   const ref = `${repo}:${tag}`;
   const image = await engine.images.inspect(ref);
   if (!image) {

@@ -4,6 +4,7 @@
 // with our labels goes, when older than --older-than. Containers go when the process that made
 // them is gone. Pure: the engine's lists in, the decision out.
 import type { ContainerSummary, ImageSummary } from '../engine/engine-port.js';
+import { failedTag, FINAL_TAG, imageRef } from '../engine/image-names.js';
 import { LABEL } from '../engine/labels.js';
 
 export interface CurrentTree { name: string; repository: string; nodes: Map<string, string[]> } // node -> step names
@@ -25,8 +26,8 @@ export function currentTags(trees: readonly CurrentTree[]): Set<string> {
   const tags = new Set<string>();
   for (const t of trees) {
     for (const [node, steps] of t.nodes) {
-      tags.add(`${t.repository}/${node}:final`);
-      for (const s of steps) tags.add(`${t.repository}/${node}:${s}`).add(`${t.repository}/${node}:failed-${s}`);
+      tags.add(imageRef(t.repository, node, FINAL_TAG));
+      for (const s of steps) tags.add(imageRef(t.repository, node, s)).add(imageRef(t.repository, node, failedTag(s)));
     }
   }
   return tags;

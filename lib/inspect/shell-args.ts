@@ -1,8 +1,9 @@
-// The `docker run` command line of `stalker shell`: the step's image, its mounts (the staged
-// script dir with its env file, stalk mounts, sysroot files, named caches) and its variables,
-// labelled like every container stalker makes so a sweep can find a leftover one.
-import type { BindMount } from '../engine/engine-port.js';
-import { LABEL, TOOL, TOOL_VERSION } from '../engine/labels.js';
+// The container of `stalker shell`: the step's image, its inputs (the staged script dir with its
+// env file, stalk mounts, sysroot files, named caches, as binds or as volumes and archives,
+// whichever the engine takes) and its variables, labelled like every container stalker makes so a
+// sweep can find a leftover one.
+import type { BindMount, ContainerSpec, VolumeMount } from '../engine/engine-port.js';
+import { ownerLabels } from '../engine/labels.js';
 import { STAGE_TARGET } from '../run/step-staging.js';
 
 export interface ShellSpec {
@@ -12,6 +13,9 @@ export interface ShellSpec {
   node: string;
   step?: string;
   binds: BindMount[]; // empty when the image has no stalk step to take env and mounts from
+  volumes?: VolumeMount[];
+  /** Whether the step's staged entry (which loads its variables) is in the container. */
+  staged: boolean;
   command: string[]; // empty: an interactive login shell
   tty: boolean;
   pid?: number;
@@ -20,17 +24,12 @@ export interface ShellSpec {
 /** bash when the image has it, else sh. */
 const LOGIN_SHELL = ['/bin/sh', '-c', 'if [ -x /bin/bash ]; then exec /bin/bash; else exec /bin/sh; fi'];
 
-export function shellArgs(s: ShellSpec): string[] {
-  const labels = {
-    [LABEL.tool]: TOOL, [LABEL.version]: TOOL_VERSION, [LABEL.run]: 'shell', [LABEL.pid]: String(s.pid ?? process.pid),
-    [LABEL.tree]: s.tree, [LABEL.node]: s.node, ...(s.step ? { [LABEL.step]: s.step } : {}),
-  };
-  const args = ['run', '--rm', '-i', ...(s.tty ? ['-t'] : []), '--platform', s.platform, '--network', 'host', '-w', '/'];
-  for (const [k, v] of Object.entries(labels)) args.push('--label', `${k}=${v}`);
-  for (const b of s.binds) args.push('-v', `${b.source}:${b.target}:${b.readOnly ? 'ro' : 'rw'}`);
+export function shellSpec(s: ShellSpec): ContainerSpec {
+  const labels = ownerLabels({ run: 'shell', tree: s.tree, node: s.node, step: s.step, pid: s.pid });
   const command = s.command.length ? s.command : LOGIN_SHELL;
   // The staged entry loads the step's variables, as it does for the step itself.
-  const staged = s.binds.some((b) => b.target === STAGE_TARGET);
-  args.push('--entrypoint', '/bin/sh', s.ref, ...(staged ? [`${STAGE_TARGET}/entry`] : ['-c', 'exec "$@"', 'sh']), ...command);
-  return args;
+  const cmd = ['/bin/sh', ...(s.staged ? [`${STAGE_TARGET}/entry`] : ['-c', 'exec "$@"', 'sh']), ...command];
+  return {
+    image: s.ref, platform: s.platform, cmd, labels, workingDir: '/', binds: s.binds, volumes: s.volumes ?? [], tty: s.tty, stdin: true,
+  };
 }

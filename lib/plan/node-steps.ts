@@ -2,9 +2,9 @@
 // the write step of a writer node. Logs, shells, reports and the plan all name steps this way.
 import type { ResolvedNode, ResolvedTree } from '../config/types.js';
 import type { RunGraphNode } from '../events/events.js';
-import { BOOTSTRAP_STEP } from '../run/bootstrap.js';
-import { jobsOf } from '../run/jobs.js';
-import { WRITE_STEP } from '../run/writer-runner.js';
+import { BOOTSTRAP_STEP } from './bootstrap-step.js';
+import { jobsOf } from './jobs.js';
+import { WRITE_STEP } from './writer-step.js';
 
 export function stepNamesOf(node: ResolvedNode): string[] {
   return [

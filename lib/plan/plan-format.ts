@@ -8,12 +8,8 @@ import type { PlannedNode, PlannedStep } from './plan.js';
 const MARK = { cached: '◆', run: '▶', blocked: '·' } as const;
 
 export function stepReason(s: PlannedStep): string {
+  if (s.state === 'blocked') return s.waitsFor ? `behind blocked step ${s.waitsFor}` : s.note ?? '';
   const parts = s.reasons.map(describeChange);
-  if (s.state === 'blocked') {
-    const what = s.waitsFor ? (s.waitsFor.includes(':') ? `step ${s.waitsFor}` : `node ${s.waitsFor}`) : 'an upstream step';
-    const need = s.reasons[0]?.part === 'need' ? s.reasons[0].name : undefined;
-    return `waits for ${what}${need && need !== s.waitsFor ? ` (through needed node ${need})` : need ? ' (a needed node)' : ''}`;
-  }
   if (s.note) parts.push(s.note);
   return parts.join(', ');
 }

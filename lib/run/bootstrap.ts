@@ -1,18 +1,20 @@
-// The first image of a root node: a Debian root made by mmdebstrap, a tarball checked against its
-// sha256, or an image already in the engine. Each is keyed and found again like any step.
-import { spawn } from 'node:child_process';
+// Executes a root node's bootstrap: the root tar made on the host (mmdebstrap) or checked against
+// its pin (tarball), imported as a one-layer image carrying the step's key. Only a complete tar
+// (exit 0) is ever imported. (An `image` bootstrap never executes: its probe hits or blocks.)
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { cacheKey, KEY_VERSION, type BootstrapKeyParts } from '../cache/cache-key.js';
-import { diffKeyParts } from '../cache/key-diff.js';
-import type { Bootstrap, ResolvedNode } from '../config/types.js';
-import { LABEL } from '../engine/labels.js';
-import { StalkerError } from '../errors.js';
+import type { Bootstrap } from '../config/types.js';
+import { keyLabels } from '../engine/labels.js';
+import { ExecError, StalkerError } from '../errors.js';
+import type { KeyedStep } from '../plan/tree-keys.js';
+import { exec } from '../util/exec.js';
 import { fileSha256 } from '../util/file-sha256.js';
-import { type BuildContext, repoOf, runLabels, useCache } from './build-context.js';
-import { StepLog } from './step-log.js';
+import { type BuildContext, repoOf, runLabels } from './build-context.js';
+import type { StepScope } from './step-lifecycle.js';
 
-export const BOOTSTRAP_STEP = 'bootstrap';
+export { BOOTSTRAP_STEP } from '../plan/bootstrap-step.js';
+
+type KeyedBootstrap = Extract<KeyedStep, { kind: 'bootstrap' }>;
 
 function mmdebstrapArgs(b: Extract<Bootstrap, { kind: 'debootstrap' }>, out: string): string[] {
   return [
@@ -22,78 +24,40 @@ function mmdebstrapArgs(b: Extract<Bootstrap, { kind: 'debootstrap' }>, out: str
   ];
 }
 
-function runLogged(cmd: string, args: string[], log: StepLog, signal: AbortSignal): Promise<number> {
-  return new Promise((resolve, reject) => {
-    log.note(`$ ${cmd} ${args.join(' ')}`);
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], signal });
-    child.stdout.on('data', (c: Buffer) => log.write(c));
-    child.stderr.on('data', (c: Buffer) => log.write(c));
-    child.on('error', (err) => reject(new StalkerError('BOOTSTRAP_FAILED', `${cmd}: ${err.message}`, { cause: err })));
-    child.on('close', (code) => resolve(code ?? 1));
-  });
-}
-
-/** Makes the root tar on the host; only a complete tar (exit 0) is ever imported. */
-async function makeRootTar(ctx: BuildContext, node: ResolvedNode, b: Bootstrap, log: StepLog): Promise<string> {
-  if (b.kind === 'tarball') {
-    const actual = await fileSha256(b.file);
-    if (actual !== b.sha256) {
-      throw new StalkerError('BOOTSTRAP_FAILED', `node ${node.name}: tarball ${b.file} has sha256 ${actual}, the tree pins ${b.sha256}`);
+async function makeRootTar(ctx: BuildContext, s: KeyedBootstrap, scope: StepScope): Promise<string> {
+  const b = s.bootstrap;
+  switch (b.kind) {
+    case 'tarball': {
+      const actual = await fileSha256(b.file);
+      if (actual !== b.sha256) throw new StalkerError('BOOTSTRAP_FAILED', `node ${s.node}: tarball ${b.file} has sha256 ${actual}, the tree pins ${b.sha256}`);
+      return b.file;
     }
-    return b.file;
+    case 'debootstrap': {
+      const dir = join(ctx.stagingDir, s.node);
+      await mkdir(dir, { recursive: true });
+      const out = join(dir, 'rootfs.tar');
+      const args = mmdebstrapArgs(b, out);
+      scope.log.note(`$ mmdebstrap ${args.join(' ')}`);
+      try {
+        await exec('mmdebstrap', args, { signal: ctx.signal, onOutput: (_s, c) => scope.log.write(c) });
+      } catch (err) {
+        await rm(out, { force: true });
+        const code = err instanceof ExecError ? err.exitCode : null;
+        throw new StalkerError('BOOTSTRAP_FAILED', `node ${s.node}: mmdebstrap ${code === null ? 'could not run' : `exited with ${code}`} (log: ${scope.log.path})\n${scope.log.tail().map((l) => `    | ${l}`).join('\n')}`, { cause: err });
+      }
+      return out;
+    }
+    case 'image':
+      throw new StalkerError('BOOTSTRAP_FAILED', `node ${s.node}: an image bootstrap has nothing to execute`);
   }
-  if (b.kind !== 'debootstrap') throw new Error('unreachable');
-  const dir = join(ctx.stagingDir, node.name);
-  await mkdir(dir, { recursive: true });
-  const out = join(dir, 'rootfs.tar');
-  const code = await runLogged('mmdebstrap', mmdebstrapArgs(b, out), log, ctx.signal);
-  if (code !== 0) {
-    await rm(out, { force: true });
-    throw new StalkerError('BOOTSTRAP_FAILED', `node ${node.name}: mmdebstrap exited with ${code} (log: ${log.path})\n${log.tail().map((l) => `    | ${l}`).join('\n')}`);
-  }
-  return out;
 }
 
-/** A tarball is keyed by its sha256, not its path: moving the file does not rebuild. */
-export function bootstrapKeyParts(node: ResolvedNode, b: Bootstrap): BootstrapKeyParts {
-  const { file: _file, ...rest } = b as Bootstrap & { file?: string };
-  return { v: KEY_VERSION, kind: 'bootstrap', platform: node.platform, bootstrap: rest };
-}
-
-export async function runBootstrap(ctx: BuildContext, node: ResolvedNode, b: Bootstrap): Promise<{ image: string; cached: boolean }> {
-  const repo = repoOf(ctx, node.name);
-  if (b.kind === 'image') {
-    const found = await ctx.engine.images.inspect(b.ref);
-    if (!found) throw new StalkerError('BOOTSTRAP_FAILED', `node ${node.name}: image ${b.ref} is not in the engine`);
-    await ctx.index.ensureTag(ctx.engine, found, repo, BOOTSTRAP_STEP);
-    ctx.events.emit({ type: 'step-cached', node: node.name, step: BOOTSTRAP_STEP, key: found.id, image: found.id });
-    return { image: found.id, cached: true };
-  }
-  const parts = bootstrapKeyParts(node, b);
-  const key = cacheKey(parts);
-  const hit = useCache(ctx, node.name) ? ctx.index.lookup(key) : undefined;
-  if (hit) {
-    await ctx.index.ensureTag(ctx.engine, hit, repo, BOOTSTRAP_STEP);
-    ctx.events.emit({ type: 'step-cached', node: node.name, step: BOOTSTRAP_STEP, key, image: hit.id });
-    return { image: hit.id, cached: true };
-  }
-  const log = await StepLog.open(ctx.logs.stepInRun(node.name, BOOTSTRAP_STEP), ctx.logs.stepLatest(node.name, BOOTSTRAP_STEP));
-  const reasons = diffKeyParts(ctx.index.partsAt(`${repo}:${BOOTSTRAP_STEP}`), parts);
-  ctx.events.emit({ type: 'step-start', node: node.name, step: BOOTSTRAP_STEP, key, reasons, logPath: log.path });
-  const started = Date.now();
-  try {
-    const tar = await makeRootTar(ctx, node, b, log);
-    const labels = { ...runLabels(ctx, node.name, BOOTSTRAP_STEP), [LABEL.key]: key, [LABEL.keyParts]: JSON.stringify(parts) };
-    const image = await ctx.engine.images.importTar(tar, { repo, tag: BOOTSTRAP_STEP, platform: node.platform, labels });
-    if (b.kind === 'debootstrap') await rm(tar, { force: true });
-    log.note(`imported as ${image}`);
-    ctx.index.remember({ id: image, tags: [`${repo}:${BOOTSTRAP_STEP}`], labels, created: Date.now() / 1000 });
-    ctx.events.emit({ type: 'step-done', node: node.name, step: BOOTSTRAP_STEP, key, image, durationMs: Date.now() - started });
-    return { image, cached: false };
-  } catch (err) {
-    ctx.events.emit({ type: 'step-failed', node: node.name, step: BOOTSTRAP_STEP, exitCode: -1, logPath: log.path, durationMs: Date.now() - started });
-    throw err;
-  } finally {
-    await log.close();
-  }
+export async function runBootstrap(ctx: BuildContext, s: KeyedBootstrap, scope: StepScope): Promise<string> {
+  const tar = await makeRootTar(ctx, s, scope);
+  const labels = { ...runLabels(ctx, s.node, s.step), ...keyLabels(s.key, s.parts, `${s.node}:${s.step}`) };
+  const image = await ctx.session.engine.images.importTar(tar, { repo: repoOf(ctx, s.node), tag: s.step, platform: s.parts.platform, labels });
+  if (s.bootstrap.kind === 'debootstrap') await rm(tar, { force: true });
+  scope.log.note(`imported as ${image}`);
+  ctx.session.index.remember({ id: image, tags: [`${repoOf(ctx, s.node)}:${s.step}`], labels, created: Date.now() / 1000 });
+  return image;
 }

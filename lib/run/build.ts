@@ -1,23 +1,25 @@
-// One build of a tree: sweep leftovers, index the engine's images, run the DAG, report.
+// One build of a tree: every step's key from the config, sweep leftovers, index the engine's
+// images, run the DAG (each step decided by the probe `stalker plan` shows), report.
 import { mkdtemp, rm, symlink, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ImageIndex } from '../cache/image-index.js';
 import type { ResolvedTree } from '../config/types.js';
 import type { Engine } from '../engine/engine-port.js';
 import { StalkerError } from '../errors.js';
 import type { BuildEvents, StalkerEvent } from '../events/events.js';
 import { attachJsonLog } from '../events/json-log.js';
 import { LogPaths, newRunId } from '../logs/log-paths.js';
+import { jobsOf } from '../plan/jobs.js';
 import { runGraphOf } from '../plan/node-steps.js';
+import { forcedNodes } from '../plan/probe.js';
+import { treeKeys } from '../plan/tree-keys.js';
 import { writeRunReport } from '../report/write-report.js';
 import { debug } from '../util/debug.js';
 import type { BuildContext } from './build-context.js';
 import { acquireBuildLock } from './build-lock.js';
-import { jobsOf } from './jobs.js';
+import { EngineSession } from './engine-session.js';
 import { type NodeResult, runNode } from './node-runner.js';
 import { type Outcome, schedule } from './scheduler.js';
-import { sweepLeftovers } from './sweep.js';
 
 export interface BuildRequest {
   tree: ResolvedTree;
@@ -41,7 +43,7 @@ export interface BuildSummary {
 }
 
 export async function build(req: BuildRequest): Promise<BuildSummary> {
-  const { tree, engine, events } = req;
+  const { tree } = req;
   for (const name of req.rebuild) {
     if (!tree.nodes.has(name)) throw new StalkerError('USAGE', `--rebuild ${name}: no such node in tree ${tree.name}`);
   }
@@ -71,21 +73,24 @@ async function buildLocked(req: BuildRequest, runId: string): Promise<BuildSumma
   const jobs = jobsOf(tree);
   events.emit({ type: 'run-start', run: runId, tree: tree.name, nodes: jobs.map((j) => j.name), jobs: req.jobs, graph: runGraphOf(tree) });
   const stagingDir = await mkdtemp(join(tmpdir(), `stalker-${runId}-`));
-  const ctx: BuildContext = {
-    engine, events, tree, runId, logs, stagingDir, cacheDir: req.cacheDir, signal: req.signal,
-    index: await ImageIndex.load(engine),
-    options: { noCache: req.noCache, rebuild: new Set(req.rebuild) },
-    live: new Set(), pending: [],
-  };
+  // Keys first, from the config alone: nothing below asks an engine what a key is.
+  const keys = treeKeys(tree, engine.executor);
+  const forced = forcedNodes(tree, { noCache: req.noCache, rebuild: req.rebuild });
+  let session: EngineSession | undefined;
   const onAbort = () => {
     events.emit({ type: 'interrupted', signal: String(req.signal.reason ?? 'abort') });
-    for (const id of ctx.live) ctx.pending.push(engine.containers.remove(id));
+    session?.interrupt();
   };
   req.signal.addEventListener('abort', onAbort, { once: true });
   const errors: unknown[] = [];
   try {
-    const swept = await sweepLeftovers(engine, tree.name);
-    if (swept) events.emit({ type: 'sweep', containers: swept });
+    const opened = await EngineSession.open(engine, tree.name);
+    session = opened.session;
+    if (opened.swept) events.emit({ type: 'sweep', containers: opened.swept });
+    const ctx: BuildContext = {
+      session, events, tree, runId, logs, stagingDir, cacheDir: req.cacheDir, signal: req.signal,
+      keys, probe: { tree, engine, index: session.index, forced },
+    };
     const outcomes = await schedule<NodeResult>(jobs, async (name, deps) => {
       const t0 = Date.now();
       try {
@@ -102,9 +107,12 @@ async function buildLocked(req: BuildRequest, runId: string): Promise<BuildSumma
     const ok = [...outcomes.values()].every((o) => o.kind === 'done') && !req.signal.aborted;
     if (req.signal.aborted && !errors.length) errors.push(new StalkerError('INTERRUPTED', 'build interrupted'));
     return { ok, runId, outcomes, errors, eventLog: logs.events };
+  } catch (err) {
+    errors.push(err); // the engine did not answer: the run is over, and not ok
+    throw err;
   } finally {
     req.signal.removeEventListener('abort', onAbort);
-    await Promise.allSettled(ctx.pending);
+    await session?.settle();
     await rm(stagingDir, { recursive: true, force: true });
     await unlink(logs.latestLink).catch(() => {});
     await symlink(join('runs', runId), logs.latestLink).catch(() => {});

@@ -18,24 +18,20 @@ export async function copyFromNodes(ctx: BuildContext, copies: NodeCopy[], to: C
     const node = ctx.tree.nodes.get(from);
     const image = to.needs[from];
     if (!node || !image) throw new StalkerError('NOT_FOUND', `step ${to.node}:${to.step}: copy from ${from}: that node has no image`);
-    const id = await ctx.engine.containers.create({
+    const id = await ctx.session.create({
       image, platform: node.platform, cmd: ['/copy-source-never-runs'], labels: runLabels(ctx, to.node, to.step), binds: [],
     });
-    ctx.live.add(id);
     sources.set(from, id);
     return id;
   };
   try {
     for (const c of copies) {
-      const tar = await ctx.engine.containers.getArchive(await sourceOf(c.from), c.src);
+      const tar = await ctx.session.engine.containers.getArchive(await sourceOf(c.from), c.src);
       if (!tar) throw new StalkerError('NOT_FOUND', `step ${to.node}:${to.step}: copy from ${c.from}: ${c.src} does not exist in ${c.from}'s final image`);
-      await ctx.engine.containers.putArchive(to.container, renamed(tar, c.src, c.dest), '/');
+      await ctx.session.engine.containers.putArchive(to.container, renamed(tar, c.src, c.dest), '/');
     }
   } finally {
-    for (const id of sources.values()) {
-      await ctx.engine.containers.remove(id);
-      ctx.live.delete(id);
-    }
+    for (const id of sources.values()) await ctx.session.remove(id);
   }
 }
 

@@ -1,12 +1,10 @@
-// One node: its first image (bootstrap or the parent's final), then its steps in order, then the
-// `final` tag that children start from.
-import { FINAL_TAG } from '../config/names.js';
+// One node: its steps in order (bootstrap, stalk steps, or the write step), each decided by its
+// probe, each starting from the image of the one before; then the `final` tag children start from.
 import type { ResolvedNode } from '../config/types.js';
+import { FINAL_TAG } from '../engine/image-names.js';
 import { StalkerError } from '../errors.js';
-import { runBootstrap } from './bootstrap.js';
 import { type BuildContext, repoOf } from './build-context.js';
-import { runStep } from './step-runner.js';
-import { runWriter } from './writer-runner.js';
+import { runKeyedStep } from './step-dispatch.js';
 
 export interface NodeResult { image: string; cached: boolean }
 
@@ -14,37 +12,26 @@ export interface NodeResult { image: string; cached: boolean }
 export async function runNode(ctx: BuildContext, node: ResolvedNode, finals: ReadonlyMap<string, string>): Promise<NodeResult> {
   const started = Date.now();
   ctx.events.emit({ type: 'node-start', node: node.name });
-  let image: string;
-  let cached = true;
-  if (node.bootstrap) {
-    const r = await runBootstrap(ctx, node, node.bootstrap);
-    image = r.image;
-    cached = r.cached;
-  } else if (node.from) {
-    image = required(finals, node.from, node.name);
-  } else {
-    throw new StalkerError('CONFIG_INVALID', `node ${node.name} has neither bootstrap nor from`);
-  }
-  if (node.writer) {
-    // A writer's result is a file, not an image: its "final" stays the root filesystem it wrote.
-    const r = await runWriter(ctx, node, image);
-    ctx.events.emit({ type: 'node-done', node: node.name, image, cached: r.cached, durationMs: Date.now() - started });
-    return { image, cached: r.cached };
-  }
+  let image = node.from ? required(finals, node.from, node.name) : undefined;
   const needs = Object.fromEntries(node.needs.map((n) => [n, required(finals, n, node.name)]));
-  for (const step of node.steps) {
-    const parent = image;
-    let cmd: string[] | undefined;
-    const parentCmd = async () => (cmd ??= (await ctx.engine.images.inspect(parent))?.cmd ?? ['/bin/sh']);
-    const r = await runStep(ctx, step, { parent, parentCmd, needs, platform: node.platform });
-    image = r.image;
+  let cached = true;
+  for (const s of ctx.keys.get(node.name)!.steps) {
+    const r = await runKeyedStep(ctx, s, { parent: image, needs, platform: node.platform });
+    // A writer's result is a file, not an image: the node's final stays the root filesystem it wrote.
+    if (s.kind !== 'writer') image = r.image;
     cached &&= r.cached;
   }
-  const final = ctx.index.tagged(`${repoOf(ctx, node.name)}:${FINAL_TAG}`);
-  if (final?.id !== image) await ctx.engine.images.tag(image, repoOf(ctx, node.name), FINAL_TAG);
-  ctx.index.remember({ id: image, tags: [`${repoOf(ctx, node.name)}:${FINAL_TAG}`], labels: {}, created: Date.now() / 1000 });
+  if (!image) throw new StalkerError('NOT_FOUND', `node ${node.name} made no image`);
+  if (!node.writer) await tagFinal(ctx, node.name, image);
   ctx.events.emit({ type: 'node-done', node: node.name, image, cached, durationMs: Date.now() - started });
   return { image, cached };
+}
+
+async function tagFinal(ctx: BuildContext, node: string, image: string): Promise<void> {
+  const repo = repoOf(ctx, node);
+  const { index, engine } = ctx.session;
+  if (index.tagged(`${repo}:${FINAL_TAG}`)?.id !== image) await engine.images.tag(image, repo, FINAL_TAG);
+  index.remember({ id: image, tags: [`${repo}:${FINAL_TAG}`], labels: {}, created: Date.now() / 1000 });
 }
 
 function required(finals: ReadonlyMap<string, string>, name: string, node: string): string {

@@ -2,8 +2,9 @@
 // done. On a failure nothing new starts (running jobs finish) unless keepGoing, which only skips
 // what lies downstream of the failure. Knows nothing of containers: tests drive it with fakes.
 import PQueue from 'p-queue';
+import type { Job } from '../plan/jobs.js';
 
-export interface Job { name: string; deps: string[] }
+export type { Job };
 
 export type Outcome<T> =
   | { kind: 'done'; value: T }

@@ -1,5 +1,6 @@
 import { open, rename, rm } from 'node:fs/promises';
-import { spawn } from 'node:child_process';
+import { ExecError } from '../errors.js';
+import { exec } from '../util/exec.js';
 import { WriterError } from './writer-error.js';
 
 export type Compression = 'none' | 'zstd' | 'xz';
@@ -19,12 +20,10 @@ export async function compressImage(image: string, c: Exclude<Compression, 'none
   const args = c === 'zstd' ? ['-q', '-c', '-T0', '-3', '--no-progress', image] : ['-q', '-c', '-T0', '-6', '--block-size=64MiB', image];
   const out = await open(tmp, 'w');
   try {
-    const code = await new Promise<number | null>((resolve, reject) => {
-      const child = spawn(c === 'zstd' ? 'zstd' : 'xz', args, { stdio: ['ignore', out.fd, 'inherit'] });
-      child.on('error', reject);
-      child.on('close', resolve);
+    await exec(c === 'zstd' ? 'zstd' : 'xz', args, { stdout: out.fd }).catch((err: unknown) => {
+      if (err instanceof ExecError && err.exitCode !== null) throw new WriterError('WRITER_TOOL', `${c} failed compressing ${image} (exit ${err.exitCode})`, { cause: err });
+      throw err;
     });
-    if (code !== 0) throw new WriterError('WRITER_TOOL', `${c} failed compressing ${image} (exit ${code})`);
     await out.sync();
   } catch (err) {
     await rm(tmp, { force: true });

@@ -73,11 +73,11 @@ test('a changed mounted file reruns every step of the stalk that mounts it', asy
   expect(out).toBe('bonjour\nTWO\nx2\n');
 }, 60_000);
 
-test('a changed parent reruns the child node', async () => {
+test('--rebuild reruns the node and the nodes downstream of it, saying why', async () => {
   const r = await runBuild(project, { rebuild: ['app'] });
   expect(ran(r)).toEqual(['app:one', 'app:two', 'app:three', 'leaf:end']);
   const leaf = r.events.find((e) => e.type === 'step-start' && e.node === 'leaf');
-  expect(leaf).toMatchObject({ reasons: [{ part: 'parent' }] });
+  expect(leaf).toMatchObject({ reasons: [{ part: 'forced', by: '--rebuild app' }] });
 }, 60_000);
 
 function treeWith(greeting: string): string {

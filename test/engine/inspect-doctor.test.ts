@@ -42,6 +42,7 @@ const doctor = (p: TestProject, env: NodeJS.ProcessEnv = {}) =>
 test('a healthy host: engine, binfmt with F for arm64, disk, every tool; exit 0', () => {
   const r = doctor(project);
   expect(r.stdout).toMatch(/^ok {3}engine: Docker \S+, storage driver overlay2/m);
+  expect(r.stdout).toMatch(/^ok {3}engine: .*; runs linux\/amd64 natively, [^;]*linux\/arm64[^;]* emulated; step inputs as bind mounts$/m); // the engine describes itself
   expect(r.stdout).toMatch(/^ok {3}binfmt linux\/arm64: qemu-aarch64 registered, flags \S*F\S*/m);
   expect(r.stdout).toMatch(/^ok {3}platform linux\/amd64: runs natively/m);
   expect(r.stdout).toMatch(/^ok {3}disk project: [\d.]+ GB free/m);

@@ -1,6 +1,6 @@
 // `stalker plan` against the real engine: after a build, each kind of change makes the plan name
-// exactly the key part that changed (parent, script, var, file, mount, need), steps behind a step
-// that will run are blocked and say behind what, and the CLI prints all of it.
+// exactly the key part that changed (parent, script, var, file, mount, need); keys chain, so a step
+// behind one that will run is known to run too (its parent step changed); the CLI prints all of it.
 import { spawnSync } from 'node:child_process';
 import { ImageIndex } from '../../lib/cache/image-index.js';
 import { clearHashMemo } from '../../lib/config/content-hash.js';
@@ -60,12 +60,13 @@ const step = (p: PlannedNode[], target: string) => {
 
 const cli = (...args: string[]) => spawnSync(STALKER, [...args, '--config', project.tree], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
 
-test('before any build: never built, and the steps after a step to run are blocked behind it', async () => {
+test('before any build: every step is never built, each with its key already known', async () => {
   const p = await plan();
   expect(step(p, 'base:bootstrap')).toMatchObject({ state: 'cached' });
   expect(step(p, 'p:make')).toMatchObject({ state: 'run', reasons: [{ part: 'never-built' }] });
-  expect(step(p, 'p:more')).toMatchObject({ state: 'blocked', waitsFor: 'p:make' });
-  expect(step(p, 'c:use')).toMatchObject({ state: 'blocked', waitsFor: 'p:make' }); // the step its parent waits on
+  expect(step(p, 'p:more')).toMatchObject({ state: 'run', reasons: [{ part: 'never-built' }] });
+  expect(step(p, 'c:use')).toMatchObject({ state: 'run', reasons: [{ part: 'never-built' }] });
+  expect(step(p, 'c:use').key).toMatch(/^[0-9a-f]{64}$/);
 }, 60_000);
 
 test('after a build everything is cached', async () => {
@@ -75,12 +76,12 @@ test('after a build everything is cached', async () => {
   expect(p.map((n) => n.node)).toEqual(['base', 'p', 'n', 'c']); // DAG order
 }, 60_000);
 
-test('script: the changed step will run for its script; the next step is blocked behind it', async () => {
+test('script: the changed step will run for its script; the steps after it for their parent step', async () => {
   project.write('stalks/p/p.hjson', `{ steps: [ { name: "make", run: "echo p2 ${TREE} > /p" }, { name: "more", run: "echo more >> /p" } ] }`);
   const p = await plan();
   expect(step(p, 'p:make')).toMatchObject({ state: 'run', reasons: [{ part: 'script' }] });
-  expect(step(p, 'p:more')).toMatchObject({ state: 'blocked', waitsFor: 'p:make' });
-  expect(step(p, 'c:use')).toMatchObject({ state: 'blocked', waitsFor: 'p:make' }); // the step its parent waits on
+  expect(step(p, 'p:more')).toMatchObject({ state: 'run', reasons: [{ part: 'parent' }] });
+  expect(step(p, 'c:use')).toMatchObject({ state: 'run', reasons: [{ part: 'parent' }] });
   expect(step(p, 'n:make').state).toBe('cached');
   project.write('stalks/p/p.hjson', `{ steps: [ { name: "make", run: "echo p1 ${TREE} > /p" }, { name: "more", run: "echo more >> /p" } ] }`);
 }, 30_000);
@@ -126,10 +127,10 @@ test('need: a needed node rebuilt makes the needing step run, naming the need', 
   writeTree();
   const p = await plan();
   expect(step(p, 'c:use')).toMatchObject({ state: 'run', reasons: [{ part: 'need', name: 'n' }] });
-  // A need that will itself run blocks the step, which names what it waits on upstream.
+  // A need that will itself run changes the needing step's key before it has run.
   project.write('stalks/n/n.hjson', `{ steps: [ { name: "make", run: "echo n3 ${TREE} > /n" } ] }`);
-  expect(step(await plan(), 'c:use')).toMatchObject({ state: 'blocked', reasons: [{ part: 'need', name: 'n' }], waitsFor: 'n:make' });
-  expect(cli('explain', 'c').stdout).toMatch(/· use +blocked: waits for step n:make \(through needed node n\)/);
+  expect(step(await plan(), 'c:use')).toMatchObject({ state: 'run', reasons: [{ part: 'need', name: 'n' }] });
+  expect(cli('explain', 'c').stdout).toMatch(/▶ use +will run: needed node n changed/);
   project.write('stalks/n/n.hjson', `{ steps: [ { name: "make", run: "echo n2 ${TREE} > /n" } ] }`);
 }, 90_000);
 

@@ -2,19 +2,20 @@
 import { join } from 'node:path';
 import { clearHashMemo } from '../../lib/config/content-hash.js';
 import { loadTree } from '../../lib/config/load-tree.js';
-import { DockerEngine } from '../../lib/engine/docker-engine.js';
+import type { Engine } from '../../lib/engine/engine-port.js';
+import { openEngine } from '../../lib/engine/open-engine.js';
 import { LABEL } from '../../lib/engine/labels.js';
 import { BuildEvents, type StalkerEvent } from '../../lib/events/events.js';
 import { build, type BuildSummary } from '../../lib/run/build.js';
 import { makeProject, type TestProject } from './project.js';
 import { tarballTree } from './tarball-tree.js';
 
-export const engine = new DockerEngine();
+export const engine = openEngine();
 
 export interface BuildRun { summary: BuildSummary; events: StalkerEvent[] }
 
 export interface HarnessOptions {
-  jobs?: number; keepGoing?: boolean; noCache?: boolean; rebuild?: string[];
+  jobs?: number; keepGoing?: boolean; noCache?: boolean; rebuild?: string[]; engine?: Engine;
   signal?: AbortSignal; onEvent?: (e: StalkerEvent) => void;
 }
 
@@ -25,7 +26,7 @@ export async function runBuild(project: TestProject, opts: HarnessOptions = {}):
   const seen: StalkerEvent[] = [];
   events.on((e) => { seen.push(e); opts.onEvent?.(e); });
   const summary = await build({
-    tree, engine, events,
+    tree, engine: opts.engine ?? engine, events,
     jobs: opts.jobs ?? 2, keepGoing: !!opts.keepGoing, noCache: !!opts.noCache, rebuild: opts.rebuild ?? [],
     logsDir: join(project.root, 'logs'), cacheDir: join(project.root, '.stalker', 'caches'),
     signal: opts.signal ?? new AbortController().signal,

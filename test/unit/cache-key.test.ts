@@ -1,15 +1,15 @@
 // The cache key and its explanation, without Docker: key parts come from a hand-made ResolvedStep
-// through the same stepKeyParts the step runner uses.
+// through the same stepKeyParts the plan and the build use. Parents and needs are keys (chain keys).
 import { createHash } from 'node:crypto';
 import { cacheKey, KEY_VERSION, type BootstrapKeyParts, type StepKeyParts } from '../../lib/cache/cache-key.js';
 import { canonicalJson } from '../../lib/cache/canonical-json.js';
 import { describeChange, diffKeyParts, type KeyChange } from '../../lib/cache/key-diff.js';
 import type { ResolvedStep } from '../../lib/config/types.js';
-import { stepKeyParts } from '../../lib/run/step-parts.js';
+import { executorPart, stepKeyParts } from '../../lib/plan/script-step.js';
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
-const PARENT = `sha256:${sha('parent image')}`;
-const OTHER_PARENT = `sha256:${sha('another parent image')}`;
+const PARENT = sha('parent step key');
+const OTHER_PARENT = sha('another parent step key');
 
 function makeStep(over: Partial<ResolvedStep> = {}): ResolvedStep {
   const script = Buffer.from('#!/bin/sh -e\necho "$greeting" > /hello\n');
@@ -33,8 +33,8 @@ function makeStep(over: Partial<ResolvedStep> = {}): ResolvedStep {
   };
 }
 
-const partsOf = (step: ResolvedStep, parent = PARENT, platform = 'linux/amd64', needs: Record<string, string> = {}) =>
-  stepKeyParts(step, parent, platform, needs);
+const partsOf = (step: ResolvedStep, parent = PARENT, platform = 'linux/amd64', needs: Record<string, string> = {}, engine = 'docker') =>
+  stepKeyParts(step, parent, platform, needs, executorPart(engine));
 const keyOf = (...args: Parameters<typeof partsOf>) => cacheKey(partsOf(...args));
 
 describe('canonicalJson', () => {
@@ -74,7 +74,8 @@ describe('cacheKey', () => {
 
   const base = () => keyOf(makeStep());
   const changes: Array<[string, () => string]> = [
-    ['parent image', () => keyOf(makeStep(), OTHER_PARENT)],
+    ['parent step key', () => keyOf(makeStep(), OTHER_PARENT)],
+    ['the executor (engine kind)', () => keyOf(makeStep(), PARENT, 'linux/amd64', {}, 'rootless')],
     ['platform', () => keyOf(makeStep(), PARENT, 'linux/arm64')],
     ['script bytes', () => keyOf(makeStep({ script: { origin: 'x', content: Buffer.from('#!/bin/sh\necho bye\n'), sha256: sha('#!/bin/sh\necho bye\n') } }))],
     ['an arg', () => keyOf(makeStep({ args: ['one', 'two  words'] }))],
@@ -224,6 +225,10 @@ describe('diffKeyParts', () => {
     expect(diffKeyParts(boot('amd64', 'linux/amd64'), boot('amd64', 'linux/amd64'))).toEqual([]);
   });
 
+  test('an executor change is named', () => {
+    expect(diffKeyParts(before, partsOf(makeStep(), PARENT, 'linux/amd64', { tools: 'sha256:t1' }, 'rootless'))).toEqual([{ part: 'executor' }]);
+  });
+
   test('a step that used to be a bootstrap reports the kind', () => {
     const boot: BootstrapKeyParts = { v: KEY_VERSION, kind: 'bootstrap', platform: 'linux/amd64', bootstrap: {} };
     expect(diffKeyParts(boot, before)).toEqual([{ part: 'kind' }]);
@@ -239,7 +244,9 @@ describe('describeChange', () => {
     [{ part: 'file', name: 'copy:/etc/motd' }, /file copy:\/etc\/motd changed/],
     [{ part: 'mount', name: '/data' }, /mounted \/data changed/],
     [{ part: 'need', name: 'tools' }, /needed node tools changed/],
-    [{ part: 'parent' }, /parent image changed/],
+    [{ part: 'parent' }, /parent step changed/],
+    [{ part: 'executor' }, /executor changed/],
+    [{ part: 'forced', by: '--rebuild app' }, /cache skipped \(--rebuild app\)/],
     [{ part: 'script' }, /script changed/],
   ];
   test.each(cases)('%j reads as %s', (change, text) => {

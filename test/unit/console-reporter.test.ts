@@ -16,7 +16,7 @@ describe('formatEvent', () => {
     [
       at({ type: 'step-start', node: 'app', step: 'one', key: 'k', logPath: '/l',
         reasons: [{ part: 'var', name: 'who', before: 'world', after: 'you' }, { part: 'parent' }] }),
-      '  app:one running (var who changed (world -> you), parent image changed)',
+      '  app:one running (var who changed (world -> you), parent step changed)',
     ],
     [at({ type: 'step-done', node: 'app', step: 'one', key: 'k', image: IMAGE, durationMs: 1234 }), '  app:one done in 1.2s'],
     [at({ type: 'step-failed', node: 'app', step: 'two', exitCode: 3, logPath: '/logs/app/two.log', durationMs: 5 }), '  app:two FAILED (exit 3) log: /logs/app/two.log'],

@@ -10,7 +10,7 @@ import { binfmtOk, emulatedArch, qemuArchOf, readBinfmt } from '../../lib/inspec
 import { type DoctorHost, formatChecks, runChecks } from '../../lib/inspect/doctor-checks.js';
 import { nodeState, toDot } from '../../lib/inspect/graph-dot.js';
 import { decidePrune, parseDuration } from '../../lib/inspect/prune-plan.js';
-import { shellArgs } from '../../lib/inspect/shell-args.js';
+import { shellSpec } from '../../lib/inspect/shell-args.js';
 import { formatPlan, stepReason } from '../../lib/plan/plan-format.js';
 import type { PlannedNode } from '../../lib/plan/plan.js';
 
@@ -27,44 +27,46 @@ const tree: ResolvedTree = {
 };
 const ID = `sha256:${'1234567890ab'.repeat(5)}abcd`;
 const plan: PlannedNode[] = [
-  { node: 'base', steps: [{ step: 'bootstrap', state: 'cached', reasons: [], image: ID }] },
+  { node: 'base', steps: [{ step: 'bootstrap', key: 'k0', state: 'cached', reasons: [], image: ID }] },
   { node: 'app', steps: [
-    { step: 'one', state: 'cached', reasons: [], image: ID },
-    { step: 'two', state: 'run', reasons: [{ part: 'script' }, { part: 'file', name: 'copy:/etc/motd' }] },
-    { step: 'three', state: 'blocked', reasons: [{ part: 'parent' }], waitsFor: 'app:two' },
+    { step: 'one', key: 'k1', state: 'cached', reasons: [], image: ID },
+    { step: 'two', key: 'k2', state: 'run', reasons: [{ part: 'script' }, { part: 'file', name: 'copy:/etc/motd' }] },
+    { step: 'three', key: 'k3', state: 'run', reasons: [{ part: 'parent' }] },
   ] },
-  { node: 'tools', steps: [{ step: 'apt', state: 'run', reasons: [], note: 'cache skipped (--no-cache or --rebuild)' }] },
-  { node: 'leaf', steps: [{ step: 'x', state: 'blocked', reasons: [{ part: 'parent' }], waitsFor: 'app' }] },
+  { node: 'tools', steps: [{ step: 'apt', key: 'k4', state: 'run', reasons: [{ part: 'forced', by: '--rebuild tools' }] }] },
+  { node: 'leaf', steps: [{ step: 'x', key: 'k5', state: 'blocked', reasons: [], waitsFor: 'img:bootstrap' }] },
 ];
 
 describe('plan text', () => {
   test('DAG order, where each node starts, every step with its state and why', () => {
     expect(formatPlan(tree, plan)).toEqual([
-      'plan of tree demo (repository demo): 4 nodes, 6 steps — 2 cached, 2 will run, 2 blocked',
+      'plan of tree demo (repository demo): 4 nodes, 6 steps — 2 cached, 3 will run, 1 blocked',
       'base  root (tarball) · linux/amd64',
       '  ◆ bootstrap  cached 1234567890ab',
       'app  from base · linux/amd64',
       '  ◆ one        cached 1234567890ab',
       '  ▶ two        will run: script changed, file copy:/etc/motd changed',
-      '  · three      blocked: waits for step app:two',
+      '  ▶ three      will run: parent step changed',
       'tools  from base · linux/amd64',
-      '  ▶ apt        will run: cache skipped (--no-cache or --rebuild)',
+      '  ▶ apt        will run: cache skipped (--rebuild tools)',
       'leaf  from app · needs tools · linux/amd64',
-      '  · x          blocked: waits for node app',
+      '  · x          blocked: behind blocked step img:bootstrap',
     ]);
   });
-  test('a step waiting on a needed node says so', () => {
-    expect(stepReason({ step: 's', state: 'blocked', reasons: [{ part: 'need', name: 'tools' }], waitsFor: 'tools' })).toBe('waits for node tools (a needed node)');
+  test('a blocked step says why it cannot run', () => {
+    expect(stepReason({ step: 'bootstrap', key: 'k', state: 'blocked', reasons: [], note: 'node img: image sha256:0 is not in the engine' }))
+      .toBe('node img: image sha256:0 is not in the engine');
   });
 });
 
 describe('graph', () => {
   test('node state: anything to run wins over blocked, blocked over cached', () => {
+    expect(nodeState({ node: 'x', steps: [{ ...plan[3].steps[0] }, { ...plan[1].steps[1] }] })).toBe('run');
     expect(plan.map(nodeState)).toEqual(['cached', 'run', 'run', 'blocked']);
   });
   test('DOT: colored nodes with step counts, solid from-edges, dashed needs, a legend', () => {
     const dot = toDot(tree, plan);
-    expect(dot).toContain('"app" [label="app\\n1 cached, 1 to run, 1 blocked", fillcolor="#ffcc80", tooltip="one: cached\\ntwo: run (script changed, file copy:/etc/motd changed)\\nthree: blocked (waits for step app:two)", class="run"];');
+    expect(dot).toContain('"app" [label="app\\n1 cached, 2 to run", fillcolor="#ffcc80", tooltip="one: cached\\ntwo: run (script changed, file copy:/etc/motd changed)\\nthree: run (parent step changed)", class="run"];');
     expect(dot).toContain('"base" [label="base\\n1 cached", fillcolor="#90caf9"');
     expect(dot).toContain('"leaf" [label="leaf\\n1 blocked", fillcolor="#e0e0e0"');
     expect(dot).toContain('"app" -> "leaf";');
@@ -190,19 +192,17 @@ describe('binfmt', () => {
 });
 
 describe('shell', () => {
-  const spec = { ref: 'demo/app:two', platform: 'linux/arm64', tree: 'demo', node: 'app', step: 'two', pid: 7, tty: true, command: [] as string[],
+  const spec = { ref: 'demo/app:two', platform: 'linux/arm64', tree: 'demo', node: 'app', step: 'two', pid: 7, tty: true, command: [] as string[], staged: true,
     binds: [{ source: '/tmp/stage', target: '/run/stalker', readOnly: true }, { source: '/cache/apt', target: '/var/cache/apt', readOnly: false }] };
-  test('docker run with the step image, platform, mounts and labels; a login shell through the env-loading entry', () => {
-    const args = shellArgs(spec);
-    expect(args.slice(0, 10)).toEqual(['run', '--rm', '-i', '-t', '--platform', 'linux/arm64', '--network', 'host', '-w', '/']);
-    expect(args).toEqual(expect.arrayContaining(['--label', 'stalker.tool=stalker', '--label', 'stalker.pid=7', '--label', 'stalker.step=two']));
-    expect(args).toEqual(expect.arrayContaining(['-v', '/tmp/stage:/run/stalker:ro', '-v', '/cache/apt:/var/cache/apt:rw']));
-    expect(args.slice(args.indexOf('--entrypoint'))).toEqual(['--entrypoint', '/bin/sh', 'demo/app:two', '/run/stalker/entry', '/bin/sh', '-c',
-      'if [ -x /bin/bash ]; then exec /bin/bash; else exec /bin/sh; fi']);
+  test('a container of the step image, platform, mounts and labels; a login shell through the env-loading entry', () => {
+    const c = shellSpec(spec);
+    expect(c).toMatchObject({ image: 'demo/app:two', platform: 'linux/arm64', workingDir: '/', tty: true, stdin: true, binds: spec.binds });
+    expect(c.labels).toMatchObject({ 'stalker.tool': 'stalker', 'stalker.pid': '7', 'stalker.step': 'two', 'stalker.run': 'shell' });
+    expect(c.cmd).toEqual(['/bin/sh', '/run/stalker/entry', '/bin/sh', '-c', 'if [ -x /bin/bash ]; then exec /bin/bash; else exec /bin/sh; fi']);
   });
   test('a command without a terminal and without a staged step', () => {
-    const args = shellArgs({ ...spec, tty: false, binds: [], command: ['cat', '/etc/os-release'] });
-    expect(args).not.toContain('-t');
-    expect(args.slice(args.indexOf('--entrypoint'))).toEqual(['--entrypoint', '/bin/sh', 'demo/app:two', '-c', 'exec "$@"', 'sh', 'cat', '/etc/os-release']);
+    const c = shellSpec({ ...spec, tty: false, binds: [], staged: false, command: ['cat', '/etc/os-release'] });
+    expect(c.tty).toBe(false);
+    expect(c.cmd).toEqual(['/bin/sh', '-c', 'exec "$@"', 'sh', 'cat', '/etc/os-release']);
   });
 });

@@ -53,7 +53,7 @@ test('a failed run: outcomes, durations, offsets, why each step ran, logs, the s
     '│   │   ├── why: var who changed (a -> b)',
     '│   │   └── log: /logs/app/one.log',
     '│   ├── ✖ two ⇒ failed (exit 3) ⧖ 0.28s @+1.52s',
-    '│   │   ├── why: parent image changed',
+    '│   │   ├── why: parent step changed',
     '│   │   └── log: /logs/app/two.log',
     '│   └── step app:two failed with exit code 3',
     '└── ⊘ leaf ⇒ skipped',

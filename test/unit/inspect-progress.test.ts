@@ -10,7 +10,7 @@ import { applyEvent, emptyRun, foldEvents } from '../../lib/events/progress-stat
 import { attachReporter, parseProgress, resolveMode } from '../../lib/events/reporter.js';
 
 const IMAGE = `sha256:${'ab12cd34ef56'.repeat(5)}abcd`;
-let clock = 1_000_000;
+const clock = 1_000_000;
 const at = (e: EventInput, time = clock): StalkerEvent => ({ ...e, time }) as StalkerEvent;
 
 const graph = [

@@ -1,0 +1,20 @@
+// The composition root: the one place that decides which engine a command talks to. Commands and
+// the runners only see the Engine port, so another backend plugs in here and nowhere else.
+import { StalkerError } from '../errors.js';
+import { DockerEngine } from './docker-engine.js';
+import type { Engine } from './engine-port.js';
+
+/**
+ * STALKER_ENGINE picks the backend (docker, the default; DOCKER_HOST points it at a remote
+ * daemon). STALKER_HOST_PATHS=0 makes a local engine take step inputs as archives and volumes,
+ * as an engine that cannot see this machine's files must.
+ */
+export function openEngine(env: NodeJS.ProcessEnv = process.env): Engine {
+  const kind = env.STALKER_ENGINE ?? 'docker';
+  switch (kind) {
+    case 'docker':
+      return new DockerEngine(undefined, { hostPaths: env.STALKER_HOST_PATHS !== '0' });
+    default:
+      throw new StalkerError('USAGE', `STALKER_ENGINE=${kind}: unknown engine (known: docker)`);
+  }
+}

@@ -1,0 +1,44 @@
+// One engine as a build uses it: its image index, its live containers (removed on Ctrl-C) and the
+// removals still in flight. A build with several engines holds one session per engine.
+import { ImageIndex } from '../cache/image-index.js';
+import type { ContainerSpec, Engine } from '../engine/engine-port.js';
+import { sweepLeftovers } from './sweep.js';
+
+export class EngineSession {
+  /** Containers of this run that exist right now. */
+  readonly live = new Set<string>();
+  private readonly pending: Promise<unknown>[] = [];
+
+  private constructor(readonly engine: Engine, readonly index: ImageIndex) {}
+
+  /** Sweeps what killed runs of the tree left in this engine, then indexes its images (one call). */
+  static async open(engine: Engine, tree: string): Promise<{ session: EngineSession; swept: number }> {
+    const swept = await sweepLeftovers(engine, tree);
+    return { session: new EngineSession(engine, await ImageIndex.load(engine)), swept };
+  }
+
+  async create(spec: ContainerSpec): Promise<string> {
+    const id = await this.engine.containers.create(spec);
+    this.live.add(id);
+    return id;
+  }
+
+  async remove(id: string): Promise<void> {
+    await this.engine.containers.remove(id);
+    this.live.delete(id);
+  }
+
+  /** Off the critical path: the next step only needs the committed image. */
+  removeLater(id: string): void {
+    this.pending.push(this.engine.containers.remove(id).finally(() => this.live.delete(id)));
+  }
+
+  /** Ctrl-C: every live container goes now (a running step's wait then returns). */
+  interrupt(): void {
+    for (const id of this.live) this.pending.push(this.engine.containers.remove(id));
+  }
+
+  async settle(): Promise<void> {
+    await Promise.allSettled(this.pending);
+  }
+}
