@@ -10,8 +10,10 @@ export function positionInValue(text: string, value: Pos, inner: Pos): Pos {
   let col = value.col;
   const step = (n: number) => {
     for (let k = 0; k < n && i < text.length; k++, i++) {
-      if (text[i] === '\n') (line++, (col = 1));
-      else col++;
+      if (text[i] === '\n') {
+        line++;
+        col = 1;
+      } else col++;
     }
   };
   const block = text.startsWith("'''", i);
@@ -38,8 +40,10 @@ export function positionInValue(text: string, value: Pos, inner: Pos): Pos {
     if (quote && c === '\\') {
       const esc = text[i + 1];
       step(esc === 'u' ? 6 : 2);
-      if (esc === 'n') (dl++, (dc = 1));
-      else dc++;
+      if (esc === 'n') {
+        dl++;
+        dc = 1;
+      } else dc++;
       continue;
     }
     step(1);

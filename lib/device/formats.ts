@@ -9,6 +9,7 @@ import path from 'node:path';
 export type FormatCheck = (v: string) => string | undefined;
 
 export const ZONEINFO = '/usr/share/zoneinfo';
+// eslint-disable-next-line no-control-regex -- control characters are exactly what it refuses
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
 export const hostname: FormatCheck = (v) =>
