@@ -115,3 +115,22 @@ describe('reply size and parsing cost', () => {
     expect(() => new JsonStreamSplitter().push('{"a":1} x')).toThrow(/malformed reply/);
   });
 });
+
+it('show --json of a 30 MiB value comes back in seconds (the quadratic splitter took about a minute)', async () => {
+  const server = new OvsdbServer();
+  await server.start();
+  try {
+    const client = new OvsdbClient({ remote: server.remote, timeoutMs: 60_000 });
+    await client.start();
+    const big = 'x'.repeat(30 * 1024 * 1024);
+    await client.transact('Sysdb', [{ op: 'insert', table: 'Audit', row: { seq: 1, time: 't', who: 'w', change: big, prev: 'p', hash: 'h' } }]);
+    client.close();
+    const t0 = Date.now();
+    const r = await runBundle(bundle, ['--remote', server.remote, '--timeout', '60', 'show', 'audit', '--json']);
+    expect(r.code).toBe(0);
+    expect(r.out.length).toBeGreaterThan(30 * 1024 * 1024);
+    expect(Date.now() - t0).toBeLessThan(30_000);
+  } finally {
+    await server.dispose();
+  }
+});
