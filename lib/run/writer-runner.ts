@@ -69,7 +69,7 @@ export async function runWriter(ctx: BuildContext, node: ResolvedNode, input: st
   try {
     const tar = await ctx.engine.containers.export(id);
     const result = await writeImage(tar, { ...options, seed: key, mountTargets: mountTargets(ctx) }, (e) => {
-      log.note(e.type === 'writer:phase' ? `${e.phase}: ${e.ms} ms` : `warning: ${e.message}`);
+      log.note(e.type === 'writer:phase' ? `${e.phase}: ${e.ms} ms` : e.type === 'writer:epoch' ? `timestamps clamped to ${e.epoch} (${e.from})` : `warning: ${e.message}`);
     });
     log.note(`wrote ${result.image} (${result.size} bytes, sha256 ${result.sha256}, ${result.packages} packages)`);
     const s = await stat(output);

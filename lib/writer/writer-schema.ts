@@ -10,7 +10,8 @@ export const writerConfigSchema = {
     hostname: { type: 'string', pattern: '^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$', default: 'raspi' },
     compression: { enum: ['none', 'zstd', 'xz'], default: 'none' },
     resolvConf: { type: 'string' },
-    sourceDateEpoch: { type: 'integer', minimum: 315532800 },
+    // seconds since 1970 (>= 1980: FAT); a string so that "{{ source_date_epoch }}" can carry it
+    sourceDateEpoch: { anyOf: [{ type: 'integer', minimum: 315532800 }, { type: 'string', pattern: '^\\s*(\\d+|\\{\\{[^}]*\\}\\})\\s*$' }] },
     layout: {
       type: 'object',
       additionalProperties: false,
