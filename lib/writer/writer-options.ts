@@ -46,7 +46,7 @@ export interface WriterConfig {
   resolvConf?: string;
   /**
    * Clamp for every timestamp in the image (seconds; a string so a tree var can carry it).
-   * Default: SOURCE_DATE_EPOCH, else the mtime of the image's dpkg status, else 1980 (default-epoch.ts).
+   * Default: the mtime of the image's dpkg status, else 1980 (default-epoch.ts).
    */
   sourceDateEpoch?: number | string;
 }
