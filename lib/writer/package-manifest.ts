@@ -5,6 +5,8 @@ export interface PackageEntry {
   name: string;
   version: string;
   arch: string;
+  /** The source package when dpkg names one ("Source: name" or "Source: name (version)"). */
+  source?: { name: string; version: string };
 }
 
 /** Installed packages from a dpkg status file, sorted by name then arch (stable across runs). */
@@ -16,7 +18,12 @@ export function parseDpkgStatus(text: string): PackageEntry[] {
     const status = field('Status') ?? '';
     // "install ok installed" is installed; half-installed, config-files etc. are not in the image's sense
     if (!name || !/\binstalled$/.test(status) || /config-files|not-installed/.test(status)) continue;
-    out.push({ name, version: field('Version') ?? '', arch: field('Architecture') ?? '' });
+    const version = field('Version') ?? '';
+    const src = /^(\S+)(?:\s+\((\S+)\))?$/.exec(field('Source') ?? '');
+    const entry: PackageEntry = { name, version, arch: field('Architecture') ?? '' };
+    // no Source field: the source package has the binary's name and version
+    entry.source = src ? { name: src[1]!, version: src[2] ?? version } : { name, version };
+    out.push(entry);
   }
   return out.sort((a, b) => (a.name === b.name ? (a.arch < b.arch ? -1 : 1) : a.name < b.name ? -1 : 1));
 }

@@ -12,8 +12,6 @@ export interface TreeUsage {
 export interface TreeScan {
   root: TreeUsage;
   boot: TreeUsage;
-  /** Newest mtime in the tree, whole seconds: the default SOURCE_DATE_EPOCH. */
-  newestMtime: number;
 }
 
 const BLOCK = 4096;
@@ -25,20 +23,19 @@ const blocks = (n: number) => Math.ceil(n / BLOCK) * BLOCK;
  */
 export function scanTree(dir: string, bootPrefix: string): Promise<TreeScan> {
   const empty = (): TreeUsage => ({ blockBytes: 0, entries: 0, directories: 0 });
-  const scan: TreeScan = { root: empty(), boot: empty(), newestMtime: 0 };
+  const scan: TreeScan = { root: empty(), boot: empty() };
   const seenLinks = new Set<string>();
   const prefix = bootPrefix.replace(/^\/+|\/+$/g, '');
   return new Promise((resolve, reject) => {
-    const find = spawn('find', [dir, '-mindepth', '1', '-printf', '%y %s %i %n %T@ %P\\0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const find = spawn('find', [dir, '-mindepth', '1', '-printf', '%y %s %i %n %P\\0'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let rest = '';
     let stderr = '';
     const take = (rec: string) => {
-      const m = /^(\S) (\d+) (\d+) (\d+) (\d+)(?:\.\d+)? (.*)$/s.exec(rec);
+      const m = /^(\S) (\d+) (\d+) (\d+) (.*)$/s.exec(rec);
       if (!m) return;
-      const [, type, size, ino, links, mtime, path] = m;
+      const [, type, size, ino, links, path] = m;
       const inBoot = path === prefix || path!.startsWith(`${prefix}/`);
       const u = inBoot && path !== prefix ? scan.boot : scan.root;
-      scan.newestMtime = Math.max(scan.newestMtime, Number(mtime));
       u.entries++;
       if (type === 'd') { u.directories++; u.blockBytes += Math.max(BLOCK, blocks(Number(size))); return; }
       if (type === 'f') {

@@ -24,6 +24,8 @@ export interface SeedIds {
   fatVolumeId: string;
   ext4Uuid: string;
   ext4HashSeed: string;
+  /** serialNumber of the image's SBOM: the same image keeps it, another image gets another. */
+  sbomSerial: string;
 }
 
 export function deriveIds(seed: string): SeedIds {
@@ -37,5 +39,6 @@ export function deriveIds(seed: string): SeedIds {
     fatVolumeId: digest(seed, 'fat-volume-id').subarray(0, 4).toString('hex'),
     ext4Uuid: uuidFrom(digest(seed, 'ext4-uuid')),
     ext4HashSeed: uuidFrom(digest(seed, 'ext4-hash-seed')),
+    sbomSerial: uuidFrom(digest(seed, 'sbom-serial')),
   };
 }

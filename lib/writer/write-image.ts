@@ -2,17 +2,21 @@ import { mkdtemp, mkdir, rename, rm, truncate, writeFile, open } from 'node:fs/p
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { buildExt4 } from './build-ext4.js';
+import { makeBmap } from './bmap.js';
 import { buildFat } from './build-fat.js';
 import { compressImage, type Compression } from './compress-image.js';
 import { planDisk, sfdiskScript, type DiskPlan } from './disk-plan.js';
 import { dropMountStubs } from './drop-mount-stubs.js';
 import { extractRootfs } from './extract-rootfs.js';
+import { TOOL_VERSION } from '../engine/labels.js';
 import { fileSha256 } from '../util/file-sha256.js';
 import { sha256Line } from './file-sha256.js';
 import { fixIdentity, fixReferences, takeBootContent } from './fixup-rootfs.js';
 import { readManifest, type PackageEntry } from './package-manifest.js';
 import { partitionRefs, type PartitionRefs } from './partition-refs.js';
 import { runTool } from './run-tool.js';
+import { buildSbom } from './sbom.js';
+import { chooseEpoch, type EpochChoice } from './default-epoch.js';
 import { clampMtimes, scanTree } from './scan-tree.js';
 import { deriveIds, type SeedIds } from './seed-ids.js';
 import { WriterError } from './writer-error.js';
@@ -22,11 +26,12 @@ export type { WriterOptions, WriterConfig, WriterLayoutConfig, Size } from './wr
 export { writerConfigSchema } from './writer-schema.js';
 export { WriterError } from './writer-error.js';
 
-export type WriterPhase = 'extract' | 'scan' | 'fixup' | 'partition' | 'boot-fs' | 'root-fs' | 'checksum' | 'manifest' | 'compress' | 'cleanup';
+export type WriterPhase = 'extract' | 'scan' | 'fixup' | 'partition' | 'boot-fs' | 'root-fs' | 'checksum' | 'manifest' | 'sbom' | 'bmap' | 'compress' | 'cleanup';
 
 export type WriterEvent =
   | { type: 'writer:phase'; phase: WriterPhase; ms: number }
-  | { type: 'writer:warning'; message: string };
+  | { type: 'writer:warning'; message: string }
+  | ({ type: 'writer:epoch' } & EpochChoice);
 
 export interface WriterResult {
   image: string;
@@ -34,6 +39,10 @@ export interface WriterResult {
   size: number;
   checksumFile: string;
   manifestFile: string;
+  /** CycloneDX 1.5 JSON: raspi.img.cdx.json */
+  sbomFile: string;
+  /** bmaptool's block map: raspi.img.bmap */
+  bmapFile: string;
   packages: number;
   compressed?: { path: string; sha256: string; checksumFile: string };
   sourceDateEpoch: number;
@@ -77,10 +86,8 @@ export async function writeImage(input: Readable, options: WriterOptions, events
     done('extract');
 
     const scan = await scanTree(rootDir, layout.boot.mountPoint);
-    const epoch = options.sourceDateEpoch ?? scan.newestMtime;
-    if (!Number.isInteger(epoch) || epoch < 315532800) {
-      throw new WriterError('WRITER_CONFIG', `sourceDateEpoch ${epoch} is before 1980, which FAT cannot store`);
-    }
+    const { epoch, from } = await chooseEpoch(rootDir, options.sourceDateEpoch);
+    events({ type: 'writer:epoch', epoch, from });
     // sizes are checked here, before a byte of the image exists
     const plan = planDisk(layout, scan.boot, scan.root);
     done('scan');
@@ -117,7 +124,17 @@ export async function writeImage(input: Readable, options: WriterOptions, events
     await writeFile(manifestFile, manifestJson(packages ?? [], sha256, basename(output)));
     done('manifest');
 
-    const result: WriterResult = { image: output, sha256, size: plan.totalSize, checksumFile, manifestFile, packages: packages?.length ?? 0,
+    const sbomFile = `${output}.cdx.json`;
+    const sbom = await buildSbom({ root: rootDir, image: basename(output), sha256, packages: packages ?? [], epoch, serial: ids.sbomSerial,
+      tool: { name: 'stalker', version: TOOL_VERSION } });
+    await writeFile(sbomFile, `${JSON.stringify(sbom, null, 2)}\n`);
+    done('sbom');
+
+    const bmapFile = `${output}.bmap`;
+    await writeFile(bmapFile, await makeBmap(output, plan.totalSize));
+    done('bmap');
+
+    const result: WriterResult = { image: output, sha256, size: plan.totalSize, checksumFile, manifestFile, sbomFile, bmapFile, packages: packages?.length ?? 0,
       sourceDateEpoch: epoch, layout, plan, ids, refs };
     if (compression !== 'none') {
       const path = await compressImage(output, compression);
@@ -136,5 +153,6 @@ export async function writeImage(input: Readable, options: WriterOptions, events
 }
 
 function manifestJson(packages: PackageEntry[], sha256: string, image: string): string {
-  return `${JSON.stringify({ image, sha256, packages }, null, 2)}\n`;
+  const list = packages.map(({ name, version, arch }) => ({ name, version, arch }));
+  return `${JSON.stringify({ image, sha256, packages: list }, null, 2)}\n`;
 }

@@ -44,13 +44,16 @@ export interface WriterConfig {
   compression?: 'none' | 'zstd' | 'xz';
   /** Content for /etc/resolv.conf; when absent a Docker-generated one is emptied. */
   resolvConf?: string;
+  /**
+   * Clamp for every timestamp in the image (seconds; a string so a tree var can carry it).
+   * Default: the mtime of the image's dpkg status, else 1980 (default-epoch.ts).
+   */
+  sourceDateEpoch?: number | string;
 }
 
 export interface WriterOptions extends WriterConfig {
   /** The node's cache key: disk id, partition and filesystem UUIDs, volume id, hash seed. */
   seed: string;
-  /** Clamp for every timestamp in the image. Default: newest mtime in the rootfs. */
-  sourceDateEpoch?: number;
   /** Scratch space for the unpacked rootfs. Default: the output's directory. */
   workDir?: string;
   /** Container paths the build bind-mounted; their empty stand-ins are removed from the image. */

@@ -22,7 +22,11 @@ export const writerConfigSchema = {
     },
     compression: { enum: ['none', 'zstd', 'xz'], default: 'none', description: 'an extra compressed copy of the image beside it' },
     resolvConf: { type: 'string', description: 'content for /etc/resolv.conf; when absent a Docker-generated one is emptied' },
-    sourceDateEpoch: { type: 'integer', minimum: 315532800, description: 'clamp for every timestamp in the image (seconds since 1970)' },
+    // a string so that "{{ source_date_epoch }}" can carry it (checked after the vars are substituted)
+    sourceDateEpoch: {
+      anyOf: [{ type: 'integer', minimum: 315532800 }, { type: 'string', pattern: '^\\s*(\\d+|\\{\\{[^}]*\\}\\})\\s*$' }],
+      description: 'clamp for every timestamp in the image (seconds since 1970, at least 1980 for FAT)',
+    },
     layout: {
       type: 'object',
       additionalProperties: false,

@@ -184,6 +184,29 @@ describe('trees/raspi: raspi.img boots in QEMU and the managed system answers', 
     expect(cat('/etc/fstab')).toMatch(/^LABEL=RASPIROOT\s+\/\s+ext4/m);
   }, 60_000);
 
+  // issue 13: the files beside the image, on the real image (sidecars of the writer)
+  test('beside the image: a CycloneDX SBOM naming the kernel, firmware and nodejs, and a bmap bmaptool copies it with', () => {
+    const sha = readFileSync(`${IMAGE}.sha256`, 'utf8').split(' ')[0];
+    const sbom = JSON.parse(readFileSync(`${IMAGE}.cdx.json`, 'utf8')) as {
+      specVersion: string; metadata: { component: { hashes: { content: string }[]; version?: string } };
+      components: { name: string; version: string; licenses?: unknown[] }[] };
+    expect(sbom.specVersion).toBe('1.5');
+    expect(sbom.metadata.component.hashes[0]!.content).toBe(sha);
+    expect(sbom.metadata.component.version).toBe('13');
+    const names = sbom.components.map((c) => c.name);
+    for (const p of ['raspi-firmware', 'nodejs', 'systemd', 'openvswitch-switch']) expect(names).toContain(p);
+    expect(names.some((n) => /^linux-image-.*-arm64$/.test(n))).toBe(true);
+    // most Debian packages have machine-readable copyright files: most components state licences
+    expect(sbom.components.filter((c) => c.licenses?.length).length).toBeGreaterThan(sbom.components.length / 2);
+    const copy = join(tmpdir(), `raspi-bmap-copy-${process.pid}.img`);
+    try {
+      run('bmaptool', ['copy', '--bmap', `${IMAGE}.bmap`, IMAGE, copy]);
+      expect(run('sha256sum', [copy]).split(' ')[0]).toBe(sha);
+    } finally {
+      rmSync(copy, { force: true });
+    }
+  }, 180_000);
+
   test('boots to multi-user with every agent ready', async () => {
     expect(work).not.toBe('');
     port = await freePort();

@@ -112,7 +112,7 @@ test('writes .sha256 and a package manifest from the dpkg status', () => {
     { name: 'raspi-firmware', version: '1.20230405+ds-1', arch: 'all' },
   ]);
   expect(events.filter((e) => e.type === 'writer:phase').map((e) => (e as { phase: string }).phase))
-    .toEqual(['extract', 'scan', 'fixup', 'partition', 'boot-fs', 'root-fs', 'checksum', 'manifest', 'cleanup']);
+    .toEqual(['extract', 'scan', 'fixup', 'partition', 'boot-fs', 'root-fs', 'checksum', 'manifest', 'sbom', 'bmap', 'cleanup']);
 });
 
 test('reproducible: the same input and seed give identical bytes; another seed changes the ids', async () => {
