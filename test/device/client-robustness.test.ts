@@ -6,6 +6,8 @@ import { jest } from '@jest/globals';
 import { SysdbError } from '../../lib/device/errors.js';
 import { OvsdbClient } from '../../lib/device/ovsdb/client.js';
 import { JsonStreamSplitter } from '../../lib/device/ovsdb/json-stream.js';
+import { parseRemote } from '../../lib/device/ovsdb/remote.js';
+import { sshArgv } from '../../lib/device/ovsdb/ssh-tunnel.js';
 import { bundleSysdb, runBundle } from './helpers/bundle.js';
 import { FakeServer } from './helpers/fake-server.js';
 import { OvsdbServer, SCHEMA } from './helpers/ovsdb-server.js';
@@ -70,6 +72,8 @@ describe('malformed replies and bad remotes', () => {
     ['udp:1.2.3.4', /bad remote "udp:1\.2\.3\.4"/],
     ['ssh://-oProxyCommand=x', /bad remote/],
     ['unix:/nonexistent/sock', /ENOENT/],
+    // the real ssh client, refused: its own last line, not a hang
+    ['ssh://root@127.0.0.1:1', /ssh to 127\.0\.0\.1: .*Connection refused/],
   ])('--remote %s: one line, exit 1', async (remote, message) => {
     const r = await runBundle(bundle, ['--remote', remote, 'show', 'system']);
     oneLine(r);
@@ -133,4 +137,9 @@ it('show --json of a 30 MiB value comes back in seconds (the quadratic splitter 
   } finally {
     await server.dispose();
   }
+});
+
+it('the ssh tunnel command: BatchMode, forward-or-fail, user flags before "--", the destination after it', () => {
+  const argv = sshArgv(parseRemote('ssh://root@pi.lab:2222') as Extract<ReturnType<typeof parseRemote>, { kind: 'ssh' }>, '/tmp/d/sysdb.sock', { SYSDB_SSH_ARGS: '-i /k  -o UserKnownHostsFile=/h' });
+  expect(argv).toEqual(['ssh', '-N', '-o', 'BatchMode=yes', '-o', 'ExitOnForwardFailure=yes', '-o', 'StreamLocalBindUnlink=yes', '-p', '2222', '-i', '/k', '-o', 'UserKnownHostsFile=/h', '-L', '/tmp/d/sysdb.sock:/run/sysdb/sysdb.sock', '--', 'root@pi.lab']);
 });
