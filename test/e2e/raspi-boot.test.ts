@@ -5,7 +5,7 @@
 // secure path, and the plain ovsdb TCP port is checked to be closed.
 // Nothing here is skipped: a missing tool fails the suite.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -27,17 +27,19 @@ function run(cmd: string, args: string[], env = process.env): string {
   return r.stdout;
 }
 
-// The boot test's own key: kept in out/, its public half authorized through the rootssh stage's
-// keys directory (gitignored). Remove keys/stalker-e2e.pub before building images to ship.
+// The boot test's own key, kept in out/. It never goes into a built image: the test hands its
+// public half to this boot only, as the systemd credential ssh.authorized_keys.root on the kernel
+// command line it boots with (systemd-tmpfiles' provision.conf writes root's authorized_keys from
+// it), so images built from this checkout authorize exactly the keys in stalks/raspi-rootssh/keys/.
 const SSH_KEY = join(ROOT, 'out/e2e-ssh/id_ed25519');
-const SSH_PUB = join(ROOT, 'stalks/raspi-rootssh/keys/stalker-e2e.pub');
 const SSH_ARGS = `-i ${SSH_KEY} -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o ConnectTimeout=20`;
 
-function e2eSshKey(): void {
+/** The kernel argument that authorizes the test's key for this boot only. */
+function e2eSshCredential(): string {
   mkdirSync(dirname(SSH_KEY), { recursive: true });
   if (!existsSync(SSH_KEY)) run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'stalker-e2e-boot-test', '-f', SSH_KEY]);
-  const pub = readFileSync(`${SSH_KEY}.pub`, 'utf8');
-  if (!existsSync(SSH_PUB) || readFileSync(SSH_PUB, 'utf8') !== pub) writeFileSync(SSH_PUB, pub);
+  const pub = readFileSync(`${SSH_KEY}.pub`);
+  return `systemd.set_credential_binary=ssh.authorized_keys.root:${pub.toString('base64')}`;
 }
 
 /** bin/sysdb over ssh: the device's Sysdb socket forwarded by OpenSSH (no TCP listener on the device). */
@@ -119,7 +121,6 @@ describe('trees/raspi: raspi.img boots in QEMU and the managed system answers', 
     if (!agentNode) throw new Error('trees/raspi has no agents node');
     hostname = agentNode.vars.hostname;
     agents = agentNode.vars.agents.split(/\s+/).filter(Boolean);
-    e2eSshKey();
     // The build: a clean one takes minutes (kernel under qemu-user); a cached one, seconds.
     mkdirSync(dirname(BUILD_LOG), { recursive: true });
     const out = openSync(BUILD_LOG, 'w');
@@ -164,7 +165,7 @@ describe('trees/raspi: raspi.img boots in QEMU and the managed system answers', 
     // The journal goes to the console too: systemd stops printing its own status lines once the
     // serial getty is up, and "Reached target multi-user.target" comes after that.
     const args = cmdline.trim().split(/\s+/).filter((a) => !a.startsWith('console='));
-    append = [...args, 'console=ttyAMA0', 'systemd.journald.forward_to_console=1'].join(' ');
+    append = [...args, 'console=ttyAMA0', 'systemd.journald.forward_to_console=1', e2eSshCredential()].join(' ');
   }, 60_000);
 
   test('the root partition: hostname from the tree, no machine-id, no ssh host keys, agents installed', () => {
