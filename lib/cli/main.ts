@@ -1,5 +1,6 @@
 // The stalker command line. Errors of ours print their message only (no stack) and map to exit
 // codes: 2 for usage and config, 1 for a failed build, 130/143 when interrupted.
+import { takeEngineFlags } from './engine-flags.js';
 import { parseArgs } from 'node:util';
 import { StalkerError } from '../errors.js';
 import { buildCommand } from './build-command.js';
@@ -19,6 +20,7 @@ const USAGE = `usage: stalker [COMMAND] --config trees/NAME/NAME.hjson [options]
   stalker prune [--config TREE] [--tree NAME]... [--older-than DUR] [--yes]
   stalker doctor [--config TREE]
   stalker binfmt [--config TREE] [ARCH...]
+  every command: [--engine docker|userns] [--store DIR]   (userns: rootless, images in DIR, default $XDG_DATA_HOME/stalker)
   stalker flash IMAGE --device PATH [--yes] [--allow-file] [--no-sparse] [--no-verify]`;
 
 const OPTIONS = {
@@ -42,7 +44,8 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-async function main(argv: string[]): Promise<number> {
+async function main(args: string[]): Promise<number> {
+  const argv = takeEngineFlags(args);
   if (argv[0] === 'flash') {
     const { flashCommand } = await import('../flash/flash.js'); // loaded only for this command
     return flashCommand(argv.slice(1));
