@@ -100,7 +100,43 @@ test('a failed step moves no tag and leaves its state under a failure tag; the f
   expect(readdirSync(join(store, 'containers'))).toEqual([]);
 }, 120_000);
 
-test('the store is an OCI layout other tools read', () => {
-  const out = execFileSync('sh', ['-c', `command -v skopeo >/dev/null && skopeo inspect --config oci:${join(store, 'oci')}:${TREE}/app:third || echo no-skopeo`], { encoding: 'utf8' });
-  if (!out.includes('no-skopeo')) expect(JSON.parse(out).config.Labels['stalker.node']).toBe('app');
+test('the store is an OCI layout other tools read (skopeo, installed by bin/setup)', () => {
+  const out = execFileSync('skopeo', ['inspect', '--config', `oci:${join(store, 'oci')}:${TREE}/app:third`], { encoding: 'utf8' });
+  const config = JSON.parse(out) as { architecture: string; config: { Labels: Record<string, string> }; rootfs: { diff_ids: string[] } };
+  expect(config.config.Labels['stalker.node']).toBe('app');
+  expect(config.config.Labels['stalker.key']).toMatch(/^[0-9a-f]{64}$/);
+  expect(config.architecture).toBe('amd64');
+  expect(config.rootfs.diff_ids).toHaveLength(4); // the root and three steps
 });
+
+test('the writer writes a disk image from a userns-built node, as the same user; fsck finds it clean and the owners kept', () => {
+  const w = makeProject(`${TREE}w`, {
+    [`trees/${TREE}w/${TREE}w.hjson`]: tarballTree(`
+      rootfs: { from: "base", stalk: "fw" }
+      image: { from: "rootfs", writer: { output: "out/test.img", hostname: "rl-board", layout: { boot: { size: "64MiB" }, root: { headroom: "16MiB" } } } }`, { repository: `${TREE}w` }),
+    'stalks/fw/fw.hjson': `{ steps: [ { name: "firmware", script: "fw.sh" } ] }`,
+    'stalks/fw/fw.sh': `#!/bin/sh -e
+mkdir -p /boot/firmware /home/pi
+echo "arm_64bit=1" > /boot/firmware/config.txt
+echo "console=serial0,115200 root=/dev/mmcblk0p2 rootwait" > /boot/firmware/cmdline.txt
+printf '/dev/mmcblk0p2 / ext4 defaults 0 1\\n/dev/mmcblk0p1 /boot/firmware vfat defaults 0 2\\n' > /etc/fstab
+echo hi > /home/pi/note; chown -R 1000:1000 /home/pi
+`,
+  });
+  chownTo(user, w.root);
+  try {
+    const r = stalkerAs(user, store, ['--config', w.tree, '--progress', 'plain']);
+    ok(r);
+    const img = join(w.root, 'out/test.img');
+    expect(statSync(img).uid).toBe(user.uid);
+    const table = JSON.parse(execFileSync('sfdisk', ['--json', img], { encoding: 'utf8' }));
+    const offset = table.partitiontable.partitions[1].start * 512;
+    execFileSync('dd', [`if=${img}`, 'bs=1M', `skip=${offset}`, 'iflag=skip_bytes', 'status=none', `of=${img}.p2`]);
+    execFileSync('e2fsck', ['-fn', `${img}.p2`], { stdio: 'pipe' }); // throws unless clean
+    const stat = execFileSync('debugfs', ['-R', 'stat /home/pi/note', `${img}.p2`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    expect(stat).toMatch(/User:\s+1000\s+Group:\s+1000/);
+    expect(execFileSync('debugfs', ['-R', 'cat /etc/hostname', `${img}.p2`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim()).toBe('rl-board');
+  } finally {
+    rmSync(w.root, { recursive: true, force: true });
+  }
+}, 180_000);

@@ -13,7 +13,7 @@ import { type IdMap, mapArgs } from './id-map.js';
 
 const SBIN_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
-const STAGE1 = 'echo ready >&3; read -r go <&3; exec 3>&-; [ "$go" = go ] || exit 125; exec unshare --mount --pid --fork --kill-child --propagation private /bin/sh -c "$0" "$@"';
+const STAGE1 = 'echo ready >&3; read -r go <&3; exec 3>&-; [ "$go" = go ] || exit 125; exec unshare --mount --pid --fork --kill-child --propagation private /bin/sh -c "$0" stalker-ns "$@"';
 
 export interface NsProcess {
   child: ChildProcess;
@@ -67,6 +67,7 @@ export function nsSpawn(script: string, ids: IdMap, opts: NsOptions = {}): NsPro
     }
   });
   control.on('error', () => {});
+  child.stdin?.on('error', () => {}); // a script that exits without reading its input: its exit code says why
   return { child, stdin: child.stdin, stdout: child.stdout, stderr: child.stderr, done };
 }
 

@@ -3,12 +3,14 @@
 // in an OCI layout on disk (userns-store.ts). Nothing runs between commands: no daemon, no root.
 import { spawnSync } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
+import type { Readable } from 'node:stream';
 import type { ContainerClient, Engine, EngineDescription, EngineInfo } from '../engine-port.js';
 import { EngineError } from '../../errors.js';
 import { hostMachine, hostPlatforms } from '../host-platforms.js';
 import { type IdMap, idMap } from './id-map.js';
 import { UsernsContainers } from './userns-containers.js';
 import { UsernsStore } from './userns-store.js';
+import { nsSpawn } from './user-namespace.js';
 
 export class UsernsEngine implements Engine {
   readonly kind = 'userns';
@@ -55,6 +57,15 @@ export class UsernsEngine implements Engine {
 
   async info(): Promise<EngineInfo> {
     return { version: await this.ping(), rootDir: this.store.dir, storageDriver: 'overlay (unprivileged, userxattr)', architecture: hostMachine() };
+  }
+
+  async asRoot(cmd: string[], input: Readable, read: (stdout: Readable) => Promise<void>): Promise<number> {
+    const p = nsSpawn('exec "$@"', this.ids, { args: cmd, env: process.env });
+    p.stderr?.pipe(process.stderr, { end: false });
+    input.on('error', () => p.child.kill('SIGKILL'));
+    input.pipe(p.stdin!);
+    const [code] = await Promise.all([p.done, read(p.stdout!)]);
+    return code;
   }
 
   async describe(): Promise<EngineDescription> {
