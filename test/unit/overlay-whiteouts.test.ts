@@ -7,7 +7,7 @@ type Entry = Partial<Header> & { name: string; pax?: Record<string, string> };
 
 function tarOf(entries: Entry[]): Readable {
   const p = pack();
-  for (const e of entries) p.entry(e as Header, e.type === 'file' ? 'x'.repeat(e.size ?? 0) : undefined);
+  for (const e of entries) { if (e.type === 'file') p.entry(e as Header, 'x'.repeat(e.size ?? 0)); else p.entry(e as Header, ''); }
   p.finalize();
   return p as unknown as Readable;
 }
@@ -55,4 +55,14 @@ test('an OCI layer: .wh. files become 0/0 devices, .wh..wh..opq the opaque xattr
   const opaque = out.filter((e) => e.name === 'opt/box/')[1];
   expect(opaque.pax?.['SCHILY.xattr.user.overlay.opaque']).toBe('y');
   expect(opaque.mode).toBe(0o700); // the directory's own mode, not a default
+});
+
+test('device nodes of a root tarball are left out of a lower dir: a user namespace cannot make them', async () => {
+  const out = await entries(layerToLower(tarOf([
+    { name: 'dev/', type: 'directory', mode: 0o755 },
+    { name: 'dev/null', type: 'character-device', devmajor: 1, devminor: 3, mode: 0o666 },
+    { name: 'dev/sda', type: 'block-device', devmajor: 8, devminor: 0, mode: 0o660 },
+    { name: 'dev/keep', type: 'file', size: 1 },
+  ])));
+  expect(out.map((e) => e.name)).toEqual(['dev/', 'dev/keep']);
 });

@@ -79,6 +79,9 @@ export function layerToLower(layer: Readable): Readable {
       const d = dirs.get(dir) ?? { name: `${dir}/`, type: 'directory', mode: 0o755, mtime: h.mtime };
       return [{ ...d, pax: { ...(d.pax ?? {}), [OPAQUE]: 'y' } }];
     }
+    // A user namespace cannot make device nodes (mknod is refused there); tar would fail on them.
+    // /dev at run time is the host's, and a booted system's is devtmpfs.
+    if (h.type === 'character-device' || h.type === 'block-device') return [];
     if (h.type === 'directory') dirs.set(name, { ...h, name: `${name}/`, pax });
     if (file.startsWith(WH)) return [{ name: join(dir, file.slice(WH.length)), type: 'character-device', devmajor: 0, devminor: 0, mode: 0, mtime: h.mtime }];
     return [{ ...h, name: h.type === 'directory' ? `${name}/` : name, pax }];
