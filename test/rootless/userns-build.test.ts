@@ -140,3 +140,28 @@ echo hi > /home/pi/note; chown -R 1000:1000 /home/pi
     rmSync(w.root, { recursive: true, force: true });
   }
 }, 180_000);
+
+test('an arm64 node runs through the host binfmt handler (F flag) inside the namespace', () => {
+  const a = makeProject(`${TREE}a`, {
+    [`trees/${TREE}a/${TREE}a.hjson`]: tarballTree('arm: { from: "base", stalk: "arm" }', { arch: 'arm64', repository: `${TREE}a` }),
+    'stalks/arm/arm.hjson': '{ steps: [ { name: "uname", run: "test \\"$(uname -m)\\" = aarch64; uname -m > /arch" } ] }',
+  });
+  chownTo(user, a.root);
+  try {
+    const r = stalkerAs(user, store, ['--config', a.tree, '--progress', 'plain']);
+    ok(r);
+    expect(r.stdout).toMatch(/arm:uname done/); // the step tests uname -m = aarch64 itself
+  } finally {
+    rmSync(a.root, { recursive: true, force: true });
+  }
+}, 180_000);
+
+test('prune removes the images of a tree from the store, and the unpacked layers only they used', () => {
+  const layers = () => readdirSync(join(store, 'layers')).filter((d) => !d.startsWith('.')).length;
+  const before = layers();
+  const r = stalkerAs(user, store, ['prune', '--tree', TREE, '--yes']);
+  ok(r);
+  expect(refs(store).filter((x) => x.startsWith(`${TREE}/`))).toEqual([]);
+  expect(layers()).toBeLessThan(before);
+  expect(refs(store).some((x) => x.startsWith(`${TREE}w/`))).toBe(true); // another tree's images stay
+}, 60_000);

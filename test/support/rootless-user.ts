@@ -18,6 +18,8 @@ export function rootlessUser(): RootlessUser {
   if (spawnSync('id', ['-u', USER]).status !== 0) execFileSync('useradd', ['--create-home', '--shell', '/bin/sh', USER]);
   // useradd adds a range on most systems; make sure of it (an unused block high above others)
   for (const f of ['/etc/subuid', '/etc/subgid']) if (hasRange(f) === undefined) appendFileSync(f, `${USER}:3000000:65536\n`);
+  // bin/stalker rebuilds a stale dist/ first: as root here, for the user cannot write dist/
+  execFileSync(STALKER, ['--help'], { stdio: 'ignore' });
   const uid = Number(execFileSync('id', ['-u', USER], { encoding: 'utf8' }));
   const gid = Number(execFileSync('id', ['-g', USER], { encoding: 'utf8' }));
   return { name: USER, uid, gid, home: `/home/${USER}`, subStart: hasRange('/etc/subuid')! };
