@@ -55,3 +55,10 @@ test('a tag moved to another image leaves the first untagged but listed; removin
   expect(gone).toHaveLength(3);
   expect(await images.inspect('t/n:s')).toMatchObject({ id: b });
 });
+
+test('two stores on one layout (two processes) do not lose each other\'s refs', async () => {
+  const other = new OciImages(new OciLayout(join(dir, 'oci')));
+  const tars = [0, 1, 2, 3, 4, 5].map((i) => rootTar(`c${i}`));
+  await Promise.all(tars.map((t, i) => (i % 2 ? images : other).importTar(t, { repo: 't/c', tag: `s${i}`, platform: 'linux/amd64', labels: {} })));
+  expect((await images.list({})).flatMap((i) => i.tags).sort()).toEqual(['t/c:s0', 't/c:s1', 't/c:s2', 't/c:s3', 't/c:s4', 't/c:s5']);
+});

@@ -85,6 +85,23 @@ export class OciLayout {
     await rm(this.blobPath(digest), { force: true });
   }
 
+  /** index.lock, made exclusively; one left by a killed process (older than 30 s) is taken over. */
+  private async lock(): Promise<() => Promise<void>> {
+    const path = join(this.dir, 'index.lock');
+    for (let waited = 0; ; waited += 20) {
+      try {
+        await writeFile(path, String(process.pid), { flag: 'wx' });
+        return () => rm(path, { force: true });
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+        const age = await stat(path).then((s) => Date.now() - s.mtimeMs, () => 0);
+        if (age > 30_000) await rm(path, { force: true });
+        else if (waited > 60_000) throw new Error(`${path} held for over a minute: remove it if no stalker runs on this store`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    }
+  }
+
   async manifests(): Promise<Descriptor[]> {
     try {
       return (JSON.parse(await readFile(join(this.dir, 'index.json'), 'utf8')) as Index).manifests;
@@ -94,13 +111,21 @@ export class OciLayout {
     }
   }
 
-  /** Read-modify-write of index.json, one at a time in this process, replaced atomically. */
+  /**
+   * Read-modify-write of index.json, replaced atomically: one at a time in this process (a queue)
+   * and across processes on one store (builds of two trees by one user): a lock file.
+   */
   updateIndex(change: (manifests: Descriptor[]) => Descriptor[]): Promise<void> {
     const next = this.queue.then(async () => {
-      const manifests = change(await this.manifests());
-      const tmp = join(this.dir, `.index-${process.pid}.json`);
-      await writeFile(tmp, JSON.stringify({ schemaVersion: 2, mediaType: MEDIA.index, manifests } satisfies Index, null, 1));
-      await rename(tmp, join(this.dir, 'index.json'));
+      const release = await this.lock();
+      try {
+        const manifests = change(await this.manifests());
+        const tmp = join(this.dir, `.index-${process.pid}.json`);
+        await writeFile(tmp, JSON.stringify({ schemaVersion: 2, mediaType: MEDIA.index, manifests } satisfies Index, null, 1));
+        await rename(tmp, join(this.dir, 'index.json'));
+      } finally {
+        await release();
+      }
     });
     this.queue = next.catch(() => {});
     return next;
