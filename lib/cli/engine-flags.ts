@@ -3,7 +3,7 @@
 // command accepts them without knowing of them.
 import { StalkerError } from '../errors.js';
 
-const ENGINES = ['docker', 'userns'];
+const ENGINES = ['docker', 'userns', 'proot'];
 
 export function takeEngineFlags(argv: string[], env: NodeJS.ProcessEnv = process.env): string[] {
   const rest: string[] = [];

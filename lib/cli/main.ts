@@ -20,7 +20,7 @@ const USAGE = `usage: stalker [COMMAND] --config trees/NAME/NAME.hjson [options]
   stalker prune [--config TREE] [--tree NAME]... [--older-than DUR] [--yes]
   stalker doctor [--config TREE]
   stalker binfmt [--config TREE] [ARCH...]
-  every command: [--engine docker|userns] [--store DIR]   (userns: rootless, images in DIR, default $XDG_DATA_HOME/stalker)
+  every command: [--engine docker|userns|proot] [--store DIR]   (rootless; images in DIR, default $XDG_DATA_HOME/stalker)
   stalker flash IMAGE --device PATH [--yes] [--allow-file] [--no-sparse] [--no-verify]`;
 
 const OPTIONS = {
