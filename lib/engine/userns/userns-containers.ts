@@ -116,15 +116,19 @@ export class UsernsContainers implements ContainerClient {
 
   async runAttached(id: string, io: AttachedIo): Promise<number> {
     const m = await this.meta(id);
-    const p = nsSpawn(await this.script(m), this.ids);
+    // Our own terminal: handed over as it is, so the shell gets a tty (job control, line editing).
+    const own = io.stdin === process.stdin && io.stdout === process.stdout;
+    const p = nsSpawn(await this.script(m), this.ids, { stdio: own ? 'inherit' : 'pipe' });
     this.running.set(id, p.child.pid!);
-    io.stdin.pipe(p.stdin!);
-    p.stdout?.pipe(io.stdout as NodeJS.WritableStream, { end: false });
-    p.stderr?.pipe(io.stderr as NodeJS.WritableStream, { end: false });
+    if (!own) {
+      io.stdin.pipe(p.stdin!);
+      p.stdout?.pipe(io.stdout as NodeJS.WritableStream, { end: false });
+      p.stderr?.pipe(io.stderr as NodeJS.WritableStream, { end: false });
+    }
     try {
       return await p.done;
     } finally {
-      io.stdin.unpipe(p.stdin!);
+      if (!own) io.stdin.unpipe(p.stdin!);
       this.running.delete(id);
     }
   }
