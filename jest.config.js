@@ -13,6 +13,7 @@ export default {
     { ...common, displayName: 'device', testMatch: ['<rootDir>/test/device/**/*.test.ts'] },
     { ...common, displayName: 'writer', testMatch: ['<rootDir>/test/writer/**/*.test.ts'] },
     { ...common, displayName: 'engine', testMatch: ['<rootDir>/test/engine/**/*.test.ts'] },
+    { ...common, displayName: 'rootless', testMatch: ['<rootDir>/test/rootless/**/*.test.ts'] },
     { ...common, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.test.ts'] },
   ],
 };

@@ -2,6 +2,7 @@
 // codes: 2 for usage and config, 1 for a failed build, 130/143 when interrupted. Config problems
 // print as they are, one `file:line:col: message` per line, for editors' problem matchers.
 import { printable } from '../config/printable.js';
+import { takeEngineFlags } from './engine-flags.js';
 import { StalkerError } from '../errors.js';
 import { commandHelp, overview } from './help.js';
 import { parseCommandLine } from './parse-command-line.js';
@@ -17,7 +18,8 @@ for (const stream of [process.stdout, process.stderr]) {
 }
 
 async function main(argv: string[]): Promise<number> {
-  const parsed = parseCommandLine(argv);
+  // --engine/--store choose what openEngine() opens, for every command alike
+  const parsed = parseCommandLine(takeEngineFlags(argv));
   switch (parsed.kind) {
     case 'version':
       process.stdout.write(`stalker ${stalkerVersion()}\n`);

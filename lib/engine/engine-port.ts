@@ -139,4 +139,10 @@ export interface Engine {
   /** Engine facts for diagnostics; throws EngineError when it does not answer. */
   info?(): Promise<EngineInfo>;
   describe(): Promise<EngineDescription>;
+  /**
+   * Rootless engines: runs a host command as root of the engine's user namespace (stdin fed from
+   * `input`, stdout handed to `read`), so work that must keep file owners (the image writer) can
+   * be done without root. Resolves with its exit code.
+   */
+  asRoot?(cmd: string[], input: Readable, read: (stdout: Readable) => Promise<void>): Promise<number>;
 }

@@ -3,10 +3,13 @@
 import { StalkerError } from '../errors.js';
 import { DockerEngine } from './docker-engine.js';
 import type { Engine } from './engine-port.js';
+import { ProotEngine } from './proot/proot-engine.js';
+import { UsernsEngine } from './userns/userns-engine.js';
+import { storeDir } from './userns/userns-store.js';
 
 /**
- * STALKER_ENGINE picks the backend (docker, the default; DOCKER_HOST points it at a remote
- * daemon). STALKER_HOST_PATHS=0 makes a local engine take step inputs as archives and volumes,
+ * STALKER_ENGINE (or --engine) picks the backend: docker, the default (DOCKER_HOST points it at a
+ * remote daemon), userns or proot (rootless, daemonless; images in STALKER_STORE, --store). STALKER_HOST_PATHS=0 makes a local engine take step inputs as archives and volumes,
  * as an engine that cannot see this machine's files must.
  */
 export function openEngine(env: NodeJS.ProcessEnv = process.env): Engine {
@@ -14,7 +17,14 @@ export function openEngine(env: NodeJS.ProcessEnv = process.env): Engine {
   switch (kind) {
     case 'docker':
       return new DockerEngine(undefined, { hostPaths: env.STALKER_HOST_PATHS !== '0' });
+    case 'userns': {
+      const engine = new UsernsEngine(storeDir(env));
+      if (engine.warning) process.stderr.write(`warning: ${engine.warning}\n`);
+      return engine;
+    }
+    case 'proot':
+      return new ProotEngine(storeDir(env));
     default:
-      throw new StalkerError('USAGE', `STALKER_ENGINE=${kind}: unknown engine (known: docker)`);
+      throw new StalkerError('USAGE', `STALKER_ENGINE=${kind}: unknown engine (known: docker, userns, proot)`);
   }
 }

@@ -66,9 +66,10 @@ async function engineChecks(host: DoctorHost): Promise<{ checks: Check[]; rootDi
     const info = await host.engine.info?.();
     const d = await host.engine.describe?.();
     const how = d ? `; runs ${d.native.join(', ') || '?'} natively${d.emulated.length ? `, ${d.emulated.join(', ')} emulated` : ''}; ${d.seesHostPaths ? 'step inputs as bind mounts' : 'step inputs as archives and volumes'}` : '';
-    const detail = (info ? `Docker ${version}, storage driver ${info.storageDriver}, data in ${info.rootDir}` : `Docker ${version}`) + how;
+    const name = !d || d.kind === 'docker' ? 'Docker' : d.kind; // a rootless engine names itself
+    const detail = (info ? `${name} ${version}, storage driver ${info.storageDriver}, data in ${info.rootDir}` : `${name} ${version}`) + how;
     const checks: Check[] = [{ name: 'engine', status: 'ok', detail }];
-    if (info && info.storageDriver !== 'overlay2') {
+    if (info && name === 'Docker' && info.storageDriver !== 'overlay2') {
       checks.push({ name: 'engine storage', status: 'warn', detail: `storage driver ${info.storageDriver}: commits are slow without overlay2`, fix: 'start dockerd with --storage-driver=overlay2' });
     }
     return { checks, rootDir: info?.rootDir };

@@ -11,7 +11,11 @@ import { processAlive } from '../util/process-alive.js';
 export interface LockHolder { pid: number; run: string; tree: string; started: string }
 
 export function lockDir(): string {
-  return process.env.STALKER_LOCK_DIR ?? (existsSync('/run/lock') ? '/run/lock/stalker' : join(tmpdir(), 'stalker-locks'));
+  // Per user for others than root: root's directory is not theirs to write (and a rootless
+  // backend's images are the user's own anyway).
+  const uid = process.getuid?.() ?? 0;
+  const name = uid === 0 ? 'stalker' : `stalker-${uid}`;
+  return process.env.STALKER_LOCK_DIR ?? (existsSync('/run/lock') ? `/run/lock/${name}` : join(tmpdir(), `${name}-locks`));
 }
 
 /** Takes the lock of `repository` or throws BUSY naming who holds it; resolves to its release. */

@@ -7,7 +7,8 @@ import type { ResolvedTree } from '../config/types.js';
 import { StalkerError } from '../errors.js';
 import { fingerprintPath, type Fingerprint } from '../plan/writer-step.js';
 import type { KeyedStep } from '../plan/tree-keys.js';
-import { writeImage, WriterError, type WriterConfig } from '../writer/write-image.js';
+import { WriterError, type WriterConfig } from '../writer/write-image.js';
+import { writeImageAs } from './rootless-writer.js';
 import { type BuildContext, runLabels } from './build-context.js';
 import type { StepScope } from './step-lifecycle.js';
 import { STAGE_TARGET } from './step-staging.js';
@@ -35,7 +36,7 @@ export async function runWriter(ctx: BuildContext, s: KeyedWriter, input: string
   const id = await scope.container({ image: input, platform, cmd: ['/bin/true'], labels: runLabels(ctx, s.node, s.step), binds: [] });
   try {
     const tar = await ctx.session.engine.containers.export(id);
-    const result = await writeImage(tar, { ...options, seed: s.key, mountTargets: mountTargets(ctx.tree) }, (e) => {
+    const result = await writeImageAs(ctx.session.engine, tar, { ...options, seed: s.key, mountTargets: mountTargets(ctx.tree) }, (e) => {
       scope.log.note(e.type === 'writer:phase' ? `${e.phase}: ${e.ms} ms` : e.type === 'writer:epoch' ? `timestamps clamped to ${e.epoch} (${e.from})` : `warning: ${e.message}`);
     });
     scope.log.note(`wrote ${result.image} (${result.size} bytes, sha256 ${result.sha256}, ${result.packages} packages)`);
