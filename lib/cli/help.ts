@@ -25,6 +25,9 @@ export function overview(): string {
     '',
     TREE,
     '',
+    'every command: --engine docker|userns|proot (default docker; STALKER_ENGINE) and --store DIR',
+    '  (the rootless engines\' image store; STALKER_STORE, default $XDG_DATA_HOME/stalker)',
+    '',
     'stalker help COMMAND (or COMMAND --help) shows its options, exit codes and environment.',
     'stalker --version prints the version. Reference: lib/cli/README.md.',
   ].join('\n');
