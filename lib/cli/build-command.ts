@@ -4,9 +4,10 @@ import { openEngine } from '../engine/open-engine.js';
 import { BuildEvents } from '../events/events.js';
 import { attachReporter, parseProgress } from '../events/reporter.js';
 import { build } from '../run/build.js';
+import { type CacheFlags, sharedCacheOf } from './cache-flags.js';
 import { openProject } from './project.js';
 
-export interface BuildFlags {
+export interface BuildFlags extends CacheFlags {
   config?: string;
   jobs?: string;
   'keep-going'?: boolean;
@@ -38,6 +39,7 @@ export async function buildCommand(flags: BuildFlags): Promise<number> {
     logsDir: project.logsDir,
     cacheDir: project.cacheDir,
     signal: abort.signal,
+    cache: sharedCacheOf(flags),
   });
   process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
   detach();

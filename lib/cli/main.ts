@@ -8,6 +8,7 @@ import { logsCommand } from './logs-command.js';
 
 const USAGE = `usage: stalker [COMMAND] --config trees/NAME/NAME.hjson [options]   (see lib/cli/README.md)
   stalker --config TREE [--jobs N] [--keep-going] [--no-cache] [--rebuild NODE]... [--verbose] [--progress auto|tty|plain|json]
+         [--cache-from HOST:PORT/NS] [--cache-to HOST:PORT/NS]   share step images through a registry
   stalker plan --config TREE [--json]            every step: cached, will run (which key part changed) or blocked
   stalker explain NODE --config TREE [--json]    the same for one node
   stalker graph --config TREE [--format dot|svg] [--output FILE]
@@ -40,6 +41,9 @@ const OPTIONS = {
   tree: { type: 'string', multiple: true },
   yes: { type: 'boolean', short: 'y' },
   help: { type: 'boolean', short: 'h' },
+  // The shared step cache (issue 11): build, plan and explain.
+  'cache-from': { type: 'string' },
+  'cache-to': { type: 'string' },
 } as const;
 
 async function main(argv: string[]): Promise<number> {

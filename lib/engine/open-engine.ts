@@ -9,11 +9,12 @@ import type { Engine } from './engine-port.js';
  * daemon). STALKER_HOST_PATHS=0 makes a local engine take step inputs as archives and volumes,
  * as an engine that cannot see this machine's files must.
  */
-export function openEngine(env: NodeJS.ProcessEnv = process.env): Engine {
+export function openEngine(env: NodeJS.ProcessEnv = process.env, host?: string): Engine {
   const kind = env.STALKER_ENGINE ?? 'docker';
   switch (kind) {
     case 'docker':
-      return new DockerEngine(undefined, { hostPaths: env.STALKER_HOST_PATHS !== '0' });
+      // `host`: a DOCKER_HOST-style address of another daemon (a test's second engine, a site file's).
+      return new DockerEngine(undefined, { hostPaths: env.STALKER_HOST_PATHS !== '0', ...(host ? { host } : {}) });
     default:
       throw new StalkerError('USAGE', `STALKER_ENGINE=${kind}: unknown engine (known: docker)`);
   }

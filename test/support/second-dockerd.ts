@@ -1,0 +1,41 @@
+// A second Docker engine on this machine: its own data root, exec root, pidfile and unix socket,
+// no bridge and no iptables rules, so it touches nothing of the main daemon's. Started and
+// stopped by the tests that need a "second machine".
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Engine } from '../../lib/engine/engine-port.js';
+import { openEngine } from '../../lib/engine/open-engine.js';
+
+export interface SecondEngine {
+  host: string; // unix://...
+  engine: Engine;
+  stop(): Promise<void>;
+  cleanup(): Promise<void>;
+}
+
+export async function startDockerd(name: string): Promise<SecondEngine> {
+  // Under /tmp with a short name: unix socket paths are limited to ~107 bytes.
+  const dir = mkdtempSync(join('/tmp', `stalker-${name}-`));
+  const host = `unix://${join(dir, 'docker.sock')}`;
+  const child: ChildProcess = spawn('/usr/sbin/dockerd', [
+    '--data-root', join(dir, 'data'), '--exec-root', join(dir, 'exec'), '--pidfile', join(dir, 'docker.pid'),
+    '-H', host, '--bridge=none', '--iptables=false', '--ip6tables=false', '--log-level=error',
+  ], { stdio: 'ignore' });
+  const engine = openEngine({ ...process.env, STALKER_ENGINE: 'docker' }, host);
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const gone = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    await gone;
+  };
+  for (let i = 0; i < 150; i++) {
+    if (child.exitCode !== null) throw new Error(`dockerd ${name} exited with ${child.exitCode}`);
+    if (await engine.ping().then(() => true, () => false)) {
+      return { host, engine, stop, cleanup: async () => { await stop(); rmSync(dir, { recursive: true, force: true }); } };
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  await stop();
+  throw new Error(`dockerd ${name} did not answer on ${host}`);
+}
