@@ -8,7 +8,7 @@ import { logsCommand } from './logs-command.js';
 
 const USAGE = `usage: stalker [COMMAND] --config trees/NAME/NAME.hjson [options]   (see lib/cli/README.md)
   stalker --config TREE [--jobs N] [--keep-going] [--no-cache] [--rebuild NODE]... [--verbose] [--progress auto|tty|plain|json]
-         [--cache-from HOST:PORT/NS] [--cache-to HOST:PORT/NS]   share step images through a registry
+         [--cache-from HOST:PORT/NS] [--cache-to HOST:PORT/NS] [--engines SITE.hjson]   shared cache, site file
   stalker plan --config TREE [--json]            every step: cached, will run (which key part changed) or blocked
   stalker explain NODE --config TREE [--json]    the same for one node
   stalker graph --config TREE [--format dot|svg] [--output FILE]
@@ -44,6 +44,7 @@ const OPTIONS = {
   // The shared step cache (issue 11): build, plan and explain.
   'cache-from': { type: 'string' },
   'cache-to': { type: 'string' },
+  engines: { type: 'string' },
 } as const;
 
 async function main(argv: string[]): Promise<number> {

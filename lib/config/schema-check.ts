@@ -10,7 +10,7 @@ import { didYouMean } from './suggest.js';
 // ajv is CommonJS: under NodeNext the default import is module.exports, whose `default` is the class.
 const Ajv = AjvModule.default;
 
-export type SchemaKind = 'tree' | 'stalk';
+export type SchemaKind = 'tree' | 'stalk' | 'site';
 
 /** The schema files live in lib/config/schema; from dist/ walk up to the source tree to find them. */
 export function schemaPath(kind: SchemaKind): string {

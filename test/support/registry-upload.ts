@@ -12,7 +12,7 @@ async function putBlob(base: string, body: Buffer): Promise<string> {
   if (start.status !== 202) throw new Error(`blob upload: HTTP ${start.status}`);
   const location = new URL(start.headers.get('location')!, base);
   location.searchParams.set('digest', digest);
-  const put = await fetch(location, { method: 'PUT', body, headers: { 'content-type': 'application/octet-stream' } });
+  const put = await fetch(location, { method: 'PUT', body: new Uint8Array(body), headers: { 'content-type': 'application/octet-stream' } });
   if (put.status !== 201) throw new Error(`blob put: HTTP ${put.status}`);
   return digest;
 }
@@ -34,7 +34,7 @@ export async function uploadImage(host: string, repository: string, tag: string,
     layers: [{ mediaType: 'application/vnd.docker.image.rootfs.diff.tar.gzip', size: layer.length, digest: layerDigest }],
   }));
   const res = await fetch(`${base}/manifests/${tag}`, {
-    method: 'PUT', body: manifest, headers: { 'content-type': 'application/vnd.docker.distribution.manifest.v2+json' },
+    method: 'PUT', body: new Uint8Array(manifest), headers: { 'content-type': 'application/vnd.docker.distribution.manifest.v2+json' },
   });
   if (res.status !== 201) throw new Error(`manifest put: HTTP ${res.status} ${await res.text()}`);
   return res.headers.get('docker-content-digest')!;
