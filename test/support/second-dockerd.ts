@@ -1,7 +1,7 @@
 // A second Docker engine on this machine: its own data root, exec root, pidfile and unix socket,
 // no bridge and no iptables rules, so it touches nothing of the main daemon's. Started and
 // stopped by the tests that need a "second machine".
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Engine } from '../../lib/engine/engine-port.js';
@@ -32,7 +32,13 @@ export async function startDockerd(name: string): Promise<SecondEngine> {
   for (let i = 0; i < 150; i++) {
     if (child.exitCode !== null) throw new Error(`dockerd ${name} exited with ${child.exitCode}`);
     if (await engine.ping().then(() => true, () => false)) {
-      return { host, engine, stop, cleanup: async () => { await stop(); rmSync(dir, { recursive: true, force: true }); } };
+      const cleanup = async () => {
+        await stop();
+        // dockerd leaves its default netns bind-mounted under the exec root.
+        spawnSync('umount', ['-l', join(dir, 'exec', 'netns', 'default')], { stdio: 'ignore' });
+        rmSync(dir, { recursive: true, force: true });
+      };
+      return { host, engine, stop, cleanup };
     }
     await new Promise((r) => setTimeout(r, 200));
   }
