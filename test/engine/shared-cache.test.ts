@@ -62,10 +62,10 @@ maybe('shared cache through a registry', () => {
   }, 60_000);
 
   afterAll(async () => {
-    await b?.cleanup();
-    await registry?.cleanup();
-    await removeTreeArtifacts(TREE);
+    // Each one even if another fails: a registry left running keeps jest from exiting.
+    const results = await Promise.allSettled([b?.cleanup(), registry?.cleanup(), removeTreeArtifacts(TREE)]);
     project?.cleanup();
+    for (const r of results) if (r.status === 'rejected') throw r.reason;
   }, 60_000);
 
   test('engine A builds and pushes every step image; the registry holds each key', async () => {
