@@ -9,7 +9,9 @@ export type KeyChange =
   | { part: 'var' | 'file' | 'mount' | 'need'; name: string; before?: string; after?: string }
   | { part: 'uncached' }
   /** No part changed, but the user asked to skip the cache (here or upstream). */
-  | { part: 'forced'; by: string };
+  | { part: 'forced'; by: string }
+  /** The shared cache said it held the key, but its image could not be used (why). */
+  | { part: 'registry'; why: string };
 
 function diffMap(part: 'var' | 'file' | 'mount' | 'need', a: Record<string, string> = {}, b: Record<string, string> = {}): KeyChange[] {
   const names = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
@@ -58,6 +60,7 @@ export function describeChange(c: KeyChange): string {
     case 'input': return 'input root filesystem changed';
     case 'executor': return 'executor changed (engine kind or container options)';
     case 'forced': return `cache skipped (${c.by})`;
+    case 'registry': return `registry hit unusable: ${c.why}`;
     case 'copies': return 'copy list changed';
     default: return `${c.part} changed`;
   }

@@ -1,12 +1,12 @@
 // `stalker --config <tree>`: build the tree; rerunning after a failure resumes from the cache.
 import { availableParallelism } from 'node:os';
-import { openEngine } from '../engine/open-engine.js';
 import { BuildEvents } from '../events/events.js';
 import { attachReporter, parseProgress } from '../events/reporter.js';
 import { build } from '../run/build.js';
+import { type CacheFlags, openSite } from './cache-flags.js';
 import { openProject } from './project.js';
 
-export interface BuildFlags {
+export interface BuildFlags extends CacheFlags {
   config?: string;
   jobs?: string;
   'keep-going'?: boolean;
@@ -19,6 +19,7 @@ export interface BuildFlags {
 export async function buildCommand(flags: BuildFlags): Promise<number> {
   const mode = parseProgress(flags.progress);
   const project = await openProject(flags.config);
+  const site = openSite(flags);
   const events = new BuildEvents();
   const detach = attachReporter(events, mode, process.stdout, !!flags.verbose);
   const abort = new AbortController();
@@ -29,7 +30,7 @@ export async function buildCommand(flags: BuildFlags): Promise<number> {
   process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
   const summary = await build({
     tree: project.tree,
-    engine: openEngine(),
+    engine: site.engine,
     events,
     jobs: flags.jobs ? Number(flags.jobs) : Math.min(4, availableParallelism()),
     keepGoing: !!flags['keep-going'],
@@ -38,6 +39,7 @@ export async function buildCommand(flags: BuildFlags): Promise<number> {
     logsDir: project.logsDir,
     cacheDir: project.cacheDir,
     signal: abort.signal,
+    cache: site.cache,
   });
   process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
   detach();

@@ -31,14 +31,15 @@ export interface Command {
   run(i: Invocation): Promise<number>;
 }
 
-const ENGINE_ENV = ['DOCKER_HOST      the engine (default unix:///var/run/docker.sock)', 'STALKER_DEBUG=1  print every engine call on stderr'];
+const ENGINE_ENV = ['DOCKER_HOST      the engine (default unix:///var/run/docker.sock)', 'STALKER_DEBUG=1  print every engine call on stderr', 'STALKER_ENGINES  the site file (engines, shared cache)'];
 const COLOR_ENV = ['NO_COLOR, TERM=dumb, FORCE_COLOR=1  color on a terminal: off, off, forced'];
-const PLAN_FLAGS: FlagName[] = ['config', 'json', 'no-cache', 'rebuild'];
+const CACHE_FLAGS: FlagName[] = ['cache-from', 'cache-to', 'engines'];
+const PLAN_FLAGS: FlagName[] = ['config', 'json', 'no-cache', 'rebuild', ...CACHE_FLAGS];
 
 export const COMMANDS: Command[] = [
   {
     name: 'build', summary: 'build the tree (the default command); a rerun resumes from the cache', min: 0, max: 0, tree: 'required',
-    flags: ['config', 'jobs', 'keep-going', 'no-cache', 'rebuild', 'verbose', 'progress'],
+    flags: ['config', 'jobs', 'keep-going', 'no-cache', 'rebuild', 'verbose', 'progress', ...CACHE_FLAGS],
     exits: ['1    a step failed, or another build holds the repository', '130  interrupted (Ctrl-C); 143 terminated (SIGTERM)'],
     env: [...ENGINE_ENV, ...COLOR_ENV, 'STALKER_CACHE_DIR  named caches (default .stalker/caches/)', 'STALKER_LOCK_DIR   build locks (default /run/lock/stalker/)'],
     run: async (i) => (await import('./build-command.js')).buildCommand(i.flags),

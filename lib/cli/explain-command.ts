@@ -1,14 +1,18 @@
 // `stalker explain <node>` and `stalker plan`: what a build would do, without running anything:
 // each step cached, will run (and which key part changed) or blocked (and behind what).
 import { ImageIndex } from '../cache/image-index.js';
-import { openEngine } from '../engine/open-engine.js';
+import { RemoteCache } from '../cache/remote-cache.js';
 import { paletteFor } from '../events/color.js';
 import { StalkerError } from '../errors.js';
 import { planTree } from '../plan/plan.js';
+import { forcedNodes } from '../plan/probe.js';
+import { sharableKeys } from '../plan/shared-keys.js';
+import { treeKeys } from '../plan/tree-keys.js';
 import { formatPlan } from '../plan/plan-format.js';
+import { type CacheFlags, openSite } from './cache-flags.js';
 import { openProject } from './project.js';
 
-export interface PlanFlags { config?: string; json?: boolean; 'no-cache'?: boolean; rebuild?: string[] }
+export interface PlanFlags extends CacheFlags { config?: string; json?: boolean; 'no-cache'?: boolean; rebuild?: string[] }
 
 export async function explainCommand(flags: PlanFlags, node: string | undefined): Promise<number> {
   const project = await openProject(flags.config);
@@ -18,10 +22,15 @@ export async function explainCommand(flags: PlanFlags, node: string | undefined)
   for (const name of flags.rebuild ?? []) {
     if (!project.tree.nodes.has(name)) throw new StalkerError('USAGE', `--rebuild ${name}: no such node in tree ${project.tree.name}`);
   }
-  const engine = openEngine();
+  const { engine, cache } = openSite(flags);
+  const rebuild = new Set(flags.rebuild ?? []);
+  // The same round of manifest HEADs a build makes: a step the registry holds shows as a remote hit.
+  const remote = cache?.from ? new RemoteCache(engine, { from: cache.from, warn: (m) => process.stderr.write(`warning: ${m}\n`) }) : undefined;
+  const forced = forcedNodes(project.tree, { noCache: !!flags['no-cache'], rebuild });
+  await remote?.classify(sharableKeys(treeKeys(project.tree, engine.executor), forced));
   const plan = await planTree({
     tree: project.tree, engine, index: await ImageIndex.load(engine),
-    noCache: !!flags['no-cache'], rebuild: new Set(flags.rebuild ?? []),
+    noCache: !!flags['no-cache'], rebuild, remote,
   });
   const shown = plan.filter((p) => !node || p.node === node);
   if (flags.json) {

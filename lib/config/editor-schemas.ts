@@ -1,5 +1,5 @@
 // The JSON Schema files shipped for editors (lib/config/schema/*.schema.json) are generated from
-// the schemas the loader validates with (schema/tree.ts, schema/stalk.ts, and the writer's own,
+// the schemas the loader validates with (schema/tree.ts, schema/stalk.ts, schema/site.ts and the writer's own,
 // lib/writer/writer-schema.ts): `npm run schema` writes them, and a unit test fails while they
 // are stale. The writer's values may be {{ var }} templates, so the loader checks that block only
 // after substitution and its tree schema types `writer` as an object; the editor file embeds the
@@ -8,11 +8,12 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writerConfigSchema } from '../writer/writer-schema.js';
+import { siteSchema } from './schema/site.js';
 import { stalkSchema } from './schema/stalk.js';
 import { treeSchema } from './schema/tree.js';
 
 type Schema = { [k: string]: unknown };
-export type SchemaKind = 'tree' | 'stalk';
+export type SchemaKind = 'tree' | 'stalk' | 'site';
 
 const TEMPLATE: Schema = { type: 'string', pattern: '\\{\\{', description: 'a {{ var }} template, checked after substitution' };
 
@@ -37,6 +38,7 @@ function templated(s: Schema): Schema {
 /** What lib/config/schema/<kind>.schema.json must hold. */
 export function editorSchema(kind: SchemaKind): Schema {
   if (kind === 'stalk') return stalkSchema as unknown as Schema;
+  if (kind === 'site') return siteSchema as unknown as Schema;
   return { ...treeSchema, definitions: { ...treeSchema.definitions, writer: editorWriterSchema() } };
 }
 

@@ -4,6 +4,7 @@ import { writerConfigSchema } from '../writer/writer-schema.js';
 import type { SchemaKind } from './editor-schemas.js';
 import { pointerEscape } from './hjson-positions.js';
 import { pointerLabel, type Problems, type SourceFile } from './problems.js';
+import { siteSchema } from './schema/site.js';
 import { stalkSchema } from './schema/stalk.js';
 import { treeSchema } from './schema/tree.js';
 import { didYouMean } from './suggest.js';
@@ -12,7 +13,7 @@ import { didYouMean } from './suggest.js';
 const Ajv = AjvModule.default;
 
 type Validated = SchemaKind | 'writer';
-const SCHEMAS = { tree: treeSchema, stalk: stalkSchema, writer: writerConfigSchema };
+const SCHEMAS = { tree: treeSchema, stalk: stalkSchema, site: siteSchema, writer: writerConfigSchema };
 
 const compiled = new Map<Validated, ValidateFunction>();
 

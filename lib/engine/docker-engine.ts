@@ -14,14 +14,28 @@ const PLATFORM_OF: Record<string, string> = {
 };
 
 /** A daemon on this machine (unix socket) sees our paths; a remote one (tcp, ssh) does not. */
-function localDaemon(): boolean {
-  const host = process.env.DOCKER_HOST ?? '';
+function localDaemon(host = process.env.DOCKER_HOST ?? ''): boolean {
   return host === '' || host.startsWith('unix://');
+}
+
+/** A DOCKER_HOST-style address as dockerode takes it (unix sockets; tcp and ssh as DOCKER_HOST). */
+function dockerAt(host: string): Docker {
+  if (host.startsWith('unix://')) return new Docker({ socketPath: host.slice('unix://'.length) });
+  const saved = process.env.DOCKER_HOST;
+  process.env.DOCKER_HOST = host; // dockerode parses tcp:// (with DOCKER_TLS_VERIFY/CERT_PATH) and ssh:// from here
+  try {
+    return new Docker();
+  } finally {
+    if (saved === undefined) delete process.env.DOCKER_HOST;
+    else process.env.DOCKER_HOST = saved;
+  }
 }
 
 export interface DockerEngineOptions {
   /** false makes a local daemon take step inputs as archives and volumes, as a remote one must. */
   hostPaths?: boolean;
+  /** Another daemon than DOCKER_HOST's (a site file's engine): unix://, tcp:// or ssh://. */
+  host?: string;
 }
 
 export class DockerEngine implements Engine {
@@ -32,11 +46,11 @@ export class DockerEngine implements Engine {
   readonly containers: ContainerClient;
   private readonly docker: Docker;
 
-  constructor(docker = new Docker(), opts: DockerEngineOptions = {}) {
-    this.docker = docker;
-    this.seesHostPaths = (opts.hostPaths ?? true) && localDaemon();
-    this.images = new DockerImages(docker);
-    this.containers = new DockerContainers(docker);
+  constructor(docker?: Docker, opts: DockerEngineOptions = {}) {
+    this.docker = docker ?? (opts.host ? dockerAt(opts.host) : new Docker());
+    this.seesHostPaths = (opts.hostPaths ?? true) && localDaemon(opts.host);
+    this.images = new DockerImages(this.docker);
+    this.containers = new DockerContainers(this.docker);
   }
 
   async ping(): Promise<string> {

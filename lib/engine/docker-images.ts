@@ -33,17 +33,37 @@ export class DockerImages implements ImageClient {
     await call('remove image', ref, () => this.docker.getImage(ref).remove({ force: true }), [404, 409]);
   }
 
+  async pull(ref: string): Promise<string> {
+    // An empty auth config: Docker then uses no credentials (loopback, or a registry open to pulls).
+    const res = await must('pull image', ref, () => this.docker.pull(ref, { authconfig: {} }) as Promise<NodeJS.ReadableStream>);
+    await this.follow('pull image', ref, res);
+    const image = await this.inspect(ref);
+    if (!image) throw new EngineError('pull image', ref, 'pulled, yet not in the engine');
+    return image.id;
+  }
+
+  async push(repo: string, tag: string): Promise<void> {
+    const ref = `${repo}:${tag}`;
+    const res = await must('push image', ref, () => this.docker.getImage(repo).push({ tag, authconfig: {} }) as Promise<NodeJS.ReadableStream>);
+    await this.follow('push image', ref, res);
+  }
+
+  /** A pull, push or load answers 200 first and reports failure inside its progress stream. */
+  private async follow(operation: string, target: string, res: NodeJS.ReadableStream): Promise<void> {
+    const lines: { error?: string }[] = await must(operation, target, () =>
+      new Promise((resolve, reject) =>
+        this.docker.modem.followProgress(res, (err: Error | null, out: { error?: string }[]) => (err ? reject(err) : resolve(out)))));
+    const failed = lines.find((l) => l.error);
+    if (failed) throw new EngineError(operation, target, failed.error);
+  }
+
   async importTar(rootTar: string, opts: ImportOptions): Promise<string> {
     const target = `${opts.repo}:${opts.tag}`;
     const { stream, id } = await imageArchive(rootTar, {
       platform: opts.platform, labels: opts.labels, cmd: ['/bin/sh'], created: '1970-01-01T00:00:00Z',
     }, target);
     const res = await must('load image', target, () => this.docker.loadImage(stream as never, { quiet: true }) as Promise<NodeJS.ReadableStream>);
-    const lines: { stream?: string; error?: string }[] = await must('load image', target, () =>
-      new Promise((resolve, reject) =>
-        this.docker.modem.followProgress(res, (err: Error | null, out: { stream?: string; error?: string }[]) => (err ? reject(err) : resolve(out)))));
-    const failed = lines.find((l) => l.error);
-    if (failed) throw new EngineError('load image', target, failed.error);
+    await this.follow('load image', target, res);
     // Loading the same root again yields the same id; make sure the tag points at it either way.
     await this.tag(id, opts.repo, opts.tag);
     return id;

@@ -36,6 +36,13 @@ export interface ImageClient {
   remove(ref: string): Promise<void>;
   /** Makes an image of one layer from a root filesystem tar file on the host; returns its id. */
   importTar(rootTar: string, opts: ImportOptions): Promise<string>;
+  /**
+   * Fetches `ref` (repo@digest or repo:tag) from its registry; resolves with the local image id.
+   * Optional: an engine without it never uses a shared cache (the build says so once).
+   */
+  pull?(ref: string): Promise<string>;
+  /** Sends the image tagged `repo:tag` to its registry. */
+  push?(repo: string, tag: string): Promise<void>;
 }
 
 export interface BindMount {

@@ -12,11 +12,12 @@ import { storeDir } from './userns/userns-store.js';
  * remote daemon), userns or proot (rootless, daemonless; images in STALKER_STORE, --store). STALKER_HOST_PATHS=0 makes a local engine take step inputs as archives and volumes,
  * as an engine that cannot see this machine's files must.
  */
-export function openEngine(env: NodeJS.ProcessEnv = process.env): Engine {
+export function openEngine(env: NodeJS.ProcessEnv = process.env, host?: string): Engine {
   const kind = env.STALKER_ENGINE ?? 'docker';
   switch (kind) {
     case 'docker':
-      return new DockerEngine(undefined, { hostPaths: env.STALKER_HOST_PATHS !== '0' });
+      // `host`: a DOCKER_HOST-style address of another daemon (a test's second engine, a site file's).
+      return new DockerEngine(undefined, { hostPaths: env.STALKER_HOST_PATHS !== '0', ...(host ? { host } : {}) });
     case 'userns': {
       const engine = new UsernsEngine(storeDir(env));
       if (engine.warning) process.stderr.write(`warning: ${engine.warning}\n`);

@@ -30,7 +30,7 @@ export function liveLine(e: StalkerEvent, run: RunView, verbose: boolean, p: Pal
     case 'node-start': return undefined;
     case 'step-start': return verbose ? p.dim(`  ${e.node}:${e.step} running${why(e)}`) : undefined;
     case 'step-output': return verbose ? p.dim(`  ${e.node}:${e.step} | ${e.line}`) : undefined;
-    case 'step-cached': return verbose ? p.blue(`◆ ${e.node}:${e.step} cached`) : undefined;
+    case 'step-cached': return verbose || e.source === 'registry' ? p.blue(`◆ ${e.node}:${e.step} cached${e.source === 'registry' ? ' (pulled from registry)' : ''}`) : undefined;
     case 'step-done': {
       const step = run.nodes.get(e.node)?.steps.find((s) => s.step === e.step);
       return `${p.green('✔')} ${e.node}:${e.step} ${p.dim(`${seconds(e.durationMs)}${step ? why(step) : ''}`)}`;
@@ -45,10 +45,12 @@ export function liveLine(e: StalkerEvent, run: RunView, verbose: boolean, p: Pal
     }
     case 'node-failed': return p.red(`✖ ${p.bold(e.node)} FAILED: ${e.message.split('\n')[0]}`);
     case 'node-skipped': return p.yellow(`⊘ ${e.node} skipped (${e.reason === 'stopped' ? 'build stopped' : `upstream ${e.upstream} failed`})`);
+    case 'cache-warning': return p.yellow(`warning: ${e.message}`);
+    case 'cache-push': return verbose || !e.ok ? p.dim(`  push ${e.key.slice(0, 12)} ${e.ok ? 'done' : 'failed'}: ${e.detail}`) : undefined;
     case 'interrupted': return p.yellow(`interrupted by ${e.signal}: stopping containers`);
     case 'run-done': {
       const total = run.nodes.size;
-      const counts = `${e.ran} ran, ${e.cached} cached, ${e.failed} failed, ${e.skipped} skipped, ${total} node${total === 1 ? '' : 's'}`;
+      const counts = `${e.ran} ran, ${e.cached} cached${e.pulled ? ` (${e.pulled} from registry)` : ''}, ${e.failed} failed, ${e.skipped} skipped, ${total} node${total === 1 ? '' : 's'}`;
       return e.ok ? p.green(`✔ done in ${seconds(e.durationMs)}: ${counts}`) : p.red(`✖ FAILED in ${seconds(e.durationMs)}: ${counts}`);
     }
     default: {

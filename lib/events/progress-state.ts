@@ -2,7 +2,7 @@
 // timing and last output line. The live view draws it; the HTML report and `stalker events` read
 // the same fold from a finished run's log.
 import type { KeyChange } from '../cache/key-diff.js';
-import type { RunGraphNode, StalkerEvent } from './events.js';
+import type { CacheSource, RunGraphNode, StalkerEvent } from './events.js';
 
 export type StepStatus = 'pending' | 'running' | 'done' | 'cached' | 'failed';
 export type NodeStatus = 'pending' | 'running' | 'done' | 'cached' | 'failed' | 'skipped';
@@ -17,6 +17,7 @@ export interface StepView {
   exitCode?: number;
   logPath?: string;
   image?: string;
+  source?: CacheSource; // for a cached step: from this engine or pulled from the registry
 }
 
 export interface NodeView {
@@ -38,12 +39,13 @@ export interface RunView {
   ok?: boolean;
   counts?: { ran: number; cached: number; failed: number; skipped: number };
   swept: number;
+  warnings: string[]; // shared-cache warnings (registry down, push failed)
   interrupted?: string;
   nodes: Map<string, NodeView>;
 }
 
 export function emptyRun(): RunView {
-  return { swept: 0, nodes: new Map() };
+  return { swept: 0, warnings: [], nodes: new Map() };
 }
 
 function nodeOf(run: RunView, name: string): NodeView {
@@ -85,7 +87,7 @@ export function applyEvent(run: RunView, e: StalkerEvent): RunView {
       break;
     }
     case 'step-output': stepOf(nodeOf(run, e.node), e.step).lastLine = e.line; break;
-    case 'step-cached': Object.assign(stepOf(nodeOf(run, e.node), e.step), { status: 'cached', started: e.time, ended: e.time, image: e.image }); break;
+    case 'step-cached': Object.assign(stepOf(nodeOf(run, e.node), e.step), { status: 'cached', started: e.time, ended: e.time, image: e.image, source: e.source ?? 'local' }); break;
     case 'step-done': Object.assign(stepOf(nodeOf(run, e.node), e.step), { status: 'done', ended: e.time, image: e.image, started: e.time - e.durationMs }); break;
     case 'step-failed': {
       const s = stepOf(nodeOf(run, e.node), e.step);
@@ -100,6 +102,8 @@ export function applyEvent(run: RunView, e: StalkerEvent): RunView {
       break;
     }
     case 'interrupted': run.interrupted = e.signal; break;
+    case 'cache-warning': run.warnings.push(e.message); break;
+    case 'cache-push': break;
     case 'run-done': {
       Object.assign(run, { ended: e.time, ok: e.ok, counts: { ran: e.ran, cached: e.cached, failed: e.failed, skipped: e.skipped } });
       // Steps still marked running when the run ended were stopped with it.

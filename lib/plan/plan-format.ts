@@ -14,10 +14,18 @@ export function stepReason(s: PlannedStep): string {
   return parts.join(', ');
 }
 
+const short = (id: string | undefined) => (id ?? '').replace(/^sha256:/, '').slice(0, 12);
+
+/** A local hit names its image; a remote one says it will be pulled, and by which digest. */
+function cachedText(s: PlannedStep): string {
+  return s.source === 'registry' ? `cached in registry ${short(s.digest)} (pull)` : `cached ${short(s.image)}`;
+}
+
 export function planCounts(plan: readonly PlannedNode[]) {
   const steps = plan.flatMap((p) => p.steps);
   const n = (state: PlannedStep['state']) => steps.filter((s) => s.state === state).length;
-  return { nodes: plan.length, steps: steps.length, cached: n('cached'), run: n('run'), blocked: n('blocked') };
+  const remote = steps.filter((s) => s.state === 'cached' && s.source === 'registry').length;
+  return { nodes: plan.length, steps: steps.length, cached: n('cached'), remote, run: n('run'), blocked: n('blocked') };
 }
 
 function nodeHeader(tree: ResolvedTree, name: string): string {
@@ -32,14 +40,14 @@ export function formatPlan(tree: ResolvedTree, plan: readonly PlannedNode[], p: 
   const c = planCounts(plan);
   const lines = [
     p.bold(`plan of tree ${tree.name} (repository ${tree.repository}): ${c.nodes} nodes, ${c.steps} steps — ` +
-      `${c.cached} cached, ${c.run} will run, ${c.blocked} blocked`),
+      `${c.cached} cached${c.remote ? ` (${c.remote} in registry)` : ''}, ${c.run} will run, ${c.blocked} blocked`),
   ];
   const width = Math.max(4, ...plan.flatMap((n) => n.steps.map((s) => s.step.length)));
   for (const node of plan) {
     lines.push(p.bold(nodeHeader(tree, node.node)));
     for (const s of node.steps) {
       const paint = s.state === 'cached' ? p.blue : s.state === 'run' ? p.yellow : p.dim;
-      const state = s.state === 'cached' ? `cached ${(s.image ?? '').replace(/^sha256:/, '').slice(0, 12)}` : s.state === 'run' ? 'will run' : 'blocked';
+      const state = s.state === 'cached' ? cachedText(s) : s.state === 'run' ? 'will run' : 'blocked';
       const why = stepReason(s);
       lines.push(`  ${paint(`${MARK[s.state]} ${s.step.padEnd(width)}  ${state}`)}${why ? `: ${why}` : ''}`);
     }

@@ -17,6 +17,9 @@ export interface PlannedStep {
   key: string;
   reasons: KeyChange[];
   image?: string; // the cached image (or written file) when state is cached
+  /** Where a cached step comes from: this engine, or the shared cache (pulled by this digest). */
+  source?: 'local' | 'registry';
+  digest?: string;
   /** For a step behind a blocked one: that step (node:step). */
   waitsFor?: string;
   /** Why it runs when no key part changed (e.g. output edited), or why it is blocked. */
@@ -25,11 +28,14 @@ export interface PlannedStep {
 
 export interface PlannedNode { node: string; steps: PlannedStep[] }
 
-export interface PlanInput { tree: ResolvedTree; engine: Engine; index: ImageIndex; noCache?: boolean; rebuild?: Iterable<string> }
+export interface PlanInput {
+  tree: ResolvedTree; engine: Engine; index: ImageIndex; noCache?: boolean; rebuild?: Iterable<string>;
+  remote?: ProbeContext['remote'];
+}
 
 export async function planTree(input: PlanInput): Promise<PlannedNode[]> {
   const keys = treeKeys(input.tree, input.engine.executor);
-  const ctx: ProbeContext = { tree: input.tree, engine: input.engine, index: input.index, forced: forcedNodes(input.tree, input) };
+  const ctx: ProbeContext = { tree: input.tree, engine: input.engine, index: input.index, forced: forcedNodes(input.tree, input), remote: input.remote };
   const blockedAt = new Map<string, string>(); // node -> the blocked step (node:step) it cannot get past
   const planned: PlannedNode[] = [];
   for (const job of jobsOf(input.tree)) {
@@ -52,7 +58,8 @@ export async function planTree(input: PlanInput): Promise<PlannedNode[]> {
 
 function stateOf(p: Probe): Omit<PlannedStep, 'step' | 'key'> {
   switch (p.kind) {
-    case 'hit': return { state: 'cached', reasons: [], image: p.image };
+    case 'hit': return { state: 'cached', reasons: [], image: p.image, source: 'local' };
+    case 'remote': return { state: 'cached', reasons: [], source: 'registry', digest: p.digest };
     case 'miss': return { state: 'run', reasons: p.reasons, ...(p.note ? { note: p.note } : {}) };
     case 'blocked': return { state: 'blocked', reasons: [], note: p.message };
   }

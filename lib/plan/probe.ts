@@ -12,6 +12,7 @@ import { readFingerprint } from './writer-step.js';
 
 export type Probe =
   | { kind: 'hit'; image: string; summary?: ImageSummary } // image id, or a writer's output file
+  | { kind: 'remote'; digest: string } // in the shared cache (registry), not in the engine yet
   | { kind: 'miss'; reasons: KeyChange[]; note?: string }
   | { kind: 'blocked'; code: ErrorCode; message: string };
 
@@ -21,6 +22,8 @@ export interface ProbeContext {
   index: ImageIndex;
   /** Nodes whose hits are ignored, with why: --no-cache, or --rebuild of it or of a node upstream. */
   forced: ReadonlyMap<string, string>;
+  /** The shared cache's answer for keys the engine lacks (absent: no shared cache). */
+  remote?: { lookup(key: string): string | undefined };
 }
 
 export function forcedNodes(tree: ResolvedTree, opts: { noCache?: boolean; rebuild?: Iterable<string> }): Map<string, string> {
@@ -63,6 +66,8 @@ export async function probeStep(ctx: ProbeContext, s: KeyedStep): Promise<Probe>
 function probeImage(ctx: ProbeContext, s: KeyedStep, forced: string | undefined, cacheable: boolean): Probe {
   const hit = cacheable && !forced ? ctx.index.lookup(s.key) : undefined;
   if (hit) return { kind: 'hit', image: hit.id, summary: hit };
+  const digest = cacheable && !forced ? ctx.remote?.lookup(s.key) : undefined;
+  if (digest) return { kind: 'remote', digest };
   const reasons = diffKeyParts(ctx.index.partsAt(imageRef(ctx.tree.repository, s.node, s.step)), s.parts);
   return missOf(reasons, forced, 'no image with this key (removed or pruned)');
 }

@@ -36,7 +36,7 @@ function stepRow(n: NodeView, s: StepView, opts: ReportOptions): string {
   const href = opts.logHref(n.node, s);
   const log = href ? `<a href="${esc(href)}">log</a>` : '';
   const exit = s.exitCode !== undefined ? ` (exit ${s.exitCode})` : '';
-  return `<tr class="step" data-step="${esc(s.step)}"><td>${esc(s.step)}</td><td class="s-${s.status}">${s.status}${exit}</td>` +
+  return `<tr class="step" data-step="${esc(s.step)}"><td>${esc(s.step)}</td><td class="s-${s.status}">${s.status}${s.source === 'registry' ? ' (registry)' : ''}${exit}</td>` +
     `<td>${s.status === 'cached' ? '' : dur(s.started, s.ended)}</td><td>${esc(why)}</td><td>${log}</td></tr>`;
 }
 
@@ -79,6 +79,7 @@ export function renderReport(run: RunView, opts: ReportOptions): string {
 <body>
 <h1>${esc(run.tree ?? 'tree')} <small>run ${esc(run.run ?? '')}</small> ${outcome}</h1>
 <div class="meta">${run.started ? esc(new Date(run.started).toISOString()) : ''} · took ${dur(run.started, run.ended) || '?'} · ${counts}${run.jobs ? ` · ${run.jobs} jobs` : ''}${run.interrupted ? ` · interrupted by ${esc(run.interrupted)}` : ''}</div>
+${run.warnings.map((w) => `<div class="meta s-failed">shared cache: ${esc(w)}</div>`).join('')}
 <div class="legend">${legend}</div>
 <h2>DAG</h2><div class="scroll">${dag}</div>
 <h2>Timeline</h2><div class="scroll">${renderTimelineSvg(run, nodes)}</div>

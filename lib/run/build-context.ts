@@ -1,4 +1,5 @@
 // What every runner below the scheduler shares during one build.
+import type { RemoteCache } from '../cache/remote-cache.js';
 import type { ResolvedTree } from '../config/types.js';
 import type { Labels } from '../engine/engine-port.js';
 import { repoOf as repoName } from '../engine/image-names.js';
@@ -21,6 +22,8 @@ export interface BuildContext {
   /** Every step's key, computed before anything ran; the same list `stalker plan` probes. */
   keys: ReadonlyMap<string, NodeKeys>;
   probe: ProbeContext;
+  /** The shared cache (registry) of this run, when one is configured. */
+  remote?: RemoteCache;
 }
 
 export function runLabels(ctx: BuildContext, node: string, step: string): Labels {

@@ -3,6 +3,8 @@
 import { mkdtemp, rm, symlink, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { RemoteCache } from '../cache/remote-cache.js';
+import type { SharedCacheOptions } from '../cache/shared-cache-options.js';
 import type { ResolvedTree } from '../config/types.js';
 import type { Engine } from '../engine/engine-port.js';
 import { StalkerError } from '../errors.js';
@@ -12,6 +14,7 @@ import { LogPaths, newRunId } from '../logs/log-paths.js';
 import { jobsOf } from '../plan/jobs.js';
 import { runGraphOf } from '../plan/node-steps.js';
 import { forcedNodes } from '../plan/probe.js';
+import { sharableKeys } from '../plan/shared-keys.js';
 import { treeKeys } from '../plan/tree-keys.js';
 import { writeRunReport } from '../report/write-report.js';
 import { debug } from '../util/debug.js';
@@ -32,6 +35,8 @@ export interface BuildRequest {
   logsDir: string;
   cacheDir: string;
   signal: AbortSignal;
+  /** The shared step cache: read hits from `from`, push what this run has to `to` (push rights). */
+  cache?: SharedCacheOptions;
 }
 
 export interface BuildSummary {
@@ -60,12 +65,15 @@ async function buildLocked(req: BuildRequest, runId: string): Promise<BuildSumma
   const { tree, engine, events } = req;
   const logs = new LogPaths(req.logsDir, tree.name, runId);
   const closeLog = await attachJsonLog(events, logs.events);
-  const counts = { ran: 0, cached: 0, failed: 0, skipped: 0 };
+  const counts = { ran: 0, cached: 0, failed: 0, skipped: 0, pulled: 0 };
   const seen: StalkerEvent[] = []; // for the run's HTML report; output lines stay in the step logs
   const offCount = events.on((e) => {
     if (e.type !== 'step-output') seen.push(e);
     if (e.type === 'step-done') counts.ran++;
-    else if (e.type === 'step-cached') counts.cached++;
+    else if (e.type === 'step-cached') {
+      counts.cached++;
+      if (e.source === 'registry') counts.pulled++;
+    }
     else if (e.type === 'node-failed') counts.failed++;
     else if (e.type === 'node-skipped') counts.skipped++;
   });
@@ -77,6 +85,7 @@ async function buildLocked(req: BuildRequest, runId: string): Promise<BuildSumma
   const keys = treeKeys(tree, engine.executor);
   const forced = forcedNodes(tree, { noCache: req.noCache, rebuild: req.rebuild });
   let session: EngineSession | undefined;
+  let remote: RemoteCache | undefined;
   const onAbort = () => {
     events.emit({ type: 'interrupted', signal: String(req.signal.reason ?? 'abort') });
     session?.interrupt();
@@ -87,9 +96,18 @@ async function buildLocked(req: BuildRequest, runId: string): Promise<BuildSumma
     const opened = await EngineSession.open(engine, tree.name);
     session = opened.session;
     if (opened.swept) events.emit({ type: 'sweep', containers: opened.swept });
+    if (req.cache?.from || req.cache?.to) {
+      remote = new RemoteCache(engine, {
+        ...req.cache,
+        warn: (message) => events.emit({ type: 'cache-warning', message }),
+        pushed: (key, o) => events.emit({ type: 'cache-push', key, ok: o.kind === 'pushed', detail: o.kind === 'pushed' ? o.ref : o.message }),
+      });
+      // Every key is known now: one round of HEADs decides local hit / remote hit / miss up front.
+      await remote.classify(sharableKeys(keys, forced));
+    }
     const ctx: BuildContext = {
       session, events, tree, runId, logs, stagingDir, cacheDir: req.cacheDir, signal: req.signal,
-      keys, probe: { tree, engine, index: session.index, forced },
+      keys, probe: { tree, engine, index: session.index, forced, remote }, remote,
     };
     const outcomes = await schedule<NodeResult>(jobs, async (name, deps) => {
       const t0 = Date.now();
@@ -113,6 +131,7 @@ async function buildLocked(req: BuildRequest, runId: string): Promise<BuildSumma
   } finally {
     req.signal.removeEventListener('abort', onAbort);
     await session?.settle();
+    await remote?.settle(); // pushes never fail the build, but the run waits for them to end
     await rm(stagingDir, { recursive: true, force: true });
     await unlink(logs.latestLink).catch(() => {});
     await symlink(join('runs', runId), logs.latestLink).catch(() => {});

@@ -1,7 +1,9 @@
 // The build's side of the step model: take the probe's decision (the same one `stalker plan`
 // shows) and act on it: reuse a hit, execute a miss through the step's kind, fail on a block.
+import type { KeyChange } from '../cache/key-diff.js';
 import { StalkerError } from '../errors.js';
 import { probeStep } from '../plan/probe.js';
+import { sharable } from '../plan/shared-keys.js';
 import type { KeyedStep } from '../plan/tree-keys.js';
 import { runBootstrap } from './bootstrap.js';
 import { type BuildContext, repoOf } from './build-context.js';
@@ -22,13 +24,34 @@ export async function runKeyedStep(ctx: BuildContext, s: KeyedStep, input: NodeI
   switch (p.kind) {
     case 'hit':
       if (p.summary) await ctx.session.index.ensureTag(ctx.session.engine, p.summary, repoOf(ctx, s.node), s.step);
-      ctx.events.emit({ type: 'step-cached', node: s.node, step: s.step, key: s.key, image: p.image });
+      ctx.events.emit({ type: 'step-cached', node: s.node, step: s.step, key: s.key, image: p.image, source: 'local' });
+      // A hit the shared cache lacks (built before it was configured) is shared now.
+      if (sharable(s)) ctx.remote?.pushLater(s.key, p.image);
       return { image: p.image, cached: true };
+    case 'remote': {
+      const pulled = await ctx.remote!.pull(s.key, p.digest);
+      if (pulled.kind === 'pulled') {
+        const { session } = ctx;
+        session.index.remember(pulled.image);
+        await session.index.ensureTag(session.engine, pulled.image, repoOf(ctx, s.node), s.step);
+        ctx.events.emit({ type: 'step-cached', node: s.node, step: s.step, key: s.key, image: pulled.image.id, source: 'registry' });
+        return { image: pulled.image.id, cached: true };
+      }
+      // The key is the same whatever happens here (keys chain from the config), so what depends
+      // on this step is still looked up under its own key; only this step runs.
+      return runMiss(ctx, s, input, [{ part: 'registry', why: pulled.why }]);
+    }
     case 'blocked':
       throw new StalkerError(p.code, p.message);
     case 'miss':
-      return { image: await stepLifecycle(ctx, s, p.reasons, (scope) => execute(ctx, s, input, scope)), cached: false };
+      return runMiss(ctx, s, input, p.reasons);
   }
+}
+
+async function runMiss(ctx: BuildContext, s: KeyedStep, input: NodeInput, reasons: KeyChange[]): Promise<StepOutcome> {
+  const image = await stepLifecycle(ctx, s, reasons, (scope) => execute(ctx, s, input, scope));
+  if (sharable(s)) ctx.remote?.pushLater(s.key, image);
+  return { image, cached: false };
 }
 
 function execute(ctx: BuildContext, s: KeyedStep, input: NodeInput, scope: StepScope): Promise<string> {

@@ -1,5 +1,6 @@
 // Runs real builds in-process against the real Docker engine and records every event.
 import { join } from 'node:path';
+import type { SharedCacheOptions } from '../../lib/cache/shared-cache-options.js';
 import { clearHashMemo } from '../../lib/config/content-hash.js';
 import { loadTree } from '../../lib/config/load-tree.js';
 import type { Engine } from '../../lib/engine/engine-port.js';
@@ -16,7 +17,7 @@ export interface BuildRun { summary: BuildSummary; events: StalkerEvent[] }
 
 export interface HarnessOptions {
   jobs?: number; keepGoing?: boolean; noCache?: boolean; rebuild?: string[]; engine?: Engine;
-  signal?: AbortSignal; onEvent?: (e: StalkerEvent) => void;
+  signal?: AbortSignal; onEvent?: (e: StalkerEvent) => void; cache?: SharedCacheOptions;
 }
 
 export async function runBuild(project: TestProject, opts: HarnessOptions = {}): Promise<BuildRun> {
@@ -30,6 +31,7 @@ export async function runBuild(project: TestProject, opts: HarnessOptions = {}):
     jobs: opts.jobs ?? 2, keepGoing: !!opts.keepGoing, noCache: !!opts.noCache, rebuild: opts.rebuild ?? [],
     logsDir: join(project.root, 'logs'), cacheDir: join(project.root, '.stalker', 'caches'),
     signal: opts.signal ?? new AbortController().signal,
+    ...(opts.cache ? { cache: opts.cache } : {}),
   });
   return { summary, events: seen };
 }
