@@ -91,7 +91,12 @@ export class ExecError extends StalkerError {
     readonly signal?: string,
     options?: { cause?: unknown },
   ) {
-    const how = exitCode === null ? (signal ? `was killed by ${signal}` : `could not run: ${(options?.cause as Error | undefined)?.message ?? 'unknown error'}`) : `exited with ${exitCode}`;
+    const how =
+      exitCode === null
+        ? signal
+          ? `was killed by ${signal}`
+          : `could not run: ${(options?.cause as Error | undefined)?.message ?? 'unknown error'}`
+        : `exited with ${exitCode}`;
     super('EXEC', `${command.join(' ')} ${how}${stderrTail.length ? `:\n${stderrTail.map((l) => `    | ${l}`).join('\n')}` : ''}`, options);
   }
 }

@@ -39,7 +39,11 @@ export class ImageIndex {
   partsAt(tag: string): KeyParts | undefined {
     const raw = this.byTag.get(tag)?.labels[LABEL.keyParts];
     if (!raw) return undefined;
-    try { return JSON.parse(raw) as KeyParts; } catch { return undefined; }
+    try {
+      return JSON.parse(raw) as KeyParts;
+    } catch {
+      return undefined;
+    }
   }
 
   /** Points `repo:tag` at the image unless it already is; keeps the index in step. */

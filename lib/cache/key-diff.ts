@@ -50,18 +50,31 @@ export function diffKeyParts(before: KeyParts | undefined, after: KeyParts): Key
 
 export function describeChange(c: KeyChange): string {
   switch (c.part) {
-    case 'never-built': return 'never built before';
-    case 'uncached': return 'step has cache: false';
-    case 'var': return `var ${c.name} changed (${c.before ?? '<unset>'} -> ${c.after ?? '<unset>'})`;
-    case 'file': return `file ${c.name} changed`;
-    case 'mount': return `mounted ${c.name} changed`;
-    case 'need': return `needed node ${c.name} changed`;
-    case 'parent': return 'parent step changed';
-    case 'input': return 'input root filesystem changed';
-    case 'executor': return 'executor changed (engine kind or container options)';
-    case 'forced': return `cache skipped (${c.by})`;
-    case 'registry': return `registry hit unusable: ${c.why}`;
-    case 'copies': return 'copy list changed';
-    default: return `${c.part} changed`;
+    case 'never-built':
+      return 'never built before';
+    case 'uncached':
+      return 'step has cache: false';
+    case 'var':
+      return `var ${c.name} changed (${c.before ?? '<unset>'} -> ${c.after ?? '<unset>'})`;
+    case 'file':
+      return `file ${c.name} changed`;
+    case 'mount':
+      return `mounted ${c.name} changed`;
+    case 'need':
+      return `needed node ${c.name} changed`;
+    case 'parent':
+      return 'parent step changed';
+    case 'input':
+      return 'input root filesystem changed';
+    case 'executor':
+      return 'executor changed (engine kind or container options)';
+    case 'forced':
+      return `cache skipped (${c.by})`;
+    case 'registry':
+      return `registry hit unusable: ${c.why}`;
+    case 'copies':
+      return 'copy list changed';
+    default:
+      return `${c.part} changed`;
   }
 }

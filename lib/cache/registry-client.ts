@@ -3,10 +3,7 @@
 // Pulls and pushes go through the engine, which holds the layers and the credentials.
 import { manifestUrl, type RegistryAddress } from './registry-address.js';
 
-export type ManifestHead =
-  | { kind: 'found'; digest: string }
-  | { kind: 'absent' }
-  | { kind: 'error'; message: string }; // registry down, refusing, or answering nonsense
+export type ManifestHead = { kind: 'found'; digest: string } | { kind: 'absent' } | { kind: 'error'; message: string }; // registry down, refusing, or answering nonsense
 
 // What Docker pushes (schema 2), and OCI manifests/indexes for images pushed by other tools.
 const ACCEPT = [
@@ -19,7 +16,9 @@ const ACCEPT = [
 export async function headManifest(a: RegistryAddress, tag: string, timeoutMs = 5000): Promise<ManifestHead> {
   try {
     const res = await fetch(manifestUrl(a, tag), {
-      method: 'HEAD', headers: { accept: ACCEPT }, signal: AbortSignal.timeout(timeoutMs),
+      method: 'HEAD',
+      headers: { accept: ACCEPT },
+      signal: AbortSignal.timeout(timeoutMs),
     });
     if (res.status === 404) return { kind: 'absent' };
     if (!res.ok) return { kind: 'error', message: `HEAD ${manifestUrl(a, tag)}: HTTP ${res.status}` };

@@ -27,7 +27,10 @@ export class RemoteCache {
   private readonly pending: Promise<void>[] = [];
   private readonly same: boolean; // from and to are one repository: one outage, one warning
 
-  constructor(private readonly engine: Engine, private readonly opts: RemoteCacheOptions) {
+  constructor(
+    private readonly engine: Engine,
+    private readonly opts: RemoteCacheOptions,
+  ) {
     const { from, to } = opts;
     this.same = !!from && !!to && from.host === to.host && from.repository === to.repository;
   }
@@ -47,7 +50,13 @@ export class RemoteCache {
     }
     const jobs: (() => Promise<void>)[] = [];
     for (const key of new Set(keys)) {
-      if (from) jobs.push(() => this.head('read', from, key, (digest) => { this.found.set(key, digest); if (this.same) this.inTo.add(key); }));
+      if (from)
+        jobs.push(() =>
+          this.head('read', from, key, (digest) => {
+            this.found.set(key, digest);
+            if (this.same) this.inTo.add(key);
+          }),
+        );
       if (to && !this.same) jobs.push(() => this.head('write', to, key, () => this.inTo.add(key)));
     }
     await runBounded(jobs, HEADS_AT_ONCE);
@@ -100,13 +109,15 @@ export class RemoteCache {
         await this.engine.images.remove(`${repo}:${key}`).catch(() => {});
       }
     };
-    this.pending.push(push().then(
-      () => this.opts.pushed?.(key, { kind: 'pushed', ref: `${repo}:${key}` }),
-      (err: unknown) => {
-        this.opts.pushed?.(key, { kind: 'failed', message: firstLine(err) });
-        this.fail('write', `push to ${repo} failed, no more pushes this run: ${firstLine(err)}`);
-      },
-    ));
+    this.pending.push(
+      push().then(
+        () => this.opts.pushed?.(key, { kind: 'pushed', ref: `${repo}:${key}` }),
+        (err: unknown) => {
+          this.opts.pushed?.(key, { kind: 'failed', message: firstLine(err) });
+          this.fail('write', `push to ${repo} failed, no more pushes this run: ${firstLine(err)}`);
+        },
+      ),
+    );
   }
 
   /** Waits for the pushes in flight (the build's end); their failures were warnings already. */
@@ -119,9 +130,12 @@ export class RemoteCache {
     const r = await headManifest(a, key);
     if (r.kind === 'found') onFound(r.digest);
     else if (r.kind === 'error') {
-      this.fail(side, side === 'read'
-        ? `shared cache ${imageRepo(a)} not usable, every step not held here is a miss: ${r.message}`
-        : `shared cache ${imageRepo(a)} not usable, nothing is pushed this run: ${r.message}`);
+      this.fail(
+        side,
+        side === 'read'
+          ? `shared cache ${imageRepo(a)} not usable, every step not held here is a miss: ${r.message}`
+          : `shared cache ${imageRepo(a)} not usable, nothing is pushed this run: ${r.message}`,
+      );
     }
   }
 
@@ -139,6 +153,8 @@ function firstLine(err: unknown): string {
 
 async function runBounded(jobs: (() => Promise<void>)[], width: number): Promise<void> {
   let next = 0;
-  const worker = async () => { while (next < jobs.length) await jobs[next++](); };
+  const worker = async () => {
+    while (next < jobs.length) await jobs[next++]();
+  };
   await Promise.all(Array.from({ length: Math.min(width, jobs.length) }, worker));
 }

@@ -10,7 +10,11 @@ import type { Engine } from '../engine/engine-port.js';
 import { openEngine } from '../engine/open-engine.js';
 import { StalkerError } from '../errors.js';
 
-export interface CacheFlags { 'cache-from'?: string; 'cache-to'?: string; engines?: string }
+export interface CacheFlags {
+  'cache-from'?: string;
+  'cache-to'?: string;
+  engines?: string;
+}
 
 export interface Site {
   engine: Engine;
@@ -30,7 +34,10 @@ export function openSite(flags: CacheFlags, env: NodeJS.ProcessEnv = process.env
 function oneEngine(site: SiteConfig): SiteEngine | undefined {
   if (site.engines.length > 1) {
     // Routing steps over several engines (issue 11, part 2) is not built yet: say so, never guess.
-    throw new StalkerError('USAGE', `${site.file}: ${site.engines.length} engines declared; this stalker builds on one (declare one engine, or none for DOCKER_HOST's)`);
+    throw new StalkerError(
+      'USAGE',
+      `${site.file}: ${site.engines.length} engines declared; this stalker builds on one (declare one engine, or none for DOCKER_HOST's)`,
+    );
   }
   return site.engines[0];
 }

@@ -9,9 +9,15 @@ export function takeEngineFlags(argv: string[], env: NodeJS.ProcessEnv = process
   const rest: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
-    if (a === '--') { rest.push(...argv.slice(i)); break; }
+    if (a === '--') {
+      rest.push(...argv.slice(i));
+      break;
+    }
     const m = /^--(engine|store)(?:=(.*))?$/.exec(a);
-    if (!m) { rest.push(a); continue; }
+    if (!m) {
+      rest.push(a);
+      continue;
+    }
     const value = m[2] ?? argv[++i];
     if (value === undefined || value === '') throw new StalkerError('USAGE', `--${m[1]} needs a value`);
     if (m[1] === 'engine') {

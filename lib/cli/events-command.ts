@@ -9,7 +9,12 @@ import { eventTree } from '../inspect/event-tree.js';
 import { resolveRun } from '../inspect/run-select.js';
 import { openProject } from './project.js';
 
-export interface EventsFlags { config?: string; run?: string; node?: string; json?: boolean }
+export interface EventsFlags {
+  config?: string;
+  run?: string;
+  node?: string;
+  json?: boolean;
+}
 
 export async function eventsCommand(flags: EventsFlags): Promise<number> {
   const project = await openProject(flags.config);
@@ -27,6 +32,8 @@ export async function eventsCommand(flags: EventsFlags): Promise<number> {
     for (const e of events) if (!flags.node || !('node' in e) || e.node === flags.node) process.stdout.write(`${JSON.stringify(e)}\n`);
     return 0;
   }
-  process.stdout.write(`${eventTree(view, { node: flags.node, palette: paletteFor(process.stdout), logPathOf: (n, s) => run.paths.stepInRun(n, s) }).join('\n')}\n`);
+  process.stdout.write(
+    `${eventTree(view, { node: flags.node, palette: paletteFor(process.stdout), logPathOf: (n, s) => run.paths.stepInRun(n, s) }).join('\n')}\n`,
+  );
   return 0;
 }

@@ -12,7 +12,12 @@ import { formatPlan } from '../plan/plan-format.js';
 import { type CacheFlags, openSite } from './cache-flags.js';
 import { openProject } from './project.js';
 
-export interface PlanFlags extends CacheFlags { config?: string; json?: boolean; 'no-cache'?: boolean; rebuild?: string[] }
+export interface PlanFlags extends CacheFlags {
+  config?: string;
+  json?: boolean;
+  'no-cache'?: boolean;
+  rebuild?: string[];
+}
 
 export async function explainCommand(flags: PlanFlags, node: string | undefined): Promise<number> {
   const project = await openProject(flags.config);
@@ -29,8 +34,12 @@ export async function explainCommand(flags: PlanFlags, node: string | undefined)
   const forced = forcedNodes(project.tree, { noCache: !!flags['no-cache'], rebuild });
   await remote?.classify(sharableKeys(treeKeys(project.tree, engine.executor), forced));
   const plan = await planTree({
-    tree: project.tree, engine, index: await ImageIndex.load(engine),
-    noCache: !!flags['no-cache'], rebuild, remote,
+    tree: project.tree,
+    engine,
+    index: await ImageIndex.load(engine),
+    noCache: !!flags['no-cache'],
+    rebuild,
+    remote,
   });
   const shown = plan.filter((p) => !node || p.node === node);
   if (flags.json) {

@@ -5,7 +5,11 @@ import { exportRootfs, isTarOutput } from '../inspect/export-rootfs.js';
 import { resolveImage } from '../inspect/image-target.js';
 import { openProject } from './project.js';
 
-export interface ExportFlags { config?: string; output?: string; failed?: boolean }
+export interface ExportFlags {
+  config?: string;
+  output?: string;
+  failed?: boolean;
+}
 
 const USAGE = 'usage: stalker export <node>[:<step>] --config <tree> --output <dir|file.tar> [--failed]';
 

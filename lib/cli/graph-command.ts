@@ -11,7 +11,11 @@ import { dotToSvg, toDot } from '../inspect/graph-dot.js';
 import { planTree } from '../plan/plan.js';
 import { openProject } from './project.js';
 
-export interface GraphFlags { config?: string; format?: string; output?: string }
+export interface GraphFlags {
+  config?: string;
+  format?: string;
+  output?: string;
+}
 
 export async function graphCommand(flags: GraphFlags): Promise<number> {
   const format = flags.format ?? 'dot';

@@ -26,7 +26,7 @@ export function overview(): string {
     TREE,
     '',
     'every command: --engine docker|userns|proot (default docker; STALKER_ENGINE) and --store DIR',
-    '  (the rootless engines\' image store; STALKER_STORE, default $XDG_DATA_HOME/stalker)',
+    "  (the rootless engines' image store; STALKER_STORE, default $XDG_DATA_HOME/stalker)",
     '',
     'stalker help COMMAND (or COMMAND --help) shows its options, exit codes and environment.',
     'stalker --version prints the version. Reference: lib/cli/README.md.',
@@ -40,7 +40,10 @@ export function commandHelp(c: Command): string {
     const f: Flag = FLAGS[name];
     return `  ${flagSyntax(name).padEnd(width)}  ${f.help}`;
   };
-  const exits = c.name === 'help' || c.name === 'version' ? [] : [...EXITS.slice(0, 1), ...(c.exits ?? ['1    the command failed, or what it names does not exist']), ...EXITS.slice(1), PIPE];
+  const exits =
+    c.name === 'help' || c.name === 'version'
+      ? []
+      : [...EXITS.slice(0, 1), ...(c.exits ?? ['1    the command failed, or what it names does not exist']), ...EXITS.slice(1), PIPE];
   return [
     `usage: ${synopsis(c)}`,
     '',

@@ -12,7 +12,11 @@ import { LogPaths } from '../logs/log-paths.js';
 import { stepNamesOf } from '../plan/node-steps.js';
 import { openProject, type Project } from './project.js';
 
-export interface LogsFlags { config?: string; run?: string; follow?: boolean }
+export interface LogsFlags {
+  config?: string;
+  run?: string;
+  follow?: boolean;
+}
 
 export async function logsCommand(flags: LogsFlags, target: string | undefined): Promise<number> {
   const project = await openProject(flags.config);
@@ -34,7 +38,9 @@ export async function logsCommand(flags: LogsFlags, target: string | undefined):
       process.off('SIGINT', stop);
     }
   }
-  const paths = flags.run ? (await resolveRun(project.logsDir, project.tree.name, flags.run)).paths : new LogPaths(project.logsDir, project.tree.name, 'latest');
+  const paths = flags.run
+    ? (await resolveRun(project.logsDir, project.tree.name, flags.run)).paths
+    : new LogPaths(project.logsDir, project.tree.name, 'latest');
   let shown = 0;
   for (const step of stepName ? [stepName] : steps) {
     const file = flags.run ? paths.stepInRun(nodeName, step) : paths.stepLatest(nodeName, step);
@@ -43,14 +49,22 @@ export async function logsCommand(flags: LogsFlags, target: string | undefined):
     process.stdout.write(await readFile(file));
     shown++;
   }
-  if (!shown) throw new StalkerError('NOT_FOUND', flags.run ? `no logs for ${target} in run ${paths.run}: it did not run there (cached, skipped or not reached)` : await whyNoLog(project, flags.config!, nodeName, stepName ?? steps[0]));
+  if (!shown)
+    throw new StalkerError(
+      'NOT_FOUND',
+      flags.run
+        ? `no logs for ${target} in run ${paths.run}: it did not run there (cached, skipped or not reached)`
+        : await whyNoLog(project, flags.config!, nodeName, stepName ?? steps[0]),
+    );
   return 0;
 }
 
 /** A step with no log here either never ran or was built elsewhere (another clone, removed logs). */
 async function whyNoLog(project: Project, config: string, node: string, step: string): Promise<string> {
   const ref = imageRef(project.tree.repository, node, step);
-  const image = await openEngine().images.inspect(ref).catch(() => undefined);
+  const image = await openEngine()
+    .images.inspect(ref)
+    .catch(() => undefined);
   const rerun = `\`stalker --config ${config} --rebuild ${node}\` runs it again and logs it`;
   if (!image) return `no logs for ${node}:${step} in ${project.logsDir}: it has not run yet`;
   const run = image.labels[LABEL.run];

@@ -33,7 +33,9 @@ async function main(argv: string[]): Promise<number> {
 }
 
 main(process.argv.slice(2)).then(
-  (code) => { process.exitCode = code; },
+  (code) => {
+    process.exitCode = code;
+  },
   (err: unknown) => {
     const e = err as NodeJS.ErrnoException;
     if (err instanceof StalkerError) {

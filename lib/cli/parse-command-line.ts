@@ -8,18 +8,17 @@ import { COMMANDS, findCommand, type Command, type Invocation, type Values } fro
 import { FLAGS, type Flag, type FlagName } from './flags.js';
 import { findTree, resolveTree } from './tree-arg.js';
 
-export type Parsed =
-  | { kind: 'help'; command?: Command }
-  | { kind: 'version' }
-  | { kind: 'run'; command: Command; invocation: Invocation };
+export type Parsed = { kind: 'help'; command?: Command } | { kind: 'version' } | { kind: 'run'; command: Command; invocation: Invocation };
 
 type Options = Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }>;
 
 function options(names: readonly FlagName[]): Options {
-  return Object.fromEntries(names.map((n) => {
-    const f: Flag = FLAGS[n];
-    return [n, { type: f.type, ...(f.short ? { short: f.short } : {}), ...(f.multiple ? { multiple: true } : {}) }];
-  }));
+  return Object.fromEntries(
+    names.map((n) => {
+      const f: Flag = FLAGS[n];
+      return [n, { type: f.type, ...(f.short ? { short: f.short } : {}), ...(f.multiple ? { multiple: true } : {}) }];
+    }),
+  );
 }
 
 export function usageError(message: string, command?: Command): never {
@@ -36,7 +35,10 @@ export function parseCommandLine(argv: string[], cwd = process.cwd()): Parsed {
   let rest = argv;
   if (command) rest = [...argv.slice(0, first!.index), ...argv.slice(first!.index + 1)];
   else if (name !== undefined && !findTree(name, cwd)) {
-    const near = closest(name, COMMANDS.map((c) => c.name));
+    const near = closest(
+      name,
+      COMMANDS.map((c) => c.name),
+    );
     if (near || !/[/.]/.test(name)) usageError(`unknown command "${name}"${near ? ` (did you mean "${near}"?)` : ''}; not a tree either`);
     resolveTree(name, cwd); // throws, saying what is wrong with the path
   }
@@ -79,10 +81,14 @@ export function parseCommandLine(argv: string[], cwd = process.cwd()): Parsed {
   } else if (typeof values.config === 'string') {
     values.config = findTree(values.config, cwd) ?? (/[/.]/.test(values.config) ? values.config : resolveTree(values.config, cwd));
   }
-  if (args.length > command.max) usageError(`unexpected argument "${args[command.max]}": stalker ${command.name} takes ${command.args ?? 'no arguments'}`, command);
+  if (args.length > command.max)
+    usageError(`unexpected argument "${args[command.max]}": stalker ${command.name} takes ${command.args ?? 'no arguments'}`, command);
   if (args.length < command.min) usageError(`stalker ${command.name} needs ${command.args}`, command);
   if (command.tree === 'required' && values.config === undefined)
-    usageError(`no tree given: name it first (stalker ${command.name === 'build' ? '' : `${command.name} `}raspi${command.args ? ` ${command.args}` : ''}) or give --config trees/NAME/NAME.hjson`, command);
+    usageError(
+      `no tree given: name it first (stalker ${command.name === 'build' ? '' : `${command.name} `}raspi${command.args ? ` ${command.args}` : ''}) or give --config trees/NAME/NAME.hjson`,
+      command,
+    );
   return { kind: 'run', command, invocation: { flags: values, args, after, argv: own } };
 }
 
@@ -117,7 +123,8 @@ function unknownFlag(e: unknown, command: Command, flags: FlagName[]): never {
   if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && m) {
     const flag = m[2];
     const elsewhere = COMMANDS.filter((c) => c.flags.includes(flag as FlagName)).map((c) => c.name);
-    if (elsewhere.length) usageError(`stalker ${command.name} does not take --${flag} (${elsewhere.join(', ')} ${elsewhere.length > 1 ? 'do' : 'does'})`, command);
+    if (elsewhere.length)
+      usageError(`stalker ${command.name} does not take --${flag} (${elsewhere.join(', ')} ${elsewhere.length > 1 ? 'do' : 'does'})`, command);
     const near = m[1] === '--' ? closest(flag, flags) : undefined;
     usageError(`unknown option ${m[1]}${flag}${near ? ` (did you mean "--${near}"?)` : ''}`, command);
   }
@@ -130,5 +137,8 @@ function didYouMean(word: string, candidates: readonly string[]): string {
 }
 
 function didYouMeanCommand(word: string): string {
-  return didYouMean(word, COMMANDS.map((c) => c.name));
+  return didYouMean(
+    word,
+    COMMANDS.map((c) => c.name),
+  );
 }

@@ -5,7 +5,12 @@ import { loadTree } from '../config/load-tree.js';
 import type { ResolvedTree } from '../config/types.js';
 import { StalkerError } from '../errors.js';
 
-export interface Project { tree: ResolvedTree; root: string; logsDir: string; cacheDir: string }
+export interface Project {
+  tree: ResolvedTree;
+  root: string;
+  logsDir: string;
+  cacheDir: string;
+}
 
 export async function openProject(config: string | undefined): Promise<Project> {
   if (!config) throw new StalkerError('USAGE', 'missing --config <trees/NAME/NAME.hjson>');

@@ -13,7 +13,12 @@ import { decidePrune, parseDuration, type PruneItem } from '../inspect/prune-pla
 import { stepNamesOf } from '../plan/node-steps.js';
 import { planTree } from '../plan/plan.js';
 
-export interface PruneFlags { config?: string; 'older-than'?: string; yes?: boolean; tree?: string[] }
+export interface PruneFlags {
+  config?: string;
+  'older-than'?: string;
+  yes?: boolean;
+  tree?: string[];
+}
 
 const mb = (n?: number) => (n ? ` ${(n / 1e6).toFixed(1)} MB` : '');
 
@@ -36,11 +41,16 @@ export async function pruneCommand(flags: PruneFlags): Promise<number> {
   const images: ImageSummary[] = [];
   const containers: ContainerSummary[] = [];
   for (const scope of scopes) {
-    images.push(...await engine.images.list(scope));
-    containers.push(...await engine.containers.list(scope));
+    images.push(...(await engine.images.list(scope)));
+    containers.push(...(await engine.containers.list(scope)));
   }
   const decision = decidePrune({
-    images, containers, planHits, olderThan, alive: processAlive, now: Date.now() / 1000,
+    images,
+    containers,
+    planHits,
+    olderThan,
+    alive: processAlive,
+    now: Date.now() / 1000,
     trees: trees.map((t) => ({ name: t.name, repository: t.repository, nodes: new Map([...t.nodes.values()].map((n) => [n.name, stepNamesOf(n)])) })),
   });
   const verb = flags.yes ? 'removing' : 'would remove';
@@ -49,7 +59,9 @@ export async function pruneCommand(flags: PruneFlags): Promise<number> {
   decision.images.forEach(show);
   const scope = flags.tree?.length ? ` (trees ${flags.tree.join(', ')})` : '';
   if (!flags.yes) {
-    process.stdout.write(`dry run${scope}: ${decision.containers.length} container(s), ${decision.images.length} image(s) to remove, ${decision.kept} image(s) kept; pass --yes to remove\n`);
+    process.stdout.write(
+      `dry run${scope}: ${decision.containers.length} container(s), ${decision.images.length} image(s) to remove, ${decision.kept} image(s) kept; pass --yes to remove\n`,
+    );
     return 0;
   }
   for (const c of decision.containers) await engine.containers.remove(c.id);
@@ -57,7 +69,8 @@ export async function pruneCommand(flags: PruneFlags): Promise<number> {
   const refused: string[] = [];
   for (const i of decision.images) {
     await engine.images.remove(i.id);
-    if (await engine.images.inspect(i.id)) refused.push(i.what); else removed++;
+    if (await engine.images.inspect(i.id)) refused.push(i.what);
+    else removed++;
   }
   for (const what of refused) process.stdout.write(`kept ${what}: the engine refused (another image is built on it)\n`);
   process.stdout.write(`removed${scope} ${decision.containers.length} container(s), ${removed} image(s); ${decision.kept} image(s) kept\n`);

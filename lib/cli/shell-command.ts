@@ -10,7 +10,10 @@ import { shellSpec } from '../inspect/shell-args.js';
 import { stageStep } from '../run/step-staging.js';
 import { openProject } from './project.js';
 
-export interface ShellFlags { config?: string; failed?: boolean }
+export interface ShellFlags {
+  config?: string;
+  failed?: boolean;
+}
 
 const USAGE = 'usage: stalker shell <node>[:<step>] --config <tree> [--failed] [-- command...]';
 
@@ -24,12 +27,23 @@ export async function shellCommand(flags: ShellFlags, target: string | undefined
   try {
     const staged = t.stepConfig ? await stageStep(stage, t.stepConfig, project.cacheDir, engine.seesHostPaths) : undefined;
     const terminal = tty();
-    id = await engine.containers.create(shellSpec({
-      ref: t.ref, platform: t.node.platform, tree: project.tree.name, node: t.node.name, step: t.step,
-      binds: staged?.binds ?? [], volumes: staged?.volumes, staged: !!staged, command, tty: terminal,
-    }));
+    id = await engine.containers.create(
+      shellSpec({
+        ref: t.ref,
+        platform: t.node.platform,
+        tree: project.tree.name,
+        node: t.node.name,
+        step: t.step,
+        binds: staged?.binds ?? [],
+        volumes: staged?.volumes,
+        staged: !!staged,
+        command,
+        tty: terminal,
+      }),
+    );
     for (const a of staged?.archives ?? []) await engine.containers.putArchive(id, await a.tar(), a.path);
-    if (terminal) process.stderr.write(`stalker: shell in ${t.ref}${t.stepConfig ? ` with the env and mounts of step ${t.stepConfig.name}` : ''}; exit to leave\n`);
+    if (terminal)
+      process.stderr.write(`stalker: shell in ${t.ref}${t.stepConfig ? ` with the env and mounts of step ${t.stepConfig.name}` : ''}; exit to leave\n`);
     // The container gets the terminal's Ctrl-C; we wait for it to exit rather than die first.
     process.on('SIGINT', ignore);
     if (terminal) process.stdin.setRawMode(true);

@@ -34,7 +34,10 @@ export function resolveTree(spec: string, cwd = process.cwd()): string {
   if (spec.endsWith('.hjson') || spec.includes('/')) throw new StalkerError('USAGE', `no tree at ${spec}: no such file`);
   const names = treeNames(cwd);
   const near = closest(spec, names);
-  throw new StalkerError('USAGE', `no tree named ${spec}: no trees/${spec}/${spec}.hjson here or above${near ? ` (did you mean "${near}"?)` : names.length ? ` (trees: ${names.join(', ')})` : ''}`);
+  throw new StalkerError(
+    'USAGE',
+    `no tree named ${spec}: no trees/${spec}/${spec}.hjson here or above${near ? ` (did you mean "${near}"?)` : names.length ? ` (trees: ${names.join(', ')})` : ''}`,
+  );
 }
 
 function treeNames(cwd: string): string[] {

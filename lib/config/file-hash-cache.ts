@@ -36,7 +36,7 @@ function hashFile(path: string): string {
     throw new PathProblem(path, errnoText(path, e));
   }
   try {
-    for (let n; (n = readSync(fd, buf, 0, buf.length, null)) > 0; ) h.update(buf.subarray(0, n));
+    for (let n; (n = readSync(fd, buf, 0, buf.length, null)) > 0;) h.update(buf.subarray(0, n));
   } catch (e) {
     throw new PathProblem(path, errnoText(path, e));
   } finally {

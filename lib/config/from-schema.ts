@@ -23,7 +23,9 @@ export type FromSchema<S, R = S> = S extends { $ref: `#/definitions/${infer D}` 
             : S extends { type: 'object'; properties: infer P }
               ? ObjectOf<P, Req<S>, R>
               : S extends { type: 'object'; additionalProperties: infer X }
-                ? X extends boolean ? Record<string, unknown> : Record<string, FromSchema<X, R>>
+                ? X extends boolean
+                  ? Record<string, unknown>
+                  : Record<string, FromSchema<X, R>>
                 : S extends { type: 'object' }
                   ? Record<string, unknown>
                   : S extends { type: readonly (infer T)[] }

@@ -63,7 +63,12 @@ export function loadSite(file: string): SiteConfig {
   return {
     file,
     engines: (raw.engines ?? []).map((e) => ({
-      name: e.name, host: e.host, platforms: e.platforms ?? [], emulates: e.emulates ?? [], push: e.push ?? true, ...(e.jobs ? { jobs: e.jobs } : {}),
+      name: e.name,
+      host: e.host,
+      platforms: e.platforms ?? [],
+      emulates: e.emulates ?? [],
+      push: e.push ?? true,
+      ...(e.jobs ? { jobs: e.jobs } : {}),
     })),
     ...(registry ? { cache: { registry, push: raw.cache?.push ?? false } } : {}),
   };

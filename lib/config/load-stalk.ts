@@ -39,7 +39,7 @@ export function loadStalk(root: string, name: string, problems: Problems): Stalk
     return Array.isArray(v) ? (v as T[]).map((x, i): [T, number] => [x, i]).filter(([, i]) => ok(`/${key}/${i}`)) : [];
   };
   const map = (v: unknown, ptr: string): Record<string, Scalar | null> =>
-    isObject(v) ? Object.fromEntries(Object.entries(v).filter(([k]) => ok(`${ptr}/${pointerEscape(k)}`))) as Record<string, Scalar | null> : {};
+    isObject(v) ? (Object.fromEntries(Object.entries(v).filter(([k]) => ok(`${ptr}/${pointerEscape(k)}`))) as Record<string, Scalar | null>) : {};
 
   const vars = new Map<string, string | null>();
   const varLine = new Map<string, number | undefined>();

@@ -125,7 +125,11 @@ export async function loadTree(treeFile: string, opts: LoadTreeOptions = {}): Pr
       continue;
     }
     if (!stalkNames.includes(stalkName)) {
-      problems.at(src, `${e.pointer}/stalk`, `node "${e.name}": unknown stalk "${stalkName}" (no ${stalkFile(root, stalkName)})${didYouMean(stalkName, stalkNames)}`);
+      problems.at(
+        src,
+        `${e.pointer}/stalk`,
+        `node "${e.name}": unknown stalk "${stalkName}" (no ${stalkFile(root, stalkName)})${didYouMean(stalkName, stalkNames)}`,
+      );
       continue;
     }
     if (!stalks.has(stalkName)) stalks.set(stalkName, loadStalk(root, stalkName, problems));

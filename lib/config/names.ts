@@ -12,8 +12,7 @@ export const FINAL_TAG = 'final';
 
 /** undefined when valid, else why not. */
 export function nodeNameProblem(name: string): string | undefined {
-  if (!NODE.test(name))
-    return `invalid node name "${name}": must match ^[a-z0-9][a-z0-9_.-]{0,127}$ (lowercase image name component and safe file name)`;
+  if (!NODE.test(name)) return `invalid node name "${name}": must match ^[a-z0-9][a-z0-9_.-]{0,127}$ (lowercase image name component and safe file name)`;
   if (!COMPONENT.test(name))
     return `invalid node name "${name}": not a valid image name component (separators ".", "_", "__" or dashes must sit between letters/digits)`;
   return undefined;
@@ -36,5 +35,7 @@ export function repositoryProblem(repo: string): string | undefined {
   const hasDomain = parts.length > 1 && (first.includes('.') || first.includes(':') || first === 'localhost');
   const path = hasDomain ? parts.slice(1) : parts;
   const ok = (!hasDomain || DOMAIN.test(first)) && path.length > 0 && path.every((c) => COMPONENT.test(c)) && repo.length <= 200;
-  return ok ? undefined : `invalid repository "${repo}": must be a docker repository name such as "stalker" or "registry:5000/team/stalker" (lowercase components separated by "/")`;
+  return ok
+    ? undefined
+    : `invalid repository "${repo}": must be a docker repository name such as "stalker" or "registry:5000/team/stalker" (lowercase components separated by "/")`;
 }

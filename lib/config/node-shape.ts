@@ -14,13 +14,7 @@ export interface NodeShape {
   complete: boolean;
 }
 
-export function nodeShape(
-  e: NodeEntry,
-  known: ReadonlySet<string>,
-  src: SourceFile,
-  problems: Problems,
-  isBad: (ptr: string) => boolean,
-): NodeShape {
+export function nodeShape(e: NodeEntry, known: ReadonlySet<string>, src: SourceFile, problems: Problems, isBad: (ptr: string) => boolean): NodeShape {
   const r = e.raw;
   const p = e.pointer;
   const fieldOk = (k: string) => !isBad(`${p}/${k}`);
@@ -59,4 +53,3 @@ export function nodeShape(
   }
   return { from, needs, copies, complete };
 }
-

@@ -44,9 +44,7 @@ export class Problems {
     const sorted = this.list
       .map((p, i) => ({ p, i }))
       .sort((a, b) =>
-        a.p.file !== b.p.file
-          ? a.p.file < b.p.file ? -1 : 1
-          : (a.p.line ?? 0) - (b.p.line ?? 0) || (a.p.col ?? 0) - (b.p.col ?? 0) || a.i - b.i,
+        a.p.file !== b.p.file ? (a.p.file < b.p.file ? -1 : 1) : (a.p.line ?? 0) - (b.p.line ?? 0) || (a.p.col ?? 0) - (b.p.col ?? 0) || a.i - b.i,
       )
       .map((x) => x.p);
     throw new ConfigError(sorted);

@@ -66,9 +66,9 @@ function posOf(text: string, index: number): Pos {
 function syntaxProblem(message: string): [{ line: number; col: number } | undefined, string] {
   const m = /^(.*?)\s+at line (\d+),(\d+)\s*(?:>>>\s*([\s\S]*))?$/.exec(message);
   if (!m) return [undefined, `hjson syntax error: ${message}`];
-  const near = (m[4] ?? '').split('\n')[0].replace(/\s*\.\.\.$/, '').trim();
-  return [
-    { line: Number(m[2]), col: Number(m[3]) },
-    `hjson syntax error: ${m[1]}${near ? ` (near "${near}")` : ''}`,
-  ];
+  const near = (m[4] ?? '')
+    .split('\n')[0]
+    .replace(/\s*\.\.\.$/, '')
+    .trim();
+  return [{ line: Number(m[2]), col: Number(m[3]) }, `hjson syntax error: ${m[1]}${near ? ` (near "${near}")` : ''}`];
 }

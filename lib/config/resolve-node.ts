@@ -24,7 +24,11 @@ export function nodeVars(
   let ok = true;
   for (const k of Object.keys(own)) {
     if (stalk.vars.has(k)) continue;
-    problems.at(tree, `${entry.pointer}/vars/${pointerEscape(k)}`, `node "${entry.name}": variable "${k}" is not declared by ${where}${didYouMean(k, stalk.vars.keys())}`);
+    problems.at(
+      tree,
+      `${entry.pointer}/vars/${pointerEscape(k)}`,
+      `node "${entry.name}": variable "${k}" is not declared by ${where}${didYouMean(k, stalk.vars.keys())}`,
+    );
     ok = false;
   }
   const vars: Record<string, string> = {};
@@ -32,7 +36,11 @@ export function nodeVars(
     const v = own[k] ?? treeVars[k] ?? def;
     if (v === null) {
       const line = stalk.varLine.get(k);
-      problems.at(tree, entry.pointer, `node "${entry.name}": variable "${k}" is required by ${where}${line ? ` line ${line}` : ''} but has no value: set it in the node's or the tree's vars`);
+      problems.at(
+        tree,
+        entry.pointer,
+        `node "${entry.name}": variable "${k}" is required by ${where}${line ? ` line ${line}` : ''} but has no value: set it in the node's or the tree's vars`,
+      );
       ok = false;
     } else vars[k] = String(v);
   }

@@ -9,11 +9,7 @@ import type { StepScript } from './types.js';
 const SHELL = Buffer.from('#!/bin/sh -e\n');
 
 /** The script a step runs, or undefined after recording why it cannot be had. */
-export function stepScript(
-  step: RawStep,
-  i: number,
-  ctx: { src: SourceFile; dir: string; root: string; problems: Problems },
-): StepScript | undefined {
+export function stepScript(step: RawStep, i: number, ctx: { src: SourceFile; dir: string; root: string; problems: Problems }): StepScript | undefined {
   const { src, problems } = ctx;
   const ptr = `/steps/${i}`;
   const kinds = (['run', 'script', 'plugin'] as const).filter((k) => step[k] !== undefined);

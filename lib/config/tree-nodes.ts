@@ -15,8 +15,7 @@ export function flattenNodes(stalks: Record<string, RawNode>, pointer = '/stalks
   for (const [name, raw] of Object.entries(stalks)) {
     const ptr = `${pointer}/${pointerEscape(name)}`;
     out.push({ name, raw, pointer: ptr, nestedIn });
-    if (raw && typeof raw === 'object' && raw.children && typeof raw.children === 'object')
-      out.push(...flattenNodes(raw.children, `${ptr}/children`, name));
+    if (raw && typeof raw === 'object' && raw.children && typeof raw.children === 'object') out.push(...flattenNodes(raw.children, `${ptr}/children`, name));
   }
   return out;
 }

@@ -11,12 +11,7 @@ import { checkWriterSchema } from './schema-check.js';
 import { checkTemplate, render } from './template.js';
 import type { NodeEntry } from './tree-nodes.js';
 
-export function writerOptions(
-  e: NodeEntry,
-  treeVars: Record<string, Scalar>,
-  src: SourceFile,
-  problems: Problems,
-): Record<string, unknown> {
+export function writerOptions(e: NodeEntry, treeVars: Record<string, Scalar>, src: SourceFile, problems: Problems): Record<string, unknown> {
   const vars = Object.fromEntries(Object.entries({ ...treeVars, ...(e.raw.vars ?? {}) }).map(([k, v]) => [k, String(v)]));
   const known = new Set(Object.keys(vars));
   const base = `${e.pointer}/writer`;
@@ -25,10 +20,15 @@ export function writerOptions(
     if (typeof value === 'string') {
       const where = `node "${e.name}": ${pointerLabel(pointer.slice(e.pointer.length))}`;
       let ok = true;
-      const t = checkTemplate(value, known, (m, at) => {
-        ok = false;
-        problems.inValue(src, pointer, at, `${where}: ${m}`);
-      }, ": set it in the tree's or the node's vars");
+      const t = checkTemplate(
+        value,
+        known,
+        (m, at) => {
+          ok = false;
+          problems.inValue(src, pointer, at, `${where}: ${m}`);
+        },
+        ": set it in the tree's or the node's vars",
+      );
       bad ||= !ok;
       return ok ? render(t, vars) : value;
     }

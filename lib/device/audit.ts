@@ -7,11 +7,23 @@ import type { Row } from './ovsdb/datum.js';
 // head is also anchored outside the database (audit-anchor.ts), so a rolled-back file is detected.
 export const GENESIS = '0'.repeat(64);
 
-export interface AuditEntry { seq: number; time: string; who: string; change: string; prev: string; hash: string }
-export interface Head { seq: number; hash: string }
+export interface AuditEntry {
+  seq: number;
+  time: string;
+  who: string;
+  change: string;
+  prev: string;
+  hash: string;
+}
+export interface Head {
+  seq: number;
+  hash: string;
+}
 
 export function entryHash(e: Omit<AuditEntry, 'hash'>): string {
-  return createHash('sha256').update(JSON.stringify([e.seq, e.time, e.who, e.change, e.prev])).digest('hex');
+  return createHash('sha256')
+    .update(JSON.stringify([e.seq, e.time, e.who, e.change, e.prev]))
+    .digest('hex');
 }
 
 export function nextEntry(last: Head | undefined, who: string, change: unknown, now = new Date()): AuditEntry {
@@ -30,7 +42,14 @@ export function parseHead(text: string | null | undefined): Head | undefined {
 
 export function toEntries(rows: Row[]): AuditEntry[] {
   return rows
-    .map((r) => ({ seq: r.seq as number, time: r.time as string, who: r.who as string, change: r.change as string, prev: r.prev as string, hash: r.hash as string }))
+    .map((r) => ({
+      seq: r.seq as number,
+      time: r.time as string,
+      who: r.who as string,
+      change: r.change as string,
+      prev: r.prev as string,
+      hash: r.hash as string,
+    }))
     .sort((a, b) => a.seq - b.seq);
 }
 
@@ -45,7 +64,8 @@ export function verifyChain(entries: AuditEntry[], head: string | null, anchors:
   let prev: AuditEntry | undefined;
   for (const e of entries) {
     const expected = (prev?.seq ?? 0) + 1;
-    if (e.seq > expected) problems.push(e.seq === expected + 1 ? `entry ${expected} is missing (deleted)` : `entries ${expected}..${e.seq - 1} are missing (deleted)`);
+    if (e.seq > expected)
+      problems.push(e.seq === expected + 1 ? `entry ${expected} is missing (deleted)` : `entries ${expected}..${e.seq - 1} are missing (deleted)`);
     else if (e.prev !== (prev?.hash ?? GENESIS)) problems.push(`entry ${e.seq}: previous-hash does not match entry ${e.seq - 1}`);
     if (entryHash(e) !== e.hash) problems.push(`entry ${e.seq}: content was edited (hash mismatch)`);
     prev = e;

@@ -75,7 +75,11 @@ export function diffState(state: Map<TableInfo, Map<string, Record<string, Value
 
 /** The audit entry of a delete keeps the row's configuration, so what was removed can be read back. */
 function deleteChange(t: TableInfo, key: string, row: Row): Change {
-  const values = Object.fromEntries(configColumns(t).filter((c) => row[c] !== null && row[c] !== undefined).map((c) => [c, row[c]]));
+  const values = Object.fromEntries(
+    configColumns(t)
+      .filter((c) => row[c] !== null && row[c] !== undefined)
+      .map((c) => [c, row[c]]),
+  );
   return { op: 'delete', table: t.name, key, uuid: row._uuid, values };
 }
 
@@ -95,7 +99,10 @@ export function createDefaults(t: TableInfo, rows: Row[]): Record<string, Value>
 export function setChange(t: TableInfo, key: string, column: string, value: Value, current: CurrentRows): Change[] {
   const rows = current(t.name);
   const row = rows.find((r) => keyOf(t, r) === (t.keyed ? key : SINGLETON_KEY));
-  if (row) return sameValue(row[column], value) ? [] : [{ op: 'modify', table: t.name, key, uuid: row._uuid, set: { [column]: { from: row[column] ?? null, to: value } } }];
+  if (row)
+    return sameValue(row[column], value)
+      ? []
+      : [{ op: 'modify', table: t.name, key, uuid: row._uuid, set: { [column]: { from: row[column] ?? null, to: value } } }];
   const values: Record<string, Value> = { ...createDefaults(t, rows), [column]: value };
   const missing = configColumns(t).filter((c) => values[c] === undefined && !t.columns.get(c)!.optional);
   if (missing.length) throw new SysdbError('NOT_FOUND', `${t.alias} ${key} does not exist; creating it needs ${missing.join(', ')} too (use sysdb apply)`);
@@ -115,7 +122,13 @@ export function exportState(tables: TableInfo[], current: CurrentRows): Record<s
   const doc: Record<string, unknown> = {};
   for (const t of tables) {
     const rows = current(t.name).sort((a, b) => String(a.name).localeCompare(String(b.name)));
-    const config = (r: Row) => Object.fromEntries(configColumns(t).sort().filter((c) => r[c] !== null && r[c] !== undefined).map((c) => [c, r[c]]));
+    const config = (r: Row) =>
+      Object.fromEntries(
+        configColumns(t)
+          .sort()
+          .filter((c) => r[c] !== null && r[c] !== undefined)
+          .map((c) => [c, r[c]]),
+      );
     if (t.singleton) {
       if (rows[0]) doc[t.alias] = config(rows[0]);
     } else doc[t.alias] = Object.fromEntries(rows.map((r) => [String(r.name), config(r)]));
@@ -131,9 +144,14 @@ export function describeChange(c: Change, schema: SchemaInfo): string {
   const label = `${schema.table(c.table).alias} ${c.key}`;
   switch (c.op) {
     case 'create':
-      return `+ ${label}: ${Object.entries(c.values).filter(([k]) => k !== 'name').map(([k, v]) => `${k}=${show(v)}`).join(' ')}`;
+      return `+ ${label}: ${Object.entries(c.values)
+        .filter(([k]) => k !== 'name')
+        .map(([k, v]) => `${k}=${show(v)}`)
+        .join(' ')}`;
     case 'modify':
-      return `~ ${label}: ${Object.entries(c.set).map(([k, d]) => `${k} ${show(d.from)} -> ${show(d.to)}`).join(', ')}`;
+      return `~ ${label}: ${Object.entries(c.set)
+        .map(([k, d]) => `${k} ${show(d.from)} -> ${show(d.to)}`)
+        .join(', ')}`;
     case 'delete':
       return `- ${label}`;
   }

@@ -11,7 +11,8 @@ export async function selectAll(client: OvsdbClient, table: string, where: Condi
   if (!Array.isArray(res.rows)) throw new SysdbError('BAD_REPLY', `select ${table}: malformed reply (no rows)`);
   return res.rows.map((r) => {
     const uuid = r?._uuid;
-    if (!Array.isArray(uuid) || uuid[0] !== 'uuid' || typeof uuid[1] !== 'string') throw new SysdbError('BAD_REPLY', `select ${table}: malformed reply (a row without _uuid)`);
+    if (!Array.isArray(uuid) || uuid[0] !== 'uuid' || typeof uuid[1] !== 'string')
+      throw new SysdbError('BAD_REPLY', `select ${table}: malformed reply (a row without _uuid)`);
     return decodeRow(uuid[1], r);
   });
 }
@@ -24,7 +25,12 @@ function changeOps(c: Change): Operation {
       // The agents' status is cleared with the change it no longer describes: they write it again
       // once they have acted on the new values, which is what `apply --wait` waits for.
       const reset = OBSERVED[c.table]?.includes('status') ? { status: null } : {};
-      return { op: 'update', table: c.table, where: [['_uuid', '==', ['uuid', c.uuid]]], row: encodeRow({ ...reset, ...Object.fromEntries(Object.entries(c.set).map(([k, d]) => [k, d.to])) }) };
+      return {
+        op: 'update',
+        table: c.table,
+        where: [['_uuid', '==', ['uuid', c.uuid]]],
+        row: encodeRow({ ...reset, ...Object.fromEntries(Object.entries(c.set).map(([k, d]) => [k, d.to])) }),
+      };
     }
     case 'delete':
       return { op: 'delete', table: c.table, where: [['_uuid', '==', ['uuid', c.uuid]]] };
@@ -42,7 +48,15 @@ export async function commitChanges(client: OvsdbClient, changes: Change[], who:
   const head = headOf(entry);
   const ops: Operation[] = [];
   if (system) {
-    ops.push({ op: 'wait', table: 'System', where: [['_uuid', '==', ['uuid', system._uuid]]], columns: ['audit_head'], until: '==', rows: [encodeRow({ audit_head: system.audit_head ?? null })], timeout: 0 });
+    ops.push({
+      op: 'wait',
+      table: 'System',
+      where: [['_uuid', '==', ['uuid', system._uuid]]],
+      columns: ['audit_head'],
+      until: '==',
+      rows: [encodeRow({ audit_head: system.audit_head ?? null })],
+      timeout: 0,
+    });
   } else {
     // No System row yet: two first writers would both insert one; the table's maxRows lets only one win.
     ops.push({ op: 'wait', table: 'System', where: [], columns: ['audit_head'], until: '==', rows: [], timeout: 0 });
@@ -58,7 +72,11 @@ export async function commitChanges(client: OvsdbClient, changes: Change[], who:
   return entry.seq;
 }
 
-export interface RetryOptions { attempts?: number; baseMs?: number; maxMs?: number }
+export interface RetryOptions {
+  attempts?: number;
+  baseMs?: number;
+  maxMs?: number;
+}
 
 /**
  * Reads the current rows, computes the changes and commits them, again on a write conflict: at most

@@ -32,12 +32,17 @@ export function timezone(v: string, zoneinfo: string | undefined = ZONEINFO): st
 
 /** Linux interface names: at most IFNAMSIZ-1 = 15 bytes, no "/", ":" or whitespace, not "." or "..". */
 export const ifname: FormatCheck = (v) =>
-  /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$/.test(v) && Buffer.byteLength(v) <= 15 ? undefined : 'an interface name (1-15 of A-Z a-z 0-9 _ . -, not starting with "-" or ".")';
+  /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$/.test(v) && Buffer.byteLength(v) <= 15
+    ? undefined
+    : 'an interface name (1-15 of A-Z a-z 0-9 _ . -, not starting with "-" or ".")';
 
-export const vmName: FormatCheck = (v) => (/^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$/.test(v) ? undefined : 'a VM name (1-32 of A-Z a-z 0-9 _ . -, starting with a letter or digit)');
+export const vmName: FormatCheck = (v) =>
+  /^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$/.test(v) ? undefined : 'a VM name (1-32 of A-Z a-z 0-9 _ . -, starting with a letter or digit)';
 
 export const absolutePath: FormatCheck = (v) =>
-  v.startsWith('/') && !CONTROL.test(v) && path.posix.normalize(v) === v && v !== '/' ? undefined : 'an absolute, normalised path (no "..", "//", trailing "/" or control characters)';
+  v.startsWith('/') && !CONTROL.test(v) && path.posix.normalize(v) === v && v !== '/'
+    ? undefined
+    : 'an absolute, normalised path (no "..", "//", trailing "/" or control characters)';
 
 export const cidr: FormatCheck = (v) => {
   const [addr, prefix, extra] = v.split('/');
@@ -48,7 +53,8 @@ export const cidr: FormatCheck = (v) => {
 };
 
 export const ip: FormatCheck = (v) => (net.isIP(v) ? undefined : 'an IP address');
-export const iqn: FormatCheck = (v) => (/^(iqn\.\d{4}-\d{2}\.[a-z0-9.-]+(:[A-Za-z0-9.:_-]+)?|eui\.[0-9A-Fa-f]{16})$/.test(v) ? undefined : 'an iSCSI name such as iqn.2003-01.org.example:disk1');
+export const iqn: FormatCheck = (v) =>
+  /^(iqn\.\d{4}-\d{2}\.[a-z0-9.-]+(:[A-Za-z0-9.:_-]+)?|eui\.[0-9A-Fa-f]{16})$/.test(v) ? undefined : 'an iSCSI name such as iqn.2003-01.org.example:disk1';
 export const fstype: FormatCheck = (v) => (/^[a-z0-9][a-z0-9_.]*$/.test(v) ? undefined : 'a file system type such as ext4');
 
 /** table.column -> check; the CLI applies these to every value, the agents to every row they act on. */

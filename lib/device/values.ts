@@ -54,7 +54,12 @@ function enumValues(e: unknown): unknown[] | undefined {
 /** Command-line text to a typed value; "none" clears an optional column. */
 export function parseValue(table: TableInfo, c: ColumnInfo, text: string): Value {
   if (text === 'none' && c.optional) return null;
-  if (!c.scalar && text.includes(',')) return checkValue(table, c, text.split(',').map((t) => parseValue(table, { ...c, scalar: true }, t)));
+  if (!c.scalar && text.includes(','))
+    return checkValue(
+      table,
+      c,
+      text.split(',').map((t) => parseValue(table, { ...c, scalar: true }, t)),
+    );
   let value: unknown = text;
   if (c.base.type === 'integer' || c.base.type === 'real') value = /^-?\d+(\.\d+)?$/.test(text) ? Number(text) : text;
   if (c.base.type === 'boolean') value = text === 'true' ? true : text === 'false' ? false : text;

@@ -12,29 +12,33 @@ export class DockerContainers implements ContainerClient {
   constructor(private readonly docker: Docker) {}
 
   async create(spec: ContainerSpec): Promise<string> {
-    const c = await must('create container', spec.name ?? spec.image, () =>
-      this.docker.createContainer({
-        name: spec.name,
-        platform: spec.platform,
-        Image: spec.image,
-        Cmd: spec.cmd,
-        Env: spec.env,
-        WorkingDir: spec.workingDir,
-        Labels: spec.labels,
-        Tty: !!spec.tty,
-        OpenStdin: !!spec.stdin,
-        StdinOnce: !!spec.stdin,
-        AttachStdin: !!spec.stdin,
-        AttachStdout: true,
-        AttachStderr: true,
-        HostConfig: {
-          Binds: spec.binds.map((b) => `${b.source}:${b.target}:${b.readOnly ? 'ro' : 'rw'}`),
-          Mounts: (spec.volumes ?? []).filter((v) => v.name).map((v) => ({ Type: 'volume', Source: v.name, Target: v.target })),
-          NetworkMode: 'host',
-        },
-        // unnamed volumes: anonymous ones, removed with the container (remove passes v: true)
-        Volumes: Object.fromEntries((spec.volumes ?? []).filter((v) => !v.name).map((v) => [v.target, {}])),
-      } as never) as Promise<Docker.Container>);
+    const c = await must(
+      'create container',
+      spec.name ?? spec.image,
+      () =>
+        this.docker.createContainer({
+          name: spec.name,
+          platform: spec.platform,
+          Image: spec.image,
+          Cmd: spec.cmd,
+          Env: spec.env,
+          WorkingDir: spec.workingDir,
+          Labels: spec.labels,
+          Tty: !!spec.tty,
+          OpenStdin: !!spec.stdin,
+          StdinOnce: !!spec.stdin,
+          AttachStdin: !!spec.stdin,
+          AttachStdout: true,
+          AttachStderr: true,
+          HostConfig: {
+            Binds: spec.binds.map((b) => `${b.source}:${b.target}:${b.readOnly ? 'ro' : 'rw'}`),
+            Mounts: (spec.volumes ?? []).filter((v) => v.name).map((v) => ({ Type: 'volume', Source: v.name, Target: v.target })),
+            NetworkMode: 'host',
+          },
+          // unnamed volumes: anonymous ones, removed with the container (remove passes v: true)
+          Volumes: Object.fromEntries((spec.volumes ?? []).filter((v) => !v.name).map((v) => [v.target, {}])),
+        } as never) as Promise<Docker.Container>,
+    );
     this.imageOf.set(c.id, spec.image);
     return c.id;
   }
@@ -50,8 +54,7 @@ export class DockerContainers implements ContainerClient {
   async run(id: string, onOutput: (stream: OutputStream, chunk: Buffer) => void): Promise<number> {
     const container = this.docker.getContainer(id);
     // Attach before start so no early output is lost; the exit code comes from wait, never the stream.
-    const stream = await must('attach container', id, () =>
-      container.attach({ stream: true, stdout: true, stderr: true }));
+    const stream = await must('attach container', id, () => container.attach({ stream: true, stdout: true, stderr: true }));
     const out = new PassThrough().on('data', (c: Buffer) => onOutput('stdout', c));
     const err = new PassThrough().on('data', (c: Buffer) => onOutput('stderr', c));
     const ended = new Promise<void>((resolve) => stream.on('end', resolve).on('close', resolve));
@@ -68,8 +71,7 @@ export class DockerContainers implements ContainerClient {
     const container = this.docker.getContainer(id);
     const info = await must('inspect container', id, () => container.inspect());
     const tty = !!info.Config.Tty;
-    const stream = await must('attach container', id, () =>
-      container.attach({ stream: true, stdin: true, stdout: true, stderr: true, hijack: true }));
+    const stream = await must('attach container', id, () => container.attach({ stream: true, stdin: true, stdout: true, stderr: true, hijack: true }));
     if (tty) stream.pipe(io.stdout as NodeJS.WritableStream);
     else this.docker.modem.demuxStream(stream, io.stdout, io.stderr);
     io.stdin.pipe(stream);
@@ -78,7 +80,10 @@ export class DockerContainers implements ContainerClient {
       const out = io.stdout as NodeJS.WriteStream;
       if (out.columns) void call('resize container', id, () => container.resize({ h: out.rows, w: out.columns }), [404, 409]);
     };
-    if (tty) { resize(); process.stdout.on('resize', resize); }
+    if (tty) {
+      resize();
+      process.stdout.on('resize', resize);
+    }
     try {
       const result = await must('wait container', id, () => container.wait() as Promise<{ StatusCode: number }>);
       return result.StatusCode;
@@ -93,11 +98,15 @@ export class DockerContainers implements ContainerClient {
     // Docker's commit writes the container's own Cmd (our step command) into the image config.
     // The image must keep the Cmd of the image the step started from, so it is passed back.
     const cmd = await this.parentCmd(id);
-    const res = await must('commit container', `${id} as ${opts.repo}:${opts.tag}`, () =>
-      this.docker.getContainer(id).commit({
-        _query: { container: id, repo: opts.repo, tag: opts.tag, pause: false },
-        _body: { Labels: opts.labels, Cmd: cmd },
-      } as never) as unknown as Promise<{ Id: string }>);
+    const res = await must(
+      'commit container',
+      `${id} as ${opts.repo}:${opts.tag}`,
+      () =>
+        this.docker.getContainer(id).commit({
+          _query: { container: id, repo: opts.repo, tag: opts.tag, pause: false },
+          _body: { Labels: opts.labels, Cmd: cmd },
+        } as never) as unknown as Promise<{ Id: string }>,
+    );
     this.cmdOf.set(res.Id, cmd); // the next step of a chain starts from this image: no inspect
     return res.Id;
   }
@@ -119,8 +128,7 @@ export class DockerContainers implements ContainerClient {
   }
 
   async list(labels: Labels): Promise<ContainerSummary[]> {
-    const rows = await must('list containers', labelFilter(labels), () =>
-      this.docker.listContainers({ all: true, filters: labelFilter(labels) }));
+    const rows = await must('list containers', labelFilter(labels), () => this.docker.listContainers({ all: true, filters: labelFilter(labels) }));
     return rows.map((r) => ({ id: r.Id, labels: r.Labels ?? {}, state: r.State, created: r.Created }));
   }
 

@@ -9,8 +9,13 @@ import type { ContainerClient, Engine, EngineDescription, EngineInfo, ImageClien
 
 // uname machine / qemu binfmt handler name -> OCI platform
 const PLATFORM_OF: Record<string, string> = {
-  x86_64: 'linux/amd64', aarch64: 'linux/arm64', arm: 'linux/arm/v7', i386: 'linux/386',
-  ppc64le: 'linux/ppc64le', s390x: 'linux/s390x', riscv64: 'linux/riscv64',
+  x86_64: 'linux/amd64',
+  aarch64: 'linux/arm64',
+  arm: 'linux/arm/v7',
+  i386: 'linux/386',
+  ppc64le: 'linux/ppc64le',
+  s390x: 'linux/s390x',
+  riscv64: 'linux/riscv64',
 };
 
 /** A daemon on this machine (unix socket) sees our paths; a remote one (tcp, ssh) does not. */

@@ -9,19 +9,35 @@ export class DockerImages implements ImageClient {
   constructor(private readonly docker: Docker) {}
 
   async list(labels: Labels): Promise<ImageSummary[]> {
-    const rows = await must('list images', labelFilter(labels), () =>
-      // all: an image whose tag moved on but that is the parent of a later step's image is an
-      // untagged "intermediate" image, which the default listing hides; it is still a cache hit.
-      this.docker.listImages({ all: true, filters: labelFilter(labels) } as never) as unknown as Promise<Docker.ImageInfo[]>);
-    return rows.map((r) => ({ id: r.Id, tags: (r.RepoTags ?? []).filter((t) => t !== '<none>:<none>'), labels: r.Labels ?? {}, created: r.Created, size: r.Size }));
+    const rows = await must(
+      'list images',
+      labelFilter(labels),
+      () =>
+        // all: an image whose tag moved on but that is the parent of a later step's image is an
+        // untagged "intermediate" image, which the default listing hides; it is still a cache hit.
+        this.docker.listImages({ all: true, filters: labelFilter(labels) } as never) as unknown as Promise<Docker.ImageInfo[]>,
+    );
+    return rows.map((r) => ({
+      id: r.Id,
+      tags: (r.RepoTags ?? []).filter((t) => t !== '<none>:<none>'),
+      labels: r.Labels ?? {},
+      created: r.Created,
+      size: r.Size,
+    }));
   }
 
   async inspect(ref: string): Promise<ImageDetails | undefined> {
     const i = await call('inspect image', ref, () => this.docker.getImage(ref).inspect(), [404]);
     if (!i) return undefined;
     return {
-      id: i.Id, tags: i.RepoTags ?? [], labels: i.Config?.Labels ?? {}, created: Date.parse(i.Created) / 1000,
-      architecture: i.Architecture, os: i.Os, cmd: i.Config?.Cmd ?? null, env: i.Config?.Env ?? [],
+      id: i.Id,
+      tags: i.RepoTags ?? [],
+      labels: i.Config?.Labels ?? {},
+      created: Date.parse(i.Created) / 1000,
+      architecture: i.Architecture,
+      os: i.Os,
+      cmd: i.Config?.Cmd ?? null,
+      env: i.Config?.Env ?? [],
     };
   }
 
@@ -50,18 +66,30 @@ export class DockerImages implements ImageClient {
 
   /** A pull, push or load answers 200 first and reports failure inside its progress stream. */
   private async follow(operation: string, target: string, res: NodeJS.ReadableStream): Promise<void> {
-    const lines: { error?: string }[] = await must(operation, target, () =>
-      new Promise((resolve, reject) =>
-        this.docker.modem.followProgress(res, (err: Error | null, out: { error?: string }[]) => (err ? reject(err) : resolve(out)))));
+    const lines: { error?: string }[] = await must(
+      operation,
+      target,
+      () =>
+        new Promise((resolve, reject) =>
+          this.docker.modem.followProgress(res, (err: Error | null, out: { error?: string }[]) => (err ? reject(err) : resolve(out))),
+        ),
+    );
     const failed = lines.find((l) => l.error);
     if (failed) throw new EngineError(operation, target, failed.error);
   }
 
   async importTar(rootTar: string, opts: ImportOptions): Promise<string> {
     const target = `${opts.repo}:${opts.tag}`;
-    const { stream, id } = await imageArchive(rootTar, {
-      platform: opts.platform, labels: opts.labels, cmd: ['/bin/sh'], created: '1970-01-01T00:00:00Z',
-    }, target);
+    const { stream, id } = await imageArchive(
+      rootTar,
+      {
+        platform: opts.platform,
+        labels: opts.labels,
+        cmd: ['/bin/sh'],
+        created: '1970-01-01T00:00:00Z',
+      },
+      target,
+    );
     const res = await must('load image', target, () => this.docker.loadImage(stream as never, { quiet: true }) as Promise<NodeJS.ReadableStream>);
     await this.follow('load image', target, res);
     // Loading the same root again yields the same id; make sure the tag points at it either way.

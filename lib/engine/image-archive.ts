@@ -22,7 +22,9 @@ export interface ArchiveConfig {
 export function imageConfig(diffId: string, c: ArchiveConfig): { json: string; id: string } {
   const [os, architecture, variant] = c.platform.split('/');
   const config = {
-    architecture, os, ...(variant ? { variant } : {}),
+    architecture,
+    os,
+    ...(variant ? { variant } : {}),
     created: c.created,
     config: { Cmd: c.cmd, Labels: c.labels, Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'] },
     rootfs: { type: 'layers', diff_ids: [`sha256:${diffId}`] },

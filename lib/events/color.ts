@@ -12,7 +12,12 @@ export interface Palette {
 const sgr = (open: number, close: number) => (s: string) => `\x1b[${open}m${s}\x1b[${close}m`;
 
 export const COLORS: Palette = {
-  red: sgr(31, 39), green: sgr(32, 39), yellow: sgr(33, 39), blue: sgr(34, 39), dim: sgr(2, 22), bold: sgr(1, 22),
+  red: sgr(31, 39),
+  green: sgr(32, 39),
+  yellow: sgr(33, 39),
+  blue: sgr(34, 39),
+  dim: sgr(2, 22),
+  bold: sgr(1, 22),
 };
 
 const same = (s: string) => s;

@@ -3,32 +3,41 @@
 import { EventEmitter } from 'eventemitter3';
 import type { KeyChange } from '../cache/key-diff.js';
 
-interface Base { time: number } // ms since epoch
+interface Base {
+  time: number;
+} // ms since epoch
 
 /** Where a cache hit came from: the engine had it, or it was pulled from the shared cache. */
 export type CacheSource = 'local' | 'registry';
 
 /** The DAG as the run saw it, so the event log alone can redraw it (reports, `stalker events`). */
-export interface RunGraphNode { node: string; from?: string; needs: string[]; steps: string[]; platform: string }
+export interface RunGraphNode {
+  node: string;
+  from?: string;
+  needs: string[];
+  steps: string[];
+  platform: string;
+}
 
-export type StalkerEvent = Base & (
-  | { type: 'run-start'; run: string; tree: string; nodes: string[]; jobs: number; graph?: RunGraphNode[] }
-  | { type: 'sweep'; containers: number }
-  | { type: 'node-start'; node: string }
-  | { type: 'step-start'; node: string; step: string; key: string; reasons: KeyChange[]; logPath: string }
-  | { type: 'step-output'; node: string; step: string; stream: 'stdout' | 'stderr'; line: string }
-  | { type: 'step-cached'; node: string; step: string; key: string; image: string; source?: CacheSource }
-  | { type: 'step-done'; node: string; step: string; key: string; image: string; durationMs: number }
-  | { type: 'step-failed'; node: string; step: string; exitCode: number; logPath: string; failedImage?: string; durationMs: number }
-  | { type: 'node-done'; node: string; image: string; cached: boolean; durationMs: number }
-  | { type: 'node-failed'; node: string; message: string; durationMs: number }
-  | { type: 'node-skipped'; node: string; reason: 'upstream-failed' | 'stopped'; upstream?: string }
-  | { type: 'interrupted'; signal: string }
-  // The shared cache (registry): it stopped being used this run, or a step image was pushed to it.
-  | { type: 'cache-warning'; message: string }
-  | { type: 'cache-push'; key: string; ok: boolean; detail: string }
-  | { type: 'run-done'; ok: boolean; durationMs: number; ran: number; cached: number; failed: number; skipped: number; pulled?: number }
-);
+export type StalkerEvent = Base &
+  (
+    | { type: 'run-start'; run: string; tree: string; nodes: string[]; jobs: number; graph?: RunGraphNode[] }
+    | { type: 'sweep'; containers: number }
+    | { type: 'node-start'; node: string }
+    | { type: 'step-start'; node: string; step: string; key: string; reasons: KeyChange[]; logPath: string }
+    | { type: 'step-output'; node: string; step: string; stream: 'stdout' | 'stderr'; line: string }
+    | { type: 'step-cached'; node: string; step: string; key: string; image: string; source?: CacheSource }
+    | { type: 'step-done'; node: string; step: string; key: string; image: string; durationMs: number }
+    | { type: 'step-failed'; node: string; step: string; exitCode: number; logPath: string; failedImage?: string; durationMs: number }
+    | { type: 'node-done'; node: string; image: string; cached: boolean; durationMs: number }
+    | { type: 'node-failed'; node: string; message: string; durationMs: number }
+    | { type: 'node-skipped'; node: string; reason: 'upstream-failed' | 'stopped'; upstream?: string }
+    | { type: 'interrupted'; signal: string }
+    // The shared cache (registry): it stopped being used this run, or a step image was pushed to it.
+    | { type: 'cache-warning'; message: string }
+    | { type: 'cache-push'; key: string; ok: boolean; detail: string }
+    | { type: 'run-done'; ok: boolean; durationMs: number; ran: number; cached: number; failed: number; skipped: number; pulled?: number }
+  );
 
 export type EventType = StalkerEvent['type'];
 export type EventOf<T extends EventType> = Extract<StalkerEvent, { type: T }>;

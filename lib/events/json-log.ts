@@ -24,5 +24,8 @@ export async function attachJsonLog(events: BuildEvents, file: string): Promise<
 }
 
 export function parseEventLog(text: string): StalkerEvent[] {
-  return text.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as StalkerEvent);
+  return text
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l) as StalkerEvent);
 }

@@ -10,12 +10,18 @@ export const GLYPH: Record<StepStatus, string> = { pending: '·', running: '▶'
 
 export function colorOf(status: StepStatus | NodeView['status'], p: Palette): (s: string) => string {
   switch (status) {
-    case 'done': return p.green;
-    case 'cached': return p.blue;
-    case 'failed': return p.red;
-    case 'running': return p.yellow;
-    case 'skipped': return p.yellow;
-    case 'pending': return p.dim;
+    case 'done':
+      return p.green;
+    case 'cached':
+      return p.blue;
+    case 'failed':
+      return p.red;
+    case 'running':
+      return p.yellow;
+    case 'skipped':
+      return p.yellow;
+    case 'pending':
+      return p.dim;
     default: {
       const never: never = status;
       return never;
@@ -23,7 +29,11 @@ export function colorOf(status: StepStatus | NodeView['status'], p: Palette): (s
   }
 }
 
-export interface FrameOptions { now: number; width: number; palette: Palette }
+export interface FrameOptions {
+  now: number;
+  width: number;
+  palette: Palette;
+}
 
 type Segment = [text: string, paint: (s: string) => string];
 
@@ -45,7 +55,11 @@ function nodeLine(n: NodeView, o: FrameOptions): string {
   const running = n.steps.find((s) => s.status === 'running');
   const since = running?.started ?? n.started ?? o.now;
   const spin = SPINNER[Math.floor(o.now / 100) % SPINNER.length];
-  const segments: Segment[] = [[`${spin} `, p.yellow], [n.node, p.bold], [' ', String]];
+  const segments: Segment[] = [
+    [`${spin} `, p.yellow],
+    [n.node, p.bold],
+    [' ', String],
+  ];
   for (const s of n.steps) segments.push([` ${GLYPH[s.status]}${s.step}`, colorOf(s.status, p)]);
   segments.push([`  ${seconds(Math.max(0, o.now - since))}`, String]);
   const last = running?.lastLine?.trim();

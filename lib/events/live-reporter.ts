@@ -25,17 +25,24 @@ const why = (e: { reasons: Parameters<typeof describeChange>[0][] }) => {
 /** The permanent line an event leaves in the scrollback, if any. */
 export function liveLine(e: StalkerEvent, run: RunView, verbose: boolean, p: Palette): string | undefined {
   switch (e.type) {
-    case 'run-start': return p.dim(`run ${e.run}: tree ${e.tree}, ${e.nodes.length} nodes, ${e.jobs} jobs`);
-    case 'sweep': return p.yellow(`removed ${e.containers} container(s) left by an interrupted run`);
-    case 'node-start': return undefined;
-    case 'step-start': return verbose ? p.dim(`  ${e.node}:${e.step} running${why(e)}`) : undefined;
-    case 'step-output': return verbose ? p.dim(`  ${e.node}:${e.step} | ${e.line}`) : undefined;
-    case 'step-cached': return verbose || e.source === 'registry' ? p.blue(`◆ ${e.node}:${e.step} cached${e.source === 'registry' ? ' (pulled from registry)' : ''}`) : undefined;
+    case 'run-start':
+      return p.dim(`run ${e.run}: tree ${e.tree}, ${e.nodes.length} nodes, ${e.jobs} jobs`);
+    case 'sweep':
+      return p.yellow(`removed ${e.containers} container(s) left by an interrupted run`);
+    case 'node-start':
+      return undefined;
+    case 'step-start':
+      return verbose ? p.dim(`  ${e.node}:${e.step} running${why(e)}`) : undefined;
+    case 'step-output':
+      return verbose ? p.dim(`  ${e.node}:${e.step} | ${e.line}`) : undefined;
+    case 'step-cached':
+      return verbose || e.source === 'registry' ? p.blue(`◆ ${e.node}:${e.step} cached${e.source === 'registry' ? ' (pulled from registry)' : ''}`) : undefined;
     case 'step-done': {
       const step = run.nodes.get(e.node)?.steps.find((s) => s.step === e.step);
       return `${p.green('✔')} ${e.node}:${e.step} ${p.dim(`${seconds(e.durationMs)}${step ? why(step) : ''}`)}`;
     }
-    case 'step-failed': return p.red(`✖ ${e.node}:${e.step} FAILED (exit ${e.exitCode}) after ${seconds(e.durationMs)}  log: ${e.logPath}`);
+    case 'step-failed':
+      return p.red(`✖ ${e.node}:${e.step} FAILED (exit ${e.exitCode}) after ${seconds(e.durationMs)}  log: ${e.logPath}`);
     case 'node-done': {
       const steps = run.nodes.get(e.node)?.steps ?? [];
       const hits = steps.filter((s) => s.status === 'cached').length;
@@ -43,11 +50,16 @@ export function liveLine(e: StalkerEvent, run: RunView, verbose: boolean, p: Pal
       const note = hits ? `, ${hits} cached` : '';
       return `${p.green('✔')} ${p.bold(e.node)} built ${e.image.slice(7, 19)} in ${seconds(e.durationMs)}${p.dim(note)}`;
     }
-    case 'node-failed': return p.red(`✖ ${p.bold(e.node)} FAILED: ${e.message.split('\n')[0]}`);
-    case 'node-skipped': return p.yellow(`⊘ ${e.node} skipped (${e.reason === 'stopped' ? 'build stopped' : `upstream ${e.upstream} failed`})`);
-    case 'cache-warning': return p.yellow(`warning: ${e.message}`);
-    case 'cache-push': return verbose || !e.ok ? p.dim(`  push ${e.key.slice(0, 12)} ${e.ok ? 'done' : 'failed'}: ${e.detail}`) : undefined;
-    case 'interrupted': return p.yellow(`interrupted by ${e.signal}: stopping containers`);
+    case 'node-failed':
+      return p.red(`✖ ${p.bold(e.node)} FAILED: ${e.message.split('\n')[0]}`);
+    case 'node-skipped':
+      return p.yellow(`⊘ ${e.node} skipped (${e.reason === 'stopped' ? 'build stopped' : `upstream ${e.upstream} failed`})`);
+    case 'cache-warning':
+      return p.yellow(`warning: ${e.message}`);
+    case 'cache-push':
+      return verbose || !e.ok ? p.dim(`  push ${e.key.slice(0, 12)} ${e.ok ? 'done' : 'failed'}: ${e.detail}`) : undefined;
+    case 'interrupted':
+      return p.yellow(`interrupted by ${e.signal}: stopping containers`);
     case 'run-done': {
       const total = run.nodes.size;
       const counts = `${e.ran} ran, ${e.cached} cached${e.pulled ? ` (${e.pulled} from registry)` : ''}, ${e.failed} failed, ${e.skipped} skipped, ${total} node${total === 1 ? '' : 's'}`;
@@ -80,9 +92,15 @@ export function attachLive(events: BuildEvents, out: TtyStream, opts: LiveOption
   };
 
   let dirty = false;
-  const timer = opts.tickMs === 0 ? undefined : setInterval(() => {
-    if (!finished && (dirty || run.started !== undefined)) { dirty = false; draw(); }
-  }, opts.tickMs ?? 100);
+  const timer =
+    opts.tickMs === 0
+      ? undefined
+      : setInterval(() => {
+          if (!finished && (dirty || run.started !== undefined)) {
+            dirty = false;
+            draw();
+          }
+        }, opts.tickMs ?? 100);
   timer?.unref();
 
   const off = events.on((e) => {
@@ -90,7 +108,10 @@ export function attachLive(events: BuildEvents, out: TtyStream, opts: LiveOption
     const line = liveLine(e, run, !!opts.verbose, palette);
     if (e.type === 'run-done') finished = true;
     // Output lines arrive in floods; the timer picks them up instead of redrawing per line.
-    if (line === undefined && e.type === 'step-output') { dirty = true; return; }
+    if (line === undefined && e.type === 'step-output') {
+      dirty = true;
+      return;
+    }
     draw(line);
     if (finished && timer) clearInterval(timer);
   });

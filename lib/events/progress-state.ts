@@ -79,31 +79,50 @@ export function applyEvent(run: RunView, e: StalkerEvent): RunView {
       }
       break;
     }
-    case 'sweep': run.swept += e.containers; break;
-    case 'node-start': Object.assign(nodeOf(run, e.node), { status: 'running', started: e.time }); break;
+    case 'sweep':
+      run.swept += e.containers;
+      break;
+    case 'node-start':
+      Object.assign(nodeOf(run, e.node), { status: 'running', started: e.time });
+      break;
     case 'step-start': {
       const s = stepOf(nodeOf(run, e.node), e.step);
       Object.assign(s, { status: 'running', started: e.time, reasons: e.reasons, logPath: e.logPath });
       break;
     }
-    case 'step-output': stepOf(nodeOf(run, e.node), e.step).lastLine = e.line; break;
-    case 'step-cached': Object.assign(stepOf(nodeOf(run, e.node), e.step), { status: 'cached', started: e.time, ended: e.time, image: e.image, source: e.source ?? 'local' }); break;
-    case 'step-done': Object.assign(stepOf(nodeOf(run, e.node), e.step), { status: 'done', ended: e.time, image: e.image, started: e.time - e.durationMs }); break;
+    case 'step-output':
+      stepOf(nodeOf(run, e.node), e.step).lastLine = e.line;
+      break;
+    case 'step-cached':
+      Object.assign(stepOf(nodeOf(run, e.node), e.step), { status: 'cached', started: e.time, ended: e.time, image: e.image, source: e.source ?? 'local' });
+      break;
+    case 'step-done':
+      Object.assign(stepOf(nodeOf(run, e.node), e.step), { status: 'done', ended: e.time, image: e.image, started: e.time - e.durationMs });
+      break;
     case 'step-failed': {
       const s = stepOf(nodeOf(run, e.node), e.step);
       Object.assign(s, { status: 'failed', ended: e.time, exitCode: e.exitCode, logPath: e.logPath, started: e.time - e.durationMs });
       break;
     }
-    case 'node-done': Object.assign(nodeOf(run, e.node), { status: e.cached ? 'cached' : 'done', ended: e.time, started: e.time - e.durationMs }); break;
-    case 'node-failed': Object.assign(nodeOf(run, e.node), { status: 'failed', ended: e.time, message: e.message, started: e.time - e.durationMs }); break;
+    case 'node-done':
+      Object.assign(nodeOf(run, e.node), { status: e.cached ? 'cached' : 'done', ended: e.time, started: e.time - e.durationMs });
+      break;
+    case 'node-failed':
+      Object.assign(nodeOf(run, e.node), { status: 'failed', ended: e.time, message: e.message, started: e.time - e.durationMs });
+      break;
     case 'node-skipped': {
       const why = e.reason === 'stopped' ? 'build stopped' : `upstream ${e.upstream} failed`;
       Object.assign(nodeOf(run, e.node), { status: 'skipped', message: why });
       break;
     }
-    case 'interrupted': run.interrupted = e.signal; break;
-    case 'cache-warning': run.warnings.push(e.message); break;
-    case 'cache-push': break;
+    case 'interrupted':
+      run.interrupted = e.signal;
+      break;
+    case 'cache-warning':
+      run.warnings.push(e.message);
+      break;
+    case 'cache-push':
+      break;
     case 'run-done': {
       Object.assign(run, { ended: e.time, ok: e.ok, counts: { ran: e.ran, cached: e.cached, failed: e.failed, skipped: e.skipped } });
       // Steps still marked running when the run ended were stopped with it.

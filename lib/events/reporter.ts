@@ -24,8 +24,11 @@ export function resolveMode(mode: ProgressMode, out: Out, env: NodeJS.ProcessEnv
 
 export function attachReporter(events: BuildEvents, mode: ProgressMode, out: Out, verbose: boolean, env: NodeJS.ProcessEnv = process.env): () => void {
   switch (resolveMode(mode, out, env)) {
-    case 'json': return events.on((e) => out.write(`${JSON.stringify(e)}\n`));
-    case 'plain': return attachConsole(events, out, verbose);
-    case 'tty': return attachLive(events, out, { verbose, palette: paletteFor({ isTTY: true }, env) });
+    case 'json':
+      return events.on((e) => out.write(`${JSON.stringify(e)}\n`));
+    case 'plain':
+      return attachConsole(events, out, verbose);
+    case 'tty':
+      return attachLive(events, out, { verbose, palette: paletteFor({ isTTY: true }, env) });
   }
 }

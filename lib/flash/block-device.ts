@@ -17,7 +17,11 @@ export interface DeviceInfo {
   holders: string[];
 }
 
-const sysRead = (p: string) => readFile(p, 'utf8').then((s) => s.trim(), () => '');
+const sysRead = (p: string) =>
+  readFile(p, 'utf8').then(
+    (s) => s.trim(),
+    () => '',
+  );
 
 export function splitDev(dev: number): string {
   // glibc's major()/minor() encoding of dev_t

@@ -42,12 +42,18 @@ export async function flash(image: string, device: string, opts: FlashOptions = 
   const log = opts.log ?? (() => undefined);
   const ist = await stat(image).catch(() => undefined);
   if (!ist?.isFile()) throw new WriterError('FLASH_REFUSED', `image ${image} is not a readable file`, { details: { reason: 'no-image' } });
-  if (/\.(zst|xz|gz)$/.test(image)) throw new WriterError('FLASH_REFUSED', `image ${image} is compressed: flash the raw .img beside it`, { details: { reason: 'compressed' } });
+  if (/\.(zst|xz|gz)$/.test(image))
+    throw new WriterError('FLASH_REFUSED', `image ${image} is compressed: flash the raw .img beside it`, { details: { reason: 'compressed' } });
   const size = ist.size;
 
   let imageChecked = false;
   const sumFile = `${image}.sha256`;
-  if (await access(sumFile, constants.R_OK).then(() => true, () => false)) {
+  if (
+    await access(sumFile, constants.R_OK).then(
+      () => true,
+      () => false,
+    )
+  ) {
     const want = (await readFile(sumFile, 'utf8')).split(/\s+/)[0];
     const got = await fileSha256(image);
     if (want !== got) throw new WriterError('FLASH_VERIFY', `image ${image} does not match ${basename(sumFile)} (${got} != ${want}); rebuild it`);
@@ -71,7 +77,7 @@ export async function flash(image: string, device: string, opts: FlashOptions = 
 
   const sparse = opts.sparse !== false;
   const mapped = sparse ? await dataRanges(image, size) : undefined;
-  if (sparse && !mapped) log('the image\'s host filesystem gives no extent map: writing every byte');
+  if (sparse && !mapped) log("the image's host filesystem gives no extent map: writing every byte");
   const ranges = mapped ?? fullRange(size);
   const total = rangesBytes(ranges);
 
@@ -79,9 +85,7 @@ export async function flash(image: string, device: string, opts: FlashOptions = 
   let sha256: string;
   try {
     // O_EXCL on a block device is the kernel's exclusive claim: it fails if anything mounts it meanwhile
-    const dst = target.kind === 'block'
-      ? await open(device, constants.O_WRONLY | constants.O_EXCL)
-      : await open(device, 'w'); // truncated: the holes we skip read back as zeros
+    const dst = target.kind === 'block' ? await open(device, constants.O_WRONLY | constants.O_EXCL) : await open(device, 'w'); // truncated: the holes we skip read back as zeros
     try {
       if (target.kind === 'file') await dst.truncate(size);
       let done = 0;
@@ -120,11 +124,19 @@ export async function flashCommand(argv: string[]): Promise<number> {
     if (a === '--device' || a === '-d') device = argv[++i];
     else if (a.startsWith('--device=')) device = a.slice(9);
     else if (['--yes', '-y', '--allow-file', '--no-sparse', '--no-verify'].includes(a)) flags.add(a === '-y' ? '--yes' : a);
-    else if (a === '--help' || a === '-h') { process.stdout.write(`${USAGE}\n`); return 0; }
-    else if (!a.startsWith('-') && !image) image = a;
-    else { process.stderr.write(`stalker flash: unknown argument ${a}\n${USAGE}\n`); return 2; }
+    else if (a === '--help' || a === '-h') {
+      process.stdout.write(`${USAGE}\n`);
+      return 0;
+    } else if (!a.startsWith('-') && !image) image = a;
+    else {
+      process.stderr.write(`stalker flash: unknown argument ${a}\n${USAGE}\n`);
+      return 2;
+    }
   }
-  if (!image || !device) { process.stderr.write(`${USAGE}\n`); return 2; }
+  if (!image || !device) {
+    process.stderr.write(`${USAGE}\n`);
+    return 2;
+  }
   const tty = process.stdin.isTTY;
   const bar = progressBar(process.stderr, 'flash');
   const vbar = progressBar(process.stderr, 'verify');
@@ -136,12 +148,20 @@ export async function flashCommand(argv: string[]): Promise<number> {
       verify: !flags.has('--no-verify'),
       log: (l) => process.stderr.write(`${l}\n`),
       onProgress: (phase, done, total) => (phase === 'write' ? bar : vbar)(done, total),
-      confirm: tty ? async (prompt) => {
-        const rl = createInterface({ input: process.stdin, output: process.stderr });
-        try { return await rl.question(prompt); } finally { rl.close(); }
-      } : undefined,
+      confirm: tty
+        ? async (prompt) => {
+            const rl = createInterface({ input: process.stdin, output: process.stderr });
+            try {
+              return await rl.question(prompt);
+            } finally {
+              rl.close();
+            }
+          }
+        : undefined,
     });
-    process.stderr.write(`wrote ${formatSize(r.bytesWritten)} of ${formatSize(r.imageSize)} to ${device}${r.sparse ? ' (holes skipped)' : ''}${r.verified ? ', verified' : ''}\n`);
+    process.stderr.write(
+      `wrote ${formatSize(r.bytesWritten)} of ${formatSize(r.imageSize)} to ${device}${r.sparse ? ' (holes skipped)' : ''}${r.verified ? ', verified' : ''}\n`,
+    );
     return 0;
   } catch (err) {
     const e = err as WriterError;

@@ -15,7 +15,10 @@ export function progressBar(out: NodeJS.WriteStream, label: string): (done: numb
       if (done >= total) out.write('\n');
     } else {
       const tenth = Math.floor(frac * 10);
-      if (tenth !== lastTenth) { lastTenth = tenth; out.write(`${label} ${tenth * 10}% (${mbps.toFixed(1)} MiB/s)\n`); }
+      if (tenth !== lastTenth) {
+        lastTenth = tenth;
+        out.write(`${label} ${tenth * 10}% (${mbps.toFixed(1)} MiB/s)\n`);
+      }
     }
   };
 }

@@ -5,9 +5,7 @@ import { formatSize } from '../writer/sizes.js';
 
 export type RefusalReason = 'not-block-device' | 'partition' | 'system-disk' | 'mounted' | 'swap' | 'in-use' | 'read-only' | 'too-small';
 
-export type FlashTarget =
-  | { kind: 'block'; device: DeviceInfo }
-  | { kind: 'file'; path: string };
+export type FlashTarget = { kind: 'block'; device: DeviceInfo } | { kind: 'file'; path: string };
 
 function refuse(reason: RefusalReason, message: string, path: string): never {
   throw new WriterError('FLASH_REFUSED', `refusing to write ${path}: ${message}`, { details: { reason, path } });
@@ -16,11 +14,14 @@ function refuse(reason: RefusalReason, message: string, path: string): never {
 /** Mount table entries as [major:minor, source]. */
 async function mounts(): Promise<Array<{ dev: string; source: string; mountPoint: string }>> {
   const text = await readFile('/proc/self/mountinfo', 'utf8');
-  return text.split('\n').filter(Boolean).map((l) => {
-    const [pre, post = ''] = l.split(' - ');
-    const f = pre!.split(' ');
-    return { dev: f[2]!, mountPoint: f[4]!, source: post.split(' ')[1] ?? '' };
-  });
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => {
+      const [pre, post = ''] = l.split(' - ');
+      const f = pre!.split(' ');
+      return { dev: f[2]!, mountPoint: f[4]!, source: post.split(' ')[1] ?? '' };
+    });
 }
 
 /** The disks holding / : the running system. */
@@ -44,7 +45,8 @@ export async function checkTarget(path: string, imageSize: number, opts: { allow
   const st = await lstat(path).catch(() => undefined);
   const real = st?.isSymbolicLink() ? await stat(path).catch(() => undefined) : st;
   if (!real?.isBlockDevice()) {
-    if (!opts.allowFile) refuse('not-block-device', `${st ? 'it is not a block device' : 'it does not exist'} (pass --allow-file to write an image file)`, path);
+    if (!opts.allowFile)
+      refuse('not-block-device', `${st ? 'it is not a block device' : 'it does not exist'} (pass --allow-file to write an image file)`, path);
     if (real && !real.isFile()) refuse('not-block-device', 'it is neither a block device nor a regular file', path);
     return { kind: 'file', path };
   }
@@ -53,10 +55,19 @@ export async function checkTarget(path: string, imageSize: number, opts: { allow
   if ((await systemDisks()).has(dev.name)) refuse('system-disk', `${dev.name} holds / (the running system)`, path);
   const own = new Set([dev.name, ...dev.partitions]);
   const majors = new Set<string>([dev.majorMinor]);
-  for (const p of dev.partitions) majors.add(await readFile(`/sys/class/block/${p}/dev`, 'utf8').then((s) => s.trim(), () => ''));
+  for (const p of dev.partitions)
+    majors.add(
+      await readFile(`/sys/class/block/${p}/dev`, 'utf8').then(
+        (s) => s.trim(),
+        () => '',
+      ),
+    );
   const mounted = (await mounts()).filter((m) => majors.has(m.dev) || own.has(m.source.replace(/^\/dev\//, '')));
   if (mounted.length) refuse('mounted', `it is mounted (${mounted.map((m) => `${m.source || m.dev} on ${m.mountPoint}`).join(', ')})`, path);
-  const swaps = (await readFile('/proc/swaps', 'utf8').catch(() => '')).split('\n').slice(1).map((l) => l.split(/\s+/)[0]!.replace(/^\/dev\//, ''));
+  const swaps = (await readFile('/proc/swaps', 'utf8').catch(() => ''))
+    .split('\n')
+    .slice(1)
+    .map((l) => l.split(/\s+/)[0]!.replace(/^\/dev\//, ''));
   const swap = swaps.filter((s) => own.has(s));
   if (swap.length) refuse('swap', `it is in use as swap (${swap.join(', ')})`, path);
   if (dev.holders.length) refuse('in-use', `it is in use by ${dev.holders.join(', ')} (device-mapper, RAID or LVM)`, path);

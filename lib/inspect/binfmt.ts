@@ -8,14 +8,25 @@ import { execSync } from '../util/exec.js';
 export const BINFMT_DIR = '/proc/sys/fs/binfmt_misc';
 
 const QEMU_ARCH: Record<string, string> = {
-  'linux/amd64': 'x86_64', 'linux/arm64': 'aarch64', 'linux/arm64/v8': 'aarch64', 'linux/arm/v7': 'arm', 'linux/arm/v6': 'arm',
-  'linux/arm': 'arm', 'linux/386': 'i386', 'linux/riscv64': 'riscv64', 'linux/ppc64le': 'ppc64le', 'linux/s390x': 's390x',
+  'linux/amd64': 'x86_64',
+  'linux/arm64': 'aarch64',
+  'linux/arm64/v8': 'aarch64',
+  'linux/arm/v7': 'arm',
+  'linux/arm/v6': 'arm',
+  'linux/arm': 'arm',
+  'linux/386': 'i386',
+  'linux/riscv64': 'riscv64',
+  'linux/ppc64le': 'ppc64le',
+  'linux/s390x': 's390x',
   'linux/mips64le': 'mips64el',
 };
 
 /** Node's process.arch as qemu names it. */
 export function hostQemuArch(arch: string = process.arch): string {
-  return ({ x64: 'x86_64', arm64: 'aarch64', arm: 'arm', ia32: 'i386', riscv64: 'riscv64', ppc64: 'ppc64le', s390x: 's390x' } as Record<string, string>)[arch] ?? arch;
+  return (
+    ({ x64: 'x86_64', arm64: 'aarch64', arm: 'arm', ia32: 'i386', riscv64: 'riscv64', ppc64: 'ppc64le', s390x: 's390x' } as Record<string, string>)[arch] ??
+    arch
+  );
 }
 
 export function qemuArchOf(platform: string): string | undefined {
@@ -30,7 +41,13 @@ export function emulatedArch(platform: string, host = hostQemuArch()): string | 
   return arch;
 }
 
-export interface BinfmtState { arch: string; registered: boolean; enabled: boolean; flags: string; interpreter?: string }
+export interface BinfmtState {
+  arch: string;
+  registered: boolean;
+  enabled: boolean;
+  flags: string;
+  interpreter?: string;
+}
 
 export function readBinfmt(arch: string, dir = BINFMT_DIR): BinfmtState {
   const file = join(dir, `qemu-${arch}`);
@@ -47,7 +64,11 @@ export function readBinfmt(arch: string, dir = BINFMT_DIR): BinfmtState {
 
 export const binfmtOk = (s: BinfmtState) => s.registered && s.enabled && s.flags.includes('F');
 
-export interface RegisterResult { arch: string; action: 'already' | 'registered' | 'failed'; detail: string }
+export interface RegisterResult {
+  arch: string;
+  action: 'already' | 'registered' | 'failed';
+  detail: string;
+}
 
 const run = execSync;
 
@@ -61,20 +82,30 @@ export function registerBinfmt(arch: string, dir = BINFMT_DIR): RegisterResult {
   const before = readBinfmt(arch, dir);
   if (before.registered && !before.flags.includes('F')) {
     // Registered without F (e.g. by hand): drop it so the packaged entry, which has F, can go in.
-    try { writeFileSync(join(dir, `qemu-${arch}`), '-1'); } catch (err) {
+    try {
+      writeFileSync(join(dir, `qemu-${arch}`), '-1');
+    } catch (err) {
       return { arch, action: 'failed', detail: `qemu-${arch} is registered without the F flag and cannot be removed: ${(err as Error).message}` };
     }
   }
   if (!binfmtOk(readBinfmt(arch, dir))) run('update-binfmts', ['--enable', `qemu-${arch}`]);
   const conf = `/usr/lib/binfmt.d/qemu-${arch}.conf`;
   if (!readBinfmt(arch, dir).registered && existsSync(conf)) {
-    const line = readFileSync(conf, 'utf8').split('\n').find((l) => l.trim() && !l.startsWith('#'));
-    try { if (line) writeFileSync(join(dir, 'register'), line); } catch (err) {
+    const line = readFileSync(conf, 'utf8')
+      .split('\n')
+      .find((l) => l.trim() && !l.startsWith('#'));
+    try {
+      if (line) writeFileSync(join(dir, 'register'), line);
+    } catch (err) {
       return { arch, action: 'failed', detail: `writing ${join(dir, 'register')} failed: ${(err as Error).message} (run as root)` };
     }
   }
   const after = readBinfmt(arch, dir);
   if (binfmtOk(after)) return { arch, action: 'registered', detail: `qemu-${arch} registered with flags ${after.flags} (${after.interpreter})` };
   const why = after.registered ? `registered with flags "${after.flags}", without F` : 'not registered';
-  return { arch, action: 'failed', detail: `qemu-${arch} is ${why}: install qemu-user-static and binfmt-support (apt-get install qemu-user-static binfmt-support) and run as root` };
+  return {
+    arch,
+    action: 'failed',
+    detail: `qemu-${arch} is ${why}: install qemu-user-static and binfmt-support (apt-get install qemu-user-static binfmt-support) and run as root`,
+  };
 }

@@ -7,7 +7,12 @@ import type { Engine } from '../engine/engine-port.js';
 import { type BinfmtState, binfmtOk, emulatedArch, hostQemuArch, readBinfmt } from './binfmt.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail';
-export interface Check { name: string; status: CheckStatus; detail: string; fix?: string }
+export interface Check {
+  name: string;
+  status: CheckStatus;
+  detail: string;
+  fix?: string;
+}
 
 export interface DoctorHost {
   engine: Pick<Engine, 'ping' | 'info'> & Partial<Pick<Engine, 'describe'>>;
@@ -38,7 +43,9 @@ export function whichOnPath(cmd: string, path = process.env.PATH ?? ''): string 
     try {
       accessSync(file, constants.X_OK);
       return file;
-    } catch { /* not here */ }
+    } catch {
+      /* not here */
+    }
   }
   return undefined;
 }
@@ -65,20 +72,31 @@ async function engineChecks(host: DoctorHost): Promise<{ checks: Check[]; rootDi
     const version = await host.engine.ping();
     const info = await host.engine.info?.();
     const d = await host.engine.describe?.();
-    const how = d ? `; runs ${d.native.join(', ') || '?'} natively${d.emulated.length ? `, ${d.emulated.join(', ')} emulated` : ''}; ${d.seesHostPaths ? 'step inputs as bind mounts' : 'step inputs as archives and volumes'}` : '';
+    const how = d
+      ? `; runs ${d.native.join(', ') || '?'} natively${d.emulated.length ? `, ${d.emulated.join(', ')} emulated` : ''}; ${d.seesHostPaths ? 'step inputs as bind mounts' : 'step inputs as archives and volumes'}`
+      : '';
     const name = !d || d.kind === 'docker' ? 'Docker' : d.kind; // a rootless engine names itself
     const detail = (info ? `${name} ${version}, storage driver ${info.storageDriver}, data in ${info.rootDir}` : `${name} ${version}`) + how;
     const checks: Check[] = [{ name: 'engine', status: 'ok', detail }];
     if (info && name === 'Docker' && info.storageDriver !== 'overlay2') {
-      checks.push({ name: 'engine storage', status: 'warn', detail: `storage driver ${info.storageDriver}: commits are slow without overlay2`, fix: 'start dockerd with --storage-driver=overlay2' });
+      checks.push({
+        name: 'engine storage',
+        status: 'warn',
+        detail: `storage driver ${info.storageDriver}: commits are slow without overlay2`,
+        fix: 'start dockerd with --storage-driver=overlay2',
+      });
     }
     return { checks, rootDir: info?.rootDir };
   } catch (err) {
     return {
-      checks: [{
-        name: 'engine', status: 'fail', detail: `no Docker engine answers: ${(err as Error).message}`,
-        fix: 'run bin/setup (installs docker.io and starts dockerd), or start it: sudo dockerd --storage-driver=overlay2 &',
-      }],
+      checks: [
+        {
+          name: 'engine',
+          status: 'fail',
+          detail: `no Docker engine answers: ${(err as Error).message}`,
+          fix: 'run bin/setup (installs docker.io and starts dockerd), or start it: sudo dockerd --storage-driver=overlay2 &',
+        },
+      ],
     };
   }
 }
@@ -88,9 +106,15 @@ function binfmtCheck(host: DoctorHost, platform: string): Check {
   if (!arch) return { name: `platform ${platform}`, status: 'ok', detail: `runs natively on this ${host.hostArch} host` };
   const s = host.binfmt(arch);
   if (binfmtOk(s)) return { name: `binfmt ${platform}`, status: 'ok', detail: `qemu-${arch} registered, flags ${s.flags} (${s.interpreter ?? '?'})` };
-  const what = !s.registered ? `qemu-${arch} is not registered` : !s.enabled ? `qemu-${arch} is registered but disabled` : `qemu-${arch} is registered without the F flag (flags "${s.flags}"), so containers cannot find the interpreter`;
+  const what = !s.registered
+    ? `qemu-${arch} is not registered`
+    : !s.enabled
+      ? `qemu-${arch} is registered but disabled`
+      : `qemu-${arch} is registered without the F flag (flags "${s.flags}"), so containers cannot find the interpreter`;
   return {
-    name: `binfmt ${platform}`, status: 'fail', detail: what,
+    name: `binfmt ${platform}`,
+    status: 'fail',
+    detail: what,
     fix: 'run `stalker binfmt` as root (or bin/setup); it needs qemu-user-static and binfmt-support: apt-get install qemu-user-static binfmt-support',
   };
 }
@@ -99,12 +123,22 @@ async function diskCheck(host: DoctorHost, label: string, path: string): Promise
   const free = await host.freeBytes(path);
   if (free === undefined) return undefined;
   const detail = `${(free / GB).toFixed(1)} GB free on ${path}`;
-  if (free < FREE_FAIL) return { name: `disk ${label}`, status: 'fail', detail, fix: `free space under ${path} (e.g. stalker prune --yes; docker system prune)` };
-  if (free < FREE_WARN) return { name: `disk ${label}`, status: 'warn', detail: `${detail}; an emulated Debian tree takes several GB`, fix: 'stalker prune --yes removes images no tree references' };
+  if (free < FREE_FAIL)
+    return { name: `disk ${label}`, status: 'fail', detail, fix: `free space under ${path} (e.g. stalker prune --yes; docker system prune)` };
+  if (free < FREE_WARN)
+    return {
+      name: `disk ${label}`,
+      status: 'warn',
+      detail: `${detail}; an emulated Debian tree takes several GB`,
+      fix: 'stalker prune --yes removes images no tree references',
+    };
   return { name: `disk ${label}`, status: 'ok', detail };
 }
 
-export interface DoctorScope { platforms: string[]; projectDir: string }
+export interface DoctorScope {
+  platforms: string[];
+  projectDir: string;
+}
 
 export async function runChecks(host: DoctorHost, scope: DoctorScope): Promise<Check[]> {
   const { checks, rootDir } = await engineChecks(host);
@@ -115,9 +149,16 @@ export async function runChecks(host: DoctorHost, scope: DoctorScope): Promise<C
   }
   for (const t of TOOLS) {
     const at = host.which(t.cmd);
-    checks.push(at
-      ? { name: `tool ${t.cmd}`, status: 'ok', detail: at }
-      : { name: `tool ${t.cmd}`, status: t.required ? 'fail' : 'warn', detail: `${t.cmd} not found on PATH (needed for ${t.for})`, fix: `apt-get install ${t.pkg}` });
+    checks.push(
+      at
+        ? { name: `tool ${t.cmd}`, status: 'ok', detail: at }
+        : {
+            name: `tool ${t.cmd}`,
+            status: t.required ? 'fail' : 'warn',
+            detail: `${t.cmd} not found on PATH (needed for ${t.for})`,
+            fix: `apt-get install ${t.pkg}`,
+          },
+    );
   }
   return checks;
 }

@@ -22,7 +22,12 @@ function offset(run: RunView, t?: number): string {
 }
 
 const NODE_GLYPH: Record<NodeView['status'], string> = {
-  pending: '·', running: '▶', done: '✔', cached: '◆', failed: '✖', skipped: '⊘',
+  pending: '·',
+  running: '▶',
+  done: '✔',
+  cached: '◆',
+  failed: '✖',
+  skipped: '⊘',
 };
 
 type Opts = Required<Pick<EventTreeOptions, 'palette' | 'logs'>> & Pick<EventTreeOptions, 'logPathOf'>;

@@ -8,7 +8,14 @@ import { ownerLabels } from '../engine/labels.js';
 import { StalkerError } from '../errors.js';
 import { extractRootfs } from '../writer/extract-rootfs.js';
 
-export interface ExportRequest { engine: Engine; ref: string; platform: string; tree: string; node: string; output: string }
+export interface ExportRequest {
+  engine: Engine;
+  ref: string;
+  platform: string;
+  tree: string;
+  node: string;
+  output: string;
+}
 
 export const isTarOutput = (output: string) => /\.tar$/i.test(output);
 

@@ -7,7 +7,11 @@ import { parseEventLog } from '../events/json-log.js';
 import { foldEvents, type RunView } from '../events/progress-state.js';
 import type { RunRef } from './run-select.js';
 
-export interface FollowTarget { node: string; steps: string[]; step?: string }
+export interface FollowTarget {
+  node: string;
+  steps: string[];
+  step?: string;
+}
 
 export interface FollowOptions {
   out: NodeJS.WritableStream;

@@ -28,10 +28,17 @@ export function toDot(tree: ResolvedTree, plan: readonly PlannedNode[]): string 
   for (const p of plan) {
     const state = nodeState(p);
     const count = (s: NodeState) => p.steps.filter((x) => x.state === s).length;
-    const summary = [count('cached') && `${count('cached')} cached`, count('run') && `${count('run')} to run`, count('blocked') && `${count('blocked')} blocked`]
-      .filter(Boolean).join(', ');
+    const summary = [
+      count('cached') && `${count('cached')} cached`,
+      count('run') && `${count('run')} to run`,
+      count('blocked') && `${count('blocked')} blocked`,
+    ]
+      .filter(Boolean)
+      .join(', ');
     const tooltip = p.steps.map((s) => `${s.step}: ${s.state}${stepReason(s) ? ` (${stepReason(s)})` : ''}`).join('\n');
-    lines.push(`  ${q(p.node)} [label=${q(`${p.node}\n${summary || 'no steps'}`)}, fillcolor=${q(STATE_COLOR[state])}, tooltip=${q(tooltip)}, class=${q(state)}];`);
+    lines.push(
+      `  ${q(p.node)} [label=${q(`${p.node}\n${summary || 'no steps'}`)}, fillcolor=${q(STATE_COLOR[state])}, tooltip=${q(tooltip)}, class=${q(state)}];`,
+    );
   }
   for (const p of plan) {
     const node = tree.nodes.get(p.node);

@@ -32,7 +32,12 @@ async function newestFailed(engine: Engine, tree: ResolvedTree, node: string): P
   return tagged[0]?.labels[LABEL.step];
 }
 
-export async function resolveImage(engine: Engine, tree: ResolvedTree, target: string | undefined, opts: { failed?: boolean; usage: string }): Promise<ImageTarget> {
+export async function resolveImage(
+  engine: Engine,
+  tree: ResolvedTree,
+  target: string | undefined,
+  opts: { failed?: boolean; usage: string },
+): Promise<ImageTarget> {
   const { node, step: named } = parseTarget(tree, target, opts.usage);
   const repo = repoOf(tree.repository, node.name);
   let step = named;
@@ -40,11 +45,13 @@ export async function resolveImage(engine: Engine, tree: ResolvedTree, target: s
     step = await newestFailed(engine, tree, node.name);
     if (!step) throw new StalkerError('NOT_FOUND', `node ${node.name} has no kept failed state: none of its steps failed since it was last cleaned up`);
   }
-  const tag = opts.failed ? failedTag(step!) : step ?? FINAL_TAG;
+  const tag = opts.failed ? failedTag(step!) : (step ?? FINAL_TAG);
   const ref = `${repo}:${tag}`;
   const image = await engine.images.inspect(ref);
   if (!image) {
-    const hint = opts.failed ? `step ${node.name}:${step} has no kept failed state` : `${node.name}${step ? `:${step}` : ''} has not been built yet (run stalker --config ${tree.file})`;
+    const hint = opts.failed
+      ? `step ${node.name}:${step} has no kept failed state`
+      : `${node.name}${step ? `:${step}` : ''} has not been built yet (run stalker --config ${tree.file})`;
     throw new StalkerError('NOT_FOUND', `no image ${ref}: ${hint}`);
   }
   const stepConfig = step ? node.steps.find((s) => s.name === step) : node.steps[node.steps.length - 1];

@@ -10,7 +10,10 @@ import { StalkerError } from '../errors.js';
 export async function treeFiles(root: string): Promise<string[]> {
   const dir = join(root, 'trees');
   if (!existsSync(dir)) return [];
-  const names = (await readdir(dir, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+  const names = (await readdir(dir, { withFileTypes: true }))
+    .filter((d) => d.isDirectory())
+    .map((d) => d.name)
+    .sort();
   return names.map((n) => join(dir, n, `${n}.hjson`)).filter((f) => existsSync(f));
 }
 

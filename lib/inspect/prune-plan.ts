@@ -7,7 +7,11 @@ import type { ContainerSummary, ImageSummary } from '../engine/engine-port.js';
 import { failedTag, FINAL_TAG, imageRef } from '../engine/image-names.js';
 import { LABEL } from '../engine/labels.js';
 
-export interface CurrentTree { name: string; repository: string; nodes: Map<string, string[]> } // node -> step names
+export interface CurrentTree {
+  name: string;
+  repository: string;
+  nodes: Map<string, string[]>;
+} // node -> step names
 
 export interface PruneInput {
   images: ImageSummary[]; // our images in scope
@@ -19,8 +23,18 @@ export interface PruneInput {
   alive(pid: number): boolean;
 }
 
-export interface PruneItem { id: string; what: string; reason: string; created: number; size?: number }
-export interface PruneDecision { images: PruneItem[]; containers: PruneItem[]; kept: number }
+export interface PruneItem {
+  id: string;
+  what: string;
+  reason: string;
+  created: number;
+  size?: number;
+}
+export interface PruneDecision {
+  images: PruneItem[];
+  containers: PruneItem[];
+  kept: number;
+}
 
 export function currentTags(trees: readonly CurrentTree[]): Set<string> {
   const tags = new Set<string>();
@@ -70,7 +84,8 @@ export function decidePrune(input: PruneInput): PruneDecision {
   const containers = input.containers
     .filter((c) => !input.alive(Number(c.labels[LABEL.pid])) && old(c.created))
     .map((c) => ({
-      id: c.id, created: c.created ?? 0,
+      id: c.id,
+      created: c.created ?? 0,
       what: `container ${c.id.slice(0, 12)} (${c.labels[LABEL.node] ?? '?'}:${c.labels[LABEL.step] ?? '?'}, ${c.state}) [tree ${c.labels[LABEL.tree] ?? '?'}]`,
       reason: 'left by a run that is gone',
     }));

@@ -6,13 +6,20 @@ import { basename, join } from 'node:path';
 import { StalkerError } from '../errors.js';
 import { LogPaths } from '../logs/log-paths.js';
 
-export interface RunRef { id: string; dir: string; paths: LogPaths }
+export interface RunRef {
+  id: string;
+  dir: string;
+  paths: LogPaths;
+}
 
 /** Run ids start with their UTC time stamp, so name order is start order. */
 export async function listRuns(logsDir: string, tree: string): Promise<string[]> {
   const dir = join(logsDir, tree, 'runs');
   if (!existsSync(dir)) return [];
-  return (await readdir(dir, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+  return (await readdir(dir, { withFileTypes: true }))
+    .filter((d) => d.isDirectory())
+    .map((d) => d.name)
+    .sort();
 }
 
 const ref = (logsDir: string, tree: string, id: string): RunRef => {
@@ -37,7 +44,8 @@ export async function resolveRun(logsDir: string, tree: string, wanted?: string)
   const matches = runs.filter((r) => r.startsWith(wanted));
   if (matches.length === 1) return ref(logsDir, tree, matches[0]);
   const recent = runs.slice(-5).reverse().join(', ');
-  throw new StalkerError('NOT_FOUND', matches.length
-    ? `run ${wanted} is ambiguous: ${matches.join(', ')}`
-    : `no run ${wanted} of tree ${tree} (recent: ${recent})`);
+  throw new StalkerError(
+    'NOT_FOUND',
+    matches.length ? `run ${wanted} is ambiguous: ${matches.join(', ')}` : `no run ${wanted} of tree ${tree} (recent: ${recent})`,
+  );
 }

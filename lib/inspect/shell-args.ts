@@ -30,6 +30,14 @@ export function shellSpec(s: ShellSpec): ContainerSpec {
   // The staged entry loads the step's variables, as it does for the step itself.
   const cmd = ['/bin/sh', ...(s.staged ? [`${STAGE_TARGET}/entry`] : ['-c', 'exec "$@"', 'sh']), ...command];
   return {
-    image: s.ref, platform: s.platform, cmd, labels, workingDir: '/', binds: s.binds, volumes: s.volumes ?? [], tty: s.tty, stdin: true,
+    image: s.ref,
+    platform: s.platform,
+    cmd,
+    labels,
+    workingDir: '/',
+    binds: s.binds,
+    volumes: s.volumes ?? [],
+    tty: s.tty,
+    stdin: true,
   };
 }

@@ -1,5 +1,8 @@
 // Draws nested items with box-drawing branches, the way eliot-tree and `tree` do.
-export interface TreeItem { label: string; children?: TreeItem[] }
+export interface TreeItem {
+  label: string;
+  children?: TreeItem[];
+}
 
 export function drawTree(root: TreeItem): string[] {
   const out = [root.label];

@@ -12,13 +12,29 @@ export function newRunId(now = new Date()): string {
 }
 
 export class LogPaths {
-  constructor(readonly logsDir: string, readonly tree: string, readonly run: string) {}
+  constructor(
+    readonly logsDir: string,
+    readonly tree: string,
+    readonly run: string,
+  ) {}
 
-  get treeDir(): string { return join(this.logsDir, this.tree); }
-  get runDir(): string { return join(this.treeDir, 'runs', this.run); }
-  get events(): string { return join(this.runDir, 'events.jsonl'); }
-  get latestLink(): string { return join(this.treeDir, 'latest'); }
+  get treeDir(): string {
+    return join(this.logsDir, this.tree);
+  }
+  get runDir(): string {
+    return join(this.treeDir, 'runs', this.run);
+  }
+  get events(): string {
+    return join(this.runDir, 'events.jsonl');
+  }
+  get latestLink(): string {
+    return join(this.treeDir, 'latest');
+  }
 
-  stepInRun(node: string, step: string): string { return join(this.runDir, node, `${step}.log`); }
-  stepLatest(node: string, step: string): string { return join(this.treeDir, node, `${step}.log`); }
+  stepInRun(node: string, step: string): string {
+    return join(this.runDir, node, `${step}.log`);
+  }
+  stepLatest(node: string, step: string): string {
+    return join(this.treeDir, node, `${step}.log`);
+  }
 }

@@ -3,7 +3,10 @@
 import type { ResolvedTree } from '../config/types.js';
 import { buildTreeGraph, topologicalOrder } from '../graph/tree-graph.js';
 
-export interface Job { name: string; deps: string[] }
+export interface Job {
+  name: string;
+  deps: string[];
+}
 
 export function jobsOf(tree: ResolvedTree): Job[] {
   // The loader already ordered the tree; hand-made trees (tests) may not carry the order.

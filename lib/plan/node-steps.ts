@@ -7,11 +7,7 @@ import { jobsOf } from './jobs.js';
 import { WRITE_STEP } from './writer-step.js';
 
 export function stepNamesOf(node: ResolvedNode): string[] {
-  return [
-    ...(node.bootstrap ? [BOOTSTRAP_STEP] : []),
-    ...node.steps.map((s) => s.name),
-    ...(node.writer ? [WRITE_STEP] : []),
-  ];
+  return [...(node.bootstrap ? [BOOTSTRAP_STEP] : []), ...node.steps.map((s) => s.name), ...(node.writer ? [WRITE_STEP] : [])];
 }
 
 /** The tree's DAG in dependency order, as recorded in the run-start event. */

@@ -8,7 +8,7 @@ import type { PlannedNode, PlannedStep } from './plan.js';
 const MARK = { cached: '◆', run: '▶', blocked: '·' } as const;
 
 export function stepReason(s: PlannedStep): string {
-  if (s.state === 'blocked') return s.waitsFor ? `behind blocked step ${s.waitsFor}` : s.note ?? '';
+  if (s.state === 'blocked') return s.waitsFor ? `behind blocked step ${s.waitsFor}` : (s.note ?? '');
   const parts = s.reasons.map(describeChange);
   if (s.note) parts.push(s.note);
   return parts.join(', ');
@@ -39,8 +39,10 @@ function nodeHeader(tree: ResolvedTree, name: string): string {
 export function formatPlan(tree: ResolvedTree, plan: readonly PlannedNode[], p: Palette = NO_COLORS): string[] {
   const c = planCounts(plan);
   const lines = [
-    p.bold(`plan of tree ${tree.name} (repository ${tree.repository}): ${c.nodes} nodes, ${c.steps} steps — ` +
-      `${c.cached} cached${c.remote ? ` (${c.remote} in registry)` : ''}, ${c.run} will run, ${c.blocked} blocked`),
+    p.bold(
+      `plan of tree ${tree.name} (repository ${tree.repository}): ${c.nodes} nodes, ${c.steps} steps — ` +
+        `${c.cached} cached${c.remote ? ` (${c.remote} in registry)` : ''}, ${c.run} will run, ${c.blocked} blocked`,
+    ),
   ];
   const width = Math.max(4, ...plan.flatMap((n) => n.steps.map((s) => s.step.length)));
   for (const node of plan) {

@@ -26,10 +26,17 @@ export interface PlannedStep {
   note?: string;
 }
 
-export interface PlannedNode { node: string; steps: PlannedStep[] }
+export interface PlannedNode {
+  node: string;
+  steps: PlannedStep[];
+}
 
 export interface PlanInput {
-  tree: ResolvedTree; engine: Engine; index: ImageIndex; noCache?: boolean; rebuild?: Iterable<string>;
+  tree: ResolvedTree;
+  engine: Engine;
+  index: ImageIndex;
+  noCache?: boolean;
+  rebuild?: Iterable<string>;
   remote?: ProbeContext['remote'];
 }
 
@@ -58,9 +65,13 @@ export async function planTree(input: PlanInput): Promise<PlannedNode[]> {
 
 function stateOf(p: Probe): Omit<PlannedStep, 'step' | 'key'> {
   switch (p.kind) {
-    case 'hit': return { state: 'cached', reasons: [], image: p.image, source: 'local' };
-    case 'remote': return { state: 'cached', reasons: [], source: 'registry', digest: p.digest };
-    case 'miss': return { state: 'run', reasons: p.reasons, ...(p.note ? { note: p.note } : {}) };
-    case 'blocked': return { state: 'blocked', reasons: [], note: p.message };
+    case 'hit':
+      return { state: 'cached', reasons: [], image: p.image, source: 'local' };
+    case 'remote':
+      return { state: 'cached', reasons: [], source: 'registry', digest: p.digest };
+    case 'miss':
+      return { state: 'run', reasons: p.reasons, ...(p.note ? { note: p.note } : {}) };
+    case 'blocked':
+      return { state: 'blocked', reasons: [], note: p.message };
   }
 }

@@ -5,9 +5,12 @@ import type { KeyedStep, NodeKeys } from './tree-keys.js';
 
 export function sharable(s: KeyedStep): boolean {
   switch (s.kind) {
-    case 'bootstrap': return s.bootstrap.kind !== 'image';
-    case 'script': return s.config.cache;
-    case 'writer': return false;
+    case 'bootstrap':
+      return s.bootstrap.kind !== 'image';
+    case 'script':
+      return s.config.cache;
+    case 'writer':
+      return false;
   }
 }
 

@@ -10,7 +10,11 @@ import { jobsOf } from './jobs.js';
 import { executorPart, stepKeyParts } from './script-step.js';
 import { WRITE_STEP, writerKeyParts, writerOutput } from './writer-step.js';
 
-interface Keyed { node: string; step: string; key: string }
+interface Keyed {
+  node: string;
+  step: string;
+  key: string;
+}
 
 export type KeyedStep =
   | (Keyed & { kind: 'bootstrap'; bootstrap: Bootstrap; parts: BootstrapKeyParts })

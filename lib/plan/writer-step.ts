@@ -9,7 +9,13 @@ import { TOOL_VERSION } from '../engine/labels.js';
 
 export const WRITE_STEP = 'write';
 
-export interface Fingerprint { key: string; parts: WriterKeyParts; size: number; mtimeMs: number; sha256: string }
+export interface Fingerprint {
+  key: string;
+  parts: WriterKeyParts;
+  size: number;
+  mtimeMs: number;
+  sha256: string;
+}
 
 export const fingerprintPath = (output: string) => `${output}.stalker.json`;
 

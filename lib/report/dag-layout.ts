@@ -3,8 +3,16 @@
 // fan-ins read left to right without crossings in the usual tree shapes.
 import type { RunGraphNode } from '../events/events.js';
 
-export interface Placed { node: string; col: number; row: number }
-export interface Edge { from: string; to: string; kind: 'from' | 'needs' }
+export interface Placed {
+  node: string;
+  col: number;
+  row: number;
+}
+export interface Edge {
+  from: string;
+  to: string;
+  kind: 'from' | 'needs';
+}
 
 export function edgesOf(graph: readonly RunGraphNode[]): Edge[] {
   const known = new Set(graph.map((g) => g.node));
@@ -27,11 +35,13 @@ export function layoutDag(graph: readonly RunGraphNode[]): Placed[] {
   const row = new Map<string, number>();
   const columns = Math.max(0, ...col.values()) + 1;
   for (let c = 0; c < columns; c++) {
-    const members = graph.filter((g) => col.get(g.node) === c).map((g, i) => {
-      const ds = (deps.get(g.node) ?? []).filter((d) => row.has(d));
-      const bary = ds.length ? ds.reduce((a, d) => a + row.get(d)!, 0) / ds.length : i;
-      return { node: g.node, bary, i };
-    });
+    const members = graph
+      .filter((g) => col.get(g.node) === c)
+      .map((g, i) => {
+        const ds = (deps.get(g.node) ?? []).filter((d) => row.has(d));
+        const bary = ds.length ? ds.reduce((a, d) => a + row.get(d)!, 0) / ds.length : i;
+        return { node: g.node, bary, i };
+      });
     members.sort((a, b) => a.bary - b.bary || a.i - b.i);
     members.forEach((m, r) => row.set(m.node, r));
   }

@@ -10,7 +10,10 @@ const GAP_X = 60;
 const GAP_Y = 18;
 const PAD = 10;
 
-export interface DagNodeLook { fill: FillKey; subtitle: string }
+export interface DagNodeLook {
+  fill: FillKey;
+  subtitle: string;
+}
 
 export function renderDagSvg(graph: readonly RunGraphNode[], look: (node: string) => DagNodeLook): string {
   const placed = layoutDag(graph);
@@ -28,14 +31,18 @@ export function renderDagSvg(graph: readonly RunGraphNode[], look: (node: string
   const boxes = placed.map((p) => {
     const { x, y } = at.get(p.node)!;
     const l = look(p.node);
-    return `<a href="#node-${esc(p.node)}"><g class="dag-node" data-node="${esc(p.node)}">` +
+    return (
+      `<a href="#node-${esc(p.node)}"><g class="dag-node" data-node="${esc(p.node)}">` +
       `<title>${esc(p.node)}: ${esc(l.subtitle)}</title>` +
       `<rect x="${x}" y="${y}" width="${W}" height="${H}" rx="7" fill="${FILL[l.fill]}" stroke="#37474f" stroke-width="1"/>` +
       `<text x="${x + W / 2}" y="${y + 19}" text-anchor="middle" font-weight="600" font-size="13">${esc(clip(p.node, 22))}</text>` +
-      `<text x="${x + W / 2}" y="${y + 36}" text-anchor="middle" font-size="11">${esc(clip(l.subtitle, 28))}</text></g></a>`;
+      `<text x="${x + W / 2}" y="${y + 36}" text-anchor="middle" font-size="11">${esc(clip(l.subtitle, 28))}</text></g></a>`
+    );
   });
-  return `<svg class="dag" xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif">` +
+  return (
+    `<svg class="dag" xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif">` +
     '<defs><marker id="arrow" viewBox="0 0 10 10" refX="4" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">' +
     '<path d="M0,0 L10,5 L0,10 z" fill="#607d8b"/></marker></defs>' +
-    `${edges.join('')}${boxes.join('')}</svg>`;
+    `${edges.join('')}${boxes.join('')}</svg>`
+  );
 }

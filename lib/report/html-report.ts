@@ -36,20 +36,27 @@ function stepRow(n: NodeView, s: StepView, opts: ReportOptions): string {
   const href = opts.logHref(n.node, s);
   const log = href ? `<a href="${esc(href)}">log</a>` : '';
   const exit = s.exitCode !== undefined ? ` (exit ${s.exitCode})` : '';
-  return `<tr class="step" data-step="${esc(s.step)}"><td>${esc(s.step)}</td><td class="s-${s.status}">${s.status}${s.source === 'registry' ? ' (registry)' : ''}${exit}</td>` +
-    `<td>${s.status === 'cached' ? '' : dur(s.started, s.ended)}</td><td>${esc(why)}</td><td>${log}</td></tr>`;
+  return (
+    `<tr class="step" data-step="${esc(s.step)}"><td>${esc(s.step)}</td><td class="s-${s.status}">${s.status}${s.source === 'registry' ? ' (registry)' : ''}${exit}</td>` +
+    `<td>${s.status === 'cached' ? '' : dur(s.started, s.ended)}</td><td>${esc(why)}</td><td>${log}</td></tr>`
+  );
 }
 
 function nodeSection(n: NodeView, opts: ReportOptions): string {
   const g = n.graph;
   const rel = [g?.from ? `from ${esc(g.from)}` : '', g?.needs.length ? `needs ${esc(g.needs.join(', '))}` : '', g?.platform ? esc(g.platform) : '']
-    .filter(Boolean).join(' · ');
-  return `<div class="node" id="node-${esc(n.node)}" data-node="${esc(n.node)}">` +
+    .filter(Boolean)
+    .join(' · ');
+  return (
+    `<div class="node" id="node-${esc(n.node)}" data-node="${esc(n.node)}">` +
     `<h3>${esc(n.node)} <span class="s-${n.status}">${n.status}</span> <small>${dur(n.started, n.ended)}</small></h3>` +
     (rel ? `<div class="meta">${rel}</div>` : '') +
     (n.message ? `<pre>${esc(n.message)}</pre>` : '') +
-    (n.steps.length ? `<table><tr><th>step</th><th>outcome</th><th>took</th><th>why it ran</th><th>log</th></tr>${n.steps.map((s) => stepRow(n, s, opts)).join('')}</table>` : '') +
-    '</div>';
+    (n.steps.length
+      ? `<table><tr><th>step</th><th>outcome</th><th>took</th><th>why it ran</th><th>log</th></tr>${n.steps.map((s) => stepRow(n, s, opts)).join('')}</table>`
+      : '') +
+    '</div>'
+  );
 }
 
 function nodeFill(n: NodeView | undefined) {
@@ -60,20 +67,31 @@ export function renderReport(run: RunView, opts: ReportOptions): string {
   const nodes = [...run.nodes.values()];
   const c = run.counts;
   const title = `stalker ${run.tree ?? ''} run ${run.run ?? ''}`;
-  const outcome = run.ok === undefined ? '<span class="badge bad">unfinished</span>'
-    : run.ok ? '<span class="badge ok">succeeded</span>' : '<span class="badge bad">failed</span>';
+  const outcome =
+    run.ok === undefined
+      ? '<span class="badge bad">unfinished</span>'
+      : run.ok
+        ? '<span class="badge ok">succeeded</span>'
+        : '<span class="badge bad">failed</span>';
   const counts = c ? `${c.ran} ran · ${c.cached} cached · ${c.failed} failed · ${c.skipped} skipped · ${nodes.length} nodes` : `${nodes.length} nodes`;
   const dag = renderDagSvg(graphOf(run), (name) => {
     const n = run.nodes.get(name);
     const steps = n?.steps ?? [];
     const hits = steps.filter((s) => s.status === 'cached').length;
-    const sub = n?.status === 'skipped' ? 'skipped'
-      : n?.status === 'cached' ? `cached (${hits} step${hits === 1 ? '' : 's'})`
-      : `${nodeFill(n)}${hits ? ` · ${hits}/${steps.length} cached` : ''} ${dur(n?.started, n?.ended)}`;
+    const sub =
+      n?.status === 'skipped'
+        ? 'skipped'
+        : n?.status === 'cached'
+          ? `cached (${hits} step${hits === 1 ? '' : 's'})`
+          : `${nodeFill(n)}${hits ? ` · ${hits}/${steps.length} cached` : ''} ${dur(n?.started, n?.ended)}`;
     return { fill: nodeFill(n), subtitle: sub.trim() };
   });
   const legend = (['done', 'cached', 'failed', 'skipped', 'running'] as const)
-    .map((k) => `<span><i style="background:${({ done: '#4caf50', cached: '#64b5f6', failed: '#e53935', skipped: '#bdbdbd', running: '#ffb300' })[k]}"></i>${k}</span>`).join('');
+    .map(
+      (k) =>
+        `<span><i style="background:${{ done: '#4caf50', cached: '#64b5f6', failed: '#e53935', skipped: '#bdbdbd', running: '#ffb300' }[k]}"></i>${k}</span>`,
+    )
+    .join('');
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>${esc(title)}</title><style>${CSS}</style></head>
 <body>

@@ -10,7 +10,13 @@ export function clip(s: string, max: number): string {
 
 /** Fill colors by outcome, shared by the DAG picture and the timeline. */
 export const FILL = {
-  done: '#4caf50', cached: '#64b5f6', failed: '#e53935', running: '#ffb300', skipped: '#bdbdbd', pending: '#e0e0e0',
-  run: '#ffb300', blocked: '#bdbdbd',
+  done: '#4caf50',
+  cached: '#64b5f6',
+  failed: '#e53935',
+  running: '#ffb300',
+  skipped: '#bdbdbd',
+  pending: '#e0e0e0',
+  run: '#ffb300',
+  blocked: '#bdbdbd',
 } as const;
 export type FillKey = keyof typeof FILL;

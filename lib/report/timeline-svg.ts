@@ -26,8 +26,11 @@ export function renderTimelineSvg(run: RunView, nodes: readonly NodeView[]): str
   const x = (t: number) => LABEL_W + ((t - t0) / total) * PLOT_W;
   const height = AXIS_H + nodes.length * LANE_H + 6;
   const width = LABEL_W + PLOT_W + 20;
-  const grid = ticks(total).map((t) => `<line x1="${x(t0 + t)}" y1="${AXIS_H - 4}" x2="${x(t0 + t)}" y2="${height}" stroke="#eceff1"/>` +
-    `<text x="${x(t0 + t)}" y="${AXIS_H - 8}" font-size="10" text-anchor="middle" fill="#546e7a">${label(t)}</text>`);
+  const grid = ticks(total).map(
+    (t) =>
+      `<line x1="${x(t0 + t)}" y1="${AXIS_H - 4}" x2="${x(t0 + t)}" y2="${height}" stroke="#eceff1"/>` +
+      `<text x="${x(t0 + t)}" y="${AXIS_H - 8}" font-size="10" text-anchor="middle" fill="#546e7a">${label(t)}</text>`,
+  );
   const lanes = nodes.map((n, i) => {
     const y = AXIS_H + i * LANE_H;
     const parts = [`<text x="${LABEL_W - 8}" y="${y + 18}" font-size="12" text-anchor="end">${esc(clip(n.node, 20))}</text>`];
@@ -35,7 +38,9 @@ export function renderTimelineSvg(run: RunView, nodes: readonly NodeView[]): str
       parts.push(`<line x1="${x(n.started)}" y1="${y + 25}" x2="${x(n.ended)}" y2="${y + 25}" stroke="#90a4ae" stroke-width="2"/>`);
     }
     if (n.status === 'skipped' || (n.status === 'failed' && !n.steps.some((s) => s.started !== undefined))) {
-      parts.push(`<text x="${LABEL_W + 6}" y="${y + 18}" font-size="11" fill="#757575">${esc(`${n.status}${n.message ? `: ${clip(n.message.split('\n')[0], 90)}` : ''}`)}</text>`);
+      parts.push(
+        `<text x="${LABEL_W + 6}" y="${y + 18}" font-size="11" fill="#757575">${esc(`${n.status}${n.message ? `: ${clip(n.message.split('\n')[0], 90)}` : ''}`)}</text>`,
+      );
     }
     for (const s of n.steps) {
       if (s.started === undefined) continue;
@@ -47,7 +52,9 @@ export function renderTimelineSvg(run: RunView, nodes: readonly NodeView[]): str
       }
       const x1 = x(s.started);
       const w = Math.max(2, x(s.ended ?? end) - x1);
-      parts.push(`<rect class="bar ${s.status}" x="${x1}" y="${y + 4}" width="${w}" height="18" rx="3" fill="${FILL[s.status]}" stroke="#37474f" stroke-width="0.5">${title}</rect>`);
+      parts.push(
+        `<rect class="bar ${s.status}" x="${x1}" y="${y + 4}" width="${w}" height="18" rx="3" fill="${FILL[s.status]}" stroke="#37474f" stroke-width="0.5">${title}</rect>`,
+      );
       if (w > 40) parts.push(`<text x="${x1 + 4}" y="${y + 17}" font-size="10" fill="#102027">${esc(clip(s.step, Math.floor(w / 6)))}</text>`);
     }
     return `<g class="lane" data-node="${esc(n.node)}">${parts.join('')}</g>`;

@@ -18,9 +18,13 @@ type KeyedBootstrap = Extract<KeyedStep, { kind: 'bootstrap' }>;
 
 function mmdebstrapArgs(b: Extract<Bootstrap, { kind: 'debootstrap' }>, out: string): string[] {
   return [
-    `--variant=${b.variant}`, `--arch=${b.arch}`, `--components=${b.components.join(',')}`,
+    `--variant=${b.variant}`,
+    `--arch=${b.arch}`,
+    `--components=${b.components.join(',')}`,
     ...(b.include.length ? [`--include=${b.include.join(',')}`] : []),
-    b.suite, out, b.mirror,
+    b.suite,
+    out,
+    b.mirror,
   ];
 }
 
@@ -43,7 +47,14 @@ async function makeRootTar(ctx: BuildContext, s: KeyedBootstrap, scope: StepScop
       } catch (err) {
         await rm(out, { force: true });
         const code = err instanceof ExecError ? err.exitCode : null;
-        throw new StalkerError('BOOTSTRAP_FAILED', `node ${s.node}: mmdebstrap ${code === null ? 'could not run' : `exited with ${code}`} (log: ${scope.log.path})\n${scope.log.tail().map((l) => `    | ${l}`).join('\n')}`, { cause: err });
+        throw new StalkerError(
+          'BOOTSTRAP_FAILED',
+          `node ${s.node}: mmdebstrap ${code === null ? 'could not run' : `exited with ${code}`} (log: ${scope.log.path})\n${scope.log
+            .tail()
+            .map((l) => `    | ${l}`)
+            .join('\n')}`,
+          { cause: err },
+        );
       }
       return out;
     }

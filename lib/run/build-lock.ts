@@ -8,7 +8,12 @@ import { join } from 'node:path';
 import { StalkerError } from '../errors.js';
 import { processAlive } from '../util/process-alive.js';
 
-export interface LockHolder { pid: number; run: string; tree: string; started: string }
+export interface LockHolder {
+  pid: number;
+  run: string;
+  tree: string;
+  started: string;
+}
 
 export function lockDir(): string {
   // Per user for others than root: root's directory is not theirs to write (and a rootless
@@ -40,7 +45,10 @@ export async function acquireBuildLock(repository: string, me: Omit<LockHolder, 
       }
       const other = await readHolder(path);
       if (other && processAlive(other.pid)) {
-        throw new StalkerError('BUSY', `repository ${repository} is being built by pid ${other.pid} (run ${other.run} of ${other.tree}, since ${other.started}): wait for it to finish, or stop it; lock file ${path}`);
+        throw new StalkerError(
+          'BUSY',
+          `repository ${repository} is being built by pid ${other.pid} (run ${other.run} of ${other.tree}, since ${other.started}): wait for it to finish, or stop it; lock file ${path}`,
+        );
       }
       await unlink(path).catch(() => {}); // stale: its holder is gone
     }

@@ -73,8 +73,7 @@ async function buildLocked(req: BuildRequest, runId: string): Promise<BuildSumma
     else if (e.type === 'step-cached') {
       counts.cached++;
       if (e.source === 'registry') counts.pulled++;
-    }
-    else if (e.type === 'node-failed') counts.failed++;
+    } else if (e.type === 'node-failed') counts.failed++;
     else if (e.type === 'node-skipped') counts.skipped++;
   });
   const started = Date.now();
@@ -106,22 +105,37 @@ async function buildLocked(req: BuildRequest, runId: string): Promise<BuildSumma
       await remote.classify(sharableKeys(keys, forced));
     }
     const ctx: BuildContext = {
-      session, events, tree, runId, logs, stagingDir, cacheDir: req.cacheDir, signal: req.signal,
-      keys, probe: { tree, engine, index: session.index, forced, remote }, remote,
+      session,
+      events,
+      tree,
+      runId,
+      logs,
+      stagingDir,
+      cacheDir: req.cacheDir,
+      signal: req.signal,
+      keys,
+      probe: { tree, engine, index: session.index, forced, remote },
+      remote,
     };
-    const outcomes = await schedule<NodeResult>(jobs, async (name, deps) => {
-      const t0 = Date.now();
-      try {
-        return await runNode(ctx, tree.nodes.get(name)!, new Map([...deps].map(([k, v]) => [k, v.image])));
-      } catch (err) {
-        errors.push(err);
-        events.emit({ type: 'node-failed', node: name, message: err instanceof Error ? err.message : String(err), durationMs: Date.now() - t0 });
-        throw err;
-      }
-    }, {
-      concurrency: req.jobs, keepGoing: req.keepGoing, signal: req.signal,
-      onSkip: (node, o) => events.emit({ type: 'node-skipped', node, reason: o.reason, upstream: o.upstream }),
-    });
+    const outcomes = await schedule<NodeResult>(
+      jobs,
+      async (name, deps) => {
+        const t0 = Date.now();
+        try {
+          return await runNode(ctx, tree.nodes.get(name)!, new Map([...deps].map(([k, v]) => [k, v.image])));
+        } catch (err) {
+          errors.push(err);
+          events.emit({ type: 'node-failed', node: name, message: err instanceof Error ? err.message : String(err), durationMs: Date.now() - t0 });
+          throw err;
+        }
+      },
+      {
+        concurrency: req.jobs,
+        keepGoing: req.keepGoing,
+        signal: req.signal,
+        onSkip: (node, o) => events.emit({ type: 'node-skipped', node, reason: o.reason, upstream: o.upstream }),
+      },
+    );
     const ok = [...outcomes.values()].every((o) => o.kind === 'done') && !req.signal.aborted;
     if (req.signal.aborted && !errors.length) errors.push(new StalkerError('INTERRUPTED', 'build interrupted'));
     return { ok, runId, outcomes, errors, eventLog: logs.events };

@@ -9,7 +9,10 @@ export class EngineSession {
   readonly live = new Set<string>();
   private readonly pending: Promise<unknown>[] = [];
 
-  private constructor(readonly engine: Engine, readonly index: ImageIndex) {}
+  private constructor(
+    readonly engine: Engine,
+    readonly index: ImageIndex,
+  ) {}
 
   /** Sweeps what killed runs of the tree left in this engine, then indexes its images (one call). */
   static async open(engine: Engine, tree: string): Promise<{ session: EngineSession; swept: number }> {

@@ -3,13 +3,19 @@ import type { Readable } from 'node:stream';
 import { pack } from 'tar-stream';
 import { execOutput } from '../util/exec.js';
 
-export interface ArchiveEntry { name: string; content: string | Buffer; mode: number }
+export interface ArchiveEntry {
+  name: string;
+  content: string | Buffer;
+  mode: number;
+}
 
 /** A small archive built in memory: root-owned entries with a fixed time. */
 export async function tarOf(entries: ArchiveEntry[]): Promise<Buffer> {
   const archive = pack();
   const chunks: Buffer[] = [];
-  archive.on('data', (c: unknown) => { chunks.push(c as Buffer); });
+  archive.on('data', (c: unknown) => {
+    chunks.push(c as Buffer);
+  });
   const done = new Promise<void>((resolve, reject) => archive.on('end', () => resolve()).on('error', reject));
   for (const e of entries) archive.entry({ name: e.name, mode: e.mode, uid: 0, gid: 0, mtime: new Date(0) }, e.content);
   archive.finalize();

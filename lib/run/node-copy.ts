@@ -7,7 +7,12 @@ import type { NodeCopy } from '../config/types.js';
 import { StalkerError } from '../errors.js';
 import { type BuildContext, runLabels } from './build-context.js';
 
-export interface CopyTarget { node: string; step: string; container: string; needs: Record<string, string> }
+export interface CopyTarget {
+  node: string;
+  step: string;
+  container: string;
+  needs: Record<string, string>;
+}
 
 export async function copyFromNodes(ctx: BuildContext, copies: NodeCopy[], to: CopyTarget): Promise<void> {
   // one container per source node, however many paths it gives; copies keep their order
@@ -19,7 +24,11 @@ export async function copyFromNodes(ctx: BuildContext, copies: NodeCopy[], to: C
     const image = to.needs[from];
     if (!node || !image) throw new StalkerError('NOT_FOUND', `step ${to.node}:${to.step}: copy from ${from}: that node has no image`);
     const id = await ctx.session.create({
-      image, platform: node.platform, cmd: ['/copy-source-never-runs'], labels: runLabels(ctx, to.node, to.step), binds: [],
+      image,
+      platform: node.platform,
+      cmd: ['/copy-source-never-runs'],
+      labels: runLabels(ctx, to.node, to.step),
+      binds: [],
     });
     sources.set(from, id);
     return id;

@@ -6,7 +6,10 @@ import { StalkerError } from '../errors.js';
 import { type BuildContext, repoOf } from './build-context.js';
 import { runKeyedStep } from './step-dispatch.js';
 
-export interface NodeResult { image: string; cached: boolean }
+export interface NodeResult {
+  image: string;
+  cached: boolean;
+}
 
 /** `finals` holds the final image id of every node this one depends on. */
 export async function runNode(ctx: BuildContext, node: ResolvedNode, finals: ReadonlyMap<string, string>): Promise<NodeResult> {

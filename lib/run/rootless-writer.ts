@@ -19,7 +19,8 @@ export async function writeImageAs(engine: Engine, tar: Readable, options: Write
     const lines = createInterface({ input: out });
     lines.on('line', (text) => {
       const line = JSON.parse(text) as Line;
-      if ('event' in line) events(line.event); else outcome = line;
+      if ('event' in line) events(line.event);
+      else outcome = line;
     });
     return new Promise<void>((resolve) => lines.on('close', resolve));
   });

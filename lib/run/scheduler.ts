@@ -7,9 +7,7 @@ import type { Job } from '../plan/jobs.js';
 export type { Job };
 
 export type Outcome<T> =
-  | { kind: 'done'; value: T }
-  | { kind: 'failed'; error: unknown }
-  | { kind: 'skipped'; reason: 'upstream-failed' | 'stopped'; upstream?: string };
+  { kind: 'done'; value: T } | { kind: 'failed'; error: unknown } | { kind: 'skipped'; reason: 'upstream-failed' | 'stopped'; upstream?: string };
 
 export interface ScheduleOptions {
   concurrency: number;

@@ -17,7 +17,10 @@ export interface NodeInput {
   platform: string;
 }
 
-export interface StepOutcome { image: string; cached: boolean }
+export interface StepOutcome {
+  image: string;
+  cached: boolean;
+}
 
 export async function runKeyedStep(ctx: BuildContext, s: KeyedStep, input: NodeInput): Promise<StepOutcome> {
   const p = await probeStep(ctx.probe, s);

@@ -13,7 +13,11 @@ export interface StepScope {
   container(spec: ContainerSpec): Promise<string>;
 }
 
-export interface StepIdentity { node: string; step: string; key: string }
+export interface StepIdentity {
+  node: string;
+  step: string;
+  key: string;
+}
 
 /** Runs `body`; resolves with what it made (an image id or a written file). */
 export async function stepLifecycle(ctx: BuildContext, s: StepIdentity, reasons: KeyChange[], body: (scope: StepScope) => Promise<string>): Promise<string> {
@@ -38,7 +42,10 @@ export async function stepLifecycle(ctx: BuildContext, s: StepIdentity, reasons:
     return image;
   } catch (err) {
     const interrupted = ctx.signal.aborted || (err instanceof StalkerError && err.code === 'INTERRUPTED');
-    if (interrupted) throw err instanceof StalkerError && err.code === 'INTERRUPTED' ? err : new StalkerError('INTERRUPTED', `step ${node}:${step} interrupted`, { cause: err });
+    if (interrupted)
+      throw err instanceof StalkerError && err.code === 'INTERRUPTED'
+        ? err
+        : new StalkerError('INTERRUPTED', `step ${node}:${step} interrupted`, { cause: err });
     if (!(err instanceof StepFailed)) log.note(`stalker: ${err instanceof Error ? err.message : String(err)}`);
     const failed = err instanceof StepFailed ? { exitCode: err.exitCode, failedImage: err.failedImage } : { exitCode: -1 };
     ctx.events.emit({ type: 'step-failed', node, step, ...failed, logPath: log.path, durationMs: Date.now() - started });

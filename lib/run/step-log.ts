@@ -10,7 +10,10 @@ export class StepLog {
   private readonly tailLines: string[] = [];
   private partial = '';
 
-  private constructor(readonly path: string, private readonly out: WriteStream) {}
+  private constructor(
+    readonly path: string,
+    private readonly out: WriteStream,
+  ) {}
 
   static async open(runPath: string, stablePath: string): Promise<StepLog> {
     await mkdir(dirname(runPath), { recursive: true });

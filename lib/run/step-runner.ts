@@ -26,7 +26,12 @@ export async function runStep(ctx: BuildContext, s: KeyedScript, input: StepInpu
   const staged = await stageStep(join(ctx.stagingDir, node, name), s.config, ctx.cacheDir, engine.seesHostPaths);
   const labels = runLabels(ctx, node, name);
   const id = await scope.container({
-    image: input.parent, platform: input.platform, cmd: staged.cmd, labels, binds: staged.binds, volumes: staged.volumes,
+    image: input.parent,
+    platform: input.platform,
+    cmd: staged.cmd,
+    labels,
+    binds: staged.binds,
+    volumes: staged.volumes,
   });
   for (const a of staged.archives) await engine.containers.putArchive(id, await a.tar(), a.path);
   await copyFromNodes(ctx, s.config.copies, { node, step: name, container: id, needs: input.needs });

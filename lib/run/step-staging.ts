@@ -35,7 +35,9 @@ function shellQuote(value: string): string {
 }
 
 export function envFile(env: Record<string, string>): string {
-  return Object.entries(env).map(([k, v]) => `export ${k}=${shellQuote(v)}\n`).join('');
+  return Object.entries(env)
+    .map(([k, v]) => `export ${k}=${shellQuote(v)}\n`)
+    .join('');
 }
 
 function secretValues(step: ResolvedStep): Record<string, string> {
@@ -51,7 +53,10 @@ function secretValues(step: ResolvedStep): Record<string, string> {
 }
 
 /** An archive to extract at `path` in the container before it starts. */
-export interface StagedArchive { path: string; tar: () => Promise<Buffer | Readable> }
+export interface StagedArchive {
+  path: string;
+  tar: () => Promise<Buffer | Readable>;
+}
 
 export interface StagedStep {
   cmd: string[];
@@ -83,8 +88,9 @@ export async function stageStep(dir: string, step: ResolvedStep, cacheDir: strin
       volumes.push({ target: m.target }); // a dir: an anonymous volume, never committed, filled from the host
       archives.push({ path: m.target, tar: async () => hostDirTar(m.source) });
     }
-    const loose = [...mountedFiles.map((f) => ({ target: f.target, content: f.content, mode: f.mode })), ...await Promise.all(fileMounts.map(readMount))];
-    for (const f of loose) archives.push({ path: dirname(f.target), tar: () => tarOf([{ name: f.target.slice(f.target.lastIndexOf('/') + 1), content: f.content, mode: f.mode }]) });
+    const loose = [...mountedFiles.map((f) => ({ target: f.target, content: f.content, mode: f.mode })), ...(await Promise.all(fileMounts.map(readMount)))];
+    for (const f of loose)
+      archives.push({ path: dirname(f.target), tar: () => tarOf([{ name: f.target.slice(f.target.lastIndexOf('/') + 1), content: f.content, mode: f.mode }]) });
     return { cmd, binds: [], volumes, archives };
   }
   for (const [name, f] of Object.entries(staged)) await writeFile(join(dir, name), f.content, { mode: f.mode });

@@ -37,7 +37,13 @@ export async function runWriter(ctx: BuildContext, s: KeyedWriter, input: string
   try {
     const tar = await ctx.session.engine.containers.export(id);
     const result = await writeImageAs(ctx.session.engine, tar, { ...options, seed: s.key, mountTargets: mountTargets(ctx.tree) }, (e) => {
-      scope.log.note(e.type === 'writer:phase' ? `${e.phase}: ${e.ms} ms` : e.type === 'writer:epoch' ? `timestamps clamped to ${e.epoch} (${e.from})` : `warning: ${e.message}`);
+      scope.log.note(
+        e.type === 'writer:phase'
+          ? `${e.phase}: ${e.ms} ms`
+          : e.type === 'writer:epoch'
+            ? `timestamps clamped to ${e.epoch} (${e.from})`
+            : `warning: ${e.message}`,
+      );
     });
     scope.log.note(`wrote ${result.image} (${result.size} bytes, sha256 ${result.sha256}, ${result.packages} packages)`);
     const st = await stat(output);

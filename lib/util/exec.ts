@@ -19,7 +19,10 @@ export interface ExecOptions {
   keep?: number;
 }
 
-export interface ExecResult { stdout: string; stderr: string }
+export interface ExecResult {
+  stdout: string;
+  stderr: string;
+}
 
 const TAIL_LINES = 8;
 
@@ -42,7 +45,10 @@ export function exec(cmd: string, args: string[], opts: ExecOptions = {}): Promi
       if (opts.onOutput) opts.onOutput('stdout', c);
       else stdout = (stdout + c.toString('utf8')).slice(-keep);
     });
-    child.stderr!.on('data', (c: Buffer) => { opts.onOutput?.('stderr', c); stderr = (stderr + c.toString('utf8')).slice(-keep); });
+    child.stderr!.on('data', (c: Buffer) => {
+      opts.onOutput?.('stderr', c);
+      stderr = (stderr + c.toString('utf8')).slice(-keep);
+    });
     child.on('error', (err) => reject(new ExecError(command, null, tailOf(stderr), undefined, { cause: err })));
     child.on('close', (code, signal) => {
       if (code === 0) resolve({ stdout, stderr });
@@ -66,7 +72,9 @@ export function execOutput(cmd: string, args: string[], opts: { env?: NodeJS.Pro
   const out = new PassThrough();
   child.stdout!.pipe(out, { end: false });
   let stderr = '';
-  child.stderr!.on('data', (c: Buffer) => { stderr = (stderr + c.toString('utf8')).slice(-16384); });
+  child.stderr!.on('data', (c: Buffer) => {
+    stderr = (stderr + c.toString('utf8')).slice(-16384);
+  });
   child.on('error', (err) => out.destroy(new ExecError(command, null, [], undefined, { cause: err })));
   child.on('close', (code, signal) => {
     if (code === 0) out.end();

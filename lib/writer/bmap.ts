@@ -49,23 +49,26 @@ export async function makeBmap(image: string, size: number): Promise<string> {
   const blocks = blockRanges((await dataRanges(image, size)) ?? fullRange(size), size);
   const sums = await rangeSha256(image, blocks, size);
   const mapped = blocks.reduce((n, [a, b]) => n + b - a + 1, 0);
-  const text = (checksum: string) => [
-    '<?xml version="1.0" ?>',
-    '<!-- Written by stalker\'s image writer. Copy with: bmaptool copy IMAGE DEVICE -->',
-    '<bmap version="2.0">',
-    `    <ImageSize> ${size} </ImageSize>`,
-    `    <BlockSize> ${BLOCK} </BlockSize>`,
-    `    <BlocksCount> ${Math.ceil(size / BLOCK)} </BlocksCount>`,
-    `    <MappedBlocksCount> ${mapped} </MappedBlocksCount>`,
-    '    <ChecksumType> sha256 </ChecksumType>',
-    // bmaptool checks this against the sha256 of the file with this value set to 64 zeros
-    `    <BmapFileChecksum> ${checksum} </BmapFileChecksum>`,
-    '    <BlockMap>',
-    ...blocks.map(([a, b], i) => `        <Range chksum="${sums[i]}"> ${a === b ? a : `${a}-${b}`} </Range>`),
-    '    </BlockMap>',
-    '</bmap>',
-    '',
-  ].join('\n');
-  const own = createHash('sha256').update(text('0'.repeat(64))).digest('hex');
+  const text = (checksum: string) =>
+    [
+      '<?xml version="1.0" ?>',
+      "<!-- Written by stalker's image writer. Copy with: bmaptool copy IMAGE DEVICE -->",
+      '<bmap version="2.0">',
+      `    <ImageSize> ${size} </ImageSize>`,
+      `    <BlockSize> ${BLOCK} </BlockSize>`,
+      `    <BlocksCount> ${Math.ceil(size / BLOCK)} </BlocksCount>`,
+      `    <MappedBlocksCount> ${mapped} </MappedBlocksCount>`,
+      '    <ChecksumType> sha256 </ChecksumType>',
+      // bmaptool checks this against the sha256 of the file with this value set to 64 zeros
+      `    <BmapFileChecksum> ${checksum} </BmapFileChecksum>`,
+      '    <BlockMap>',
+      ...blocks.map(([a, b], i) => `        <Range chksum="${sums[i]}"> ${a === b ? a : `${a}-${b}`} </Range>`),
+      '    </BlockMap>',
+      '</bmap>',
+      '',
+    ].join('\n');
+  const own = createHash('sha256')
+    .update(text('0'.repeat(64)))
+    .digest('hex');
   return text(own);
 }

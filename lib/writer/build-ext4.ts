@@ -43,7 +43,10 @@ export function usedInodes(dump: string): number[] {
   for (const [, g, ranges] of groups) {
     const first = Number(g) * ipg + 1;
     const free = new Uint8Array(ipg);
-    for (const r of ranges!.split(',').map((x) => x.trim()).filter(Boolean)) {
+    for (const r of ranges!
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean)) {
       const [a, b] = r.split('-').map(Number);
       for (let i = a!; i <= (b ?? a)!; i++) free[i - first] = 1;
     }
@@ -63,19 +66,42 @@ export async function buildExt4(spec: Ext4Spec): Promise<void> {
   const env = { MKE2FS_CONFIG: conf, E2FSPROGS_FAKE_TIME: String(spec.epoch), TZ: 'UTC' };
   const dev = `${spec.image}?offset=${spec.part.start}`;
   try {
-    await runTool('mkfs.ext4', ['-F', '-q', '-t', 'ext4', '-L', spec.label, '-U', spec.uuid, '-N', String(spec.inodes),
-      '-E', `hash_seed=${spec.hashSeed},offset=${spec.part.start}`, '-d', spec.content,
-      spec.image, `${spec.part.size / 1024}k`], { env });
+    await runTool(
+      'mkfs.ext4',
+      [
+        '-F',
+        '-q',
+        '-t',
+        'ext4',
+        '-L',
+        spec.label,
+        '-U',
+        spec.uuid,
+        '-N',
+        String(spec.inodes),
+        '-E',
+        `hash_seed=${spec.hashSeed},offset=${spec.part.start}`,
+        '-d',
+        spec.content,
+        spec.image,
+        `${spec.part.size / 1024}k`,
+      ],
+      { env },
+    );
   } catch (err) {
     if (err instanceof WriterError && /Could not allocate|No space|not enough space|inodes/i.test(String(err.details.stderr))) {
-      throw new WriterError('WRITER_PARTITION_TOO_SMALL', `root partition (ext4) is full: the rootfs does not fit in ${formatSize(spec.part.size)}`,
-        { cause: err, details: { partition: 'root', given: spec.part.size } });
+      throw new WriterError('WRITER_PARTITION_TOO_SMALL', `root partition (ext4) is full: the rootfs does not fit in ${formatSize(spec.part.size)}`, {
+        cause: err,
+        details: { partition: 'root', given: spec.part.size },
+      });
     }
     throw err;
   }
   const { stdout } = await runTool('dumpe2fs', [dev], { env, keep: 64 * 1024 * 1024 });
-  const cmds = usedInodes(stdout).filter((i) => i === 2 || i >= 11)
-    .map((i) => `sif <${i}> atime @${spec.epoch}\nsif <${i}> ctime @${spec.epoch}\n`).join('');
+  const cmds = usedInodes(stdout)
+    .filter((i) => i === 2 || i >= 11)
+    .map((i) => `sif <${i}> atime @${spec.epoch}\nsif <${i}> ctime @${spec.epoch}\n`)
+    .join('');
   const script = join(spec.workDir, 'debugfs.cmds');
   await writeFile(script, cmds);
   await runTool('debugfs', ['-w', '-f', script, dev], { env, keep: 4096 });

@@ -65,8 +65,26 @@ export async function buildFat(spec: FatSpec): Promise<void> {
   const sector = spec.part.start / 512;
   // mtools reads no user or host config and stamps what it creates with SOURCE_DATE_EPOCH
   const env = { MTOOLSRC: '/dev/null', MTOOLS_SKIP_CHECK: '1', SOURCE_DATE_EPOCH: String(spec.epoch), TZ: 'UTC' };
-  await runTool('mkfs.fat', ['-F', String(spec.fat), ...clusterArgs(spec), '-n', spec.label, '-i', spec.volumeId, '--invariant', '--mbr=n',
-    `--offset=${sector}`, '-h', String(sector), spec.image, String(spec.part.size / 1024)], { env });
+  await runTool(
+    'mkfs.fat',
+    [
+      '-F',
+      String(spec.fat),
+      ...clusterArgs(spec),
+      '-n',
+      spec.label,
+      '-i',
+      spec.volumeId,
+      '--invariant',
+      '--mbr=n',
+      `--offset=${sector}`,
+      '-h',
+      String(sector),
+      spec.image,
+      String(spec.part.size / 1024),
+    ],
+    { env },
+  );
   await setVolumeId(spec);
   const drive = `${spec.image}@@${spec.part.start}`;
   try {
@@ -81,8 +99,10 @@ export async function buildFat(spec: FatSpec): Promise<void> {
     }
   } catch (err) {
     if (err instanceof WriterError && /disk full|no free clusters|no space/i.test(String(err.details.stderr ?? err.message))) {
-      throw new WriterError('WRITER_PARTITION_TOO_SMALL', `boot partition (FAT) is full: its content does not fit in ${formatSize(spec.part.size)}`,
-        { cause: err, details: { partition: 'boot', given: spec.part.size } });
+      throw new WriterError('WRITER_PARTITION_TOO_SMALL', `boot partition (FAT) is full: its content does not fit in ${formatSize(spec.part.size)}`, {
+        cause: err,
+        details: { partition: 'boot', given: spec.part.size },
+      });
     }
     throw err;
   }

@@ -21,7 +21,8 @@ export async function compressImage(image: string, c: Exclude<Compression, 'none
   const out = await open(tmp, 'w');
   try {
     await exec(c === 'zstd' ? 'zstd' : 'xz', args, { stdout: out.fd }).catch((err: unknown) => {
-      if (err instanceof ExecError && err.exitCode !== null) throw new WriterError('WRITER_TOOL', `${c} failed compressing ${image} (exit ${err.exitCode})`, { cause: err });
+      if (err instanceof ExecError && err.exitCode !== null)
+        throw new WriterError('WRITER_TOOL', `${c} failed compressing ${image} (exit ${err.exitCode})`, { cause: err });
       throw err;
     });
     await out.sync();

@@ -15,8 +15,8 @@ export function dep5Licenses(text: string): string[] | undefined {
   if (!DEP5.test(first)) return undefined;
   const found = new Set<string>();
   for (const para of text.split(/\n\s*\n/)) {
-    if (!/^Files:/mi.test(para)) continue;
-    const license = /^License:[ \t]*(.*)$/mi.exec(para)?.[1]?.trim();
+    if (!/^Files:/im.test(para)) continue;
+    const license = /^License:[ \t]*(.*)$/im.exec(para)?.[1]?.trim();
     if (license) found.add(license);
   }
   return [...found].sort();

@@ -5,7 +5,10 @@ import { WriterError } from './writer-error.js';
 /** 1980-01-01: the oldest time FAT stores; the clamp of a tree that gives no other. */
 export const FAT_EPOCH = 315532800;
 
-export interface EpochChoice { epoch: number; from: 'option' | 'dpkg-status' | 'fat-minimum' }
+export interface EpochChoice {
+  epoch: number;
+  from: 'option' | 'dpkg-status' | 'fat-minimum';
+}
 
 function parseEpoch(value: number | string, what: string): number {
   const n = typeof value === 'number' ? value : /^\s*\d+\s*$/.test(value) ? Number(value) : NaN;

@@ -48,9 +48,11 @@ export function planDisk(layout: ResolvedLayout, boot: TreeUsage, root: TreeUsag
   const bootSize = alignUp(layout.boot.size, a);
   const bootNeed = fatNeeded(boot, bootSize);
   if (bootNeed > bootSize) {
-    throw new WriterError('WRITER_PARTITION_TOO_SMALL',
+    throw new WriterError(
+      'WRITER_PARTITION_TOO_SMALL',
       `boot partition (FAT, ${layout.boot.mountPoint}) needs ${formatSize(bootNeed)} but layout.boot.size gives ${formatSize(bootSize)}`,
-      { details: { partition: 'boot', needed: bootNeed, given: bootSize } });
+      { details: { partition: 'boot', needed: bootNeed, given: bootSize } },
+    );
   }
   if (layout.boot.fat === 32 && bootSize < 33 * MiB) {
     throw new WriterError('WRITER_CONFIG', `layout.boot.size ${formatSize(bootSize)} is too small for FAT32 (at least 33 MiB; or set layout.boot.fat: 16)`);
@@ -60,13 +62,15 @@ export function planDisk(layout: ResolvedLayout, boot: TreeUsage, root: TreeUsag
   if (layout.root.size !== undefined) {
     rootSize = alignUp(layout.root.size, a);
     if (need.bytes > rootSize) {
-      throw new WriterError('WRITER_PARTITION_TOO_SMALL',
+      throw new WriterError(
+        'WRITER_PARTITION_TOO_SMALL',
         `root partition (ext4) needs ${formatSize(need.bytes)} but layout.root.size gives ${formatSize(rootSize)}`,
-        { details: { partition: 'root', needed: need.bytes, given: rootSize } });
+        { details: { partition: 'root', needed: need.bytes, given: rootSize } },
+      );
     }
   } else {
     const hr = layout.root.headroom;
-    rootSize = alignUp(need.bytes + ('bytes' in hr ? hr.bytes : Math.ceil(need.bytes * hr.percent / 100)), a);
+    rootSize = alignUp(need.bytes + ('bytes' in hr ? hr.bytes : Math.ceil((need.bytes * hr.percent) / 100)), a);
   }
   const bootStart = a;
   const rootStart = bootStart + bootSize;
@@ -80,11 +84,23 @@ export function sfdiskScript(layout: ResolvedLayout, plan: DiskPlan, ids: SeedId
   const s = (n: number) => n / 512;
   const part = (p: PartitionPlan) => `start=${s(p.start)}, size=${s(p.size)}`;
   if (layout.table === 'mbr') {
-    return ['label: dos', `label-id: 0x${ids.mbrDiskId}`, 'unit: sectors', '',
+    return [
+      'label: dos',
+      `label-id: 0x${ids.mbrDiskId}`,
+      'unit: sectors',
+      '',
       `${part(plan.boot)}, type=${layout.boot.fat === 32 ? 'c' : 'e'}, bootable`,
-      `${part(plan.root)}, type=83`, ''].join('\n');
+      `${part(plan.root)}, type=83`,
+      '',
+    ].join('\n');
   }
-  return ['label: gpt', `label-id: ${ids.gptDiskGuid}`, 'unit: sectors', '',
+  return [
+    'label: gpt',
+    `label-id: ${ids.gptDiskGuid}`,
+    'unit: sectors',
+    '',
     `${part(plan.boot)}, type=${GPT_FAT}, uuid=${ids.bootPartUuid}, name="${layout.boot.label}"`,
-    `${part(plan.root)}, type=${GPT_LINUX}, uuid=${ids.rootPartUuid}, name="${layout.root.label}"`, ''].join('\n');
+    `${part(plan.root)}, type=${GPT_LINUX}, uuid=${ids.rootPartUuid}, name="${layout.root.label}"`,
+    '',
+  ].join('\n');
 }

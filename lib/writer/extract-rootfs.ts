@@ -9,11 +9,24 @@ import { WriterError } from './writer-error.js';
  * hardlinks and xattrs such as security.capability.
  */
 export async function extractRootfs(input: Readable, dir: string): Promise<void> {
-  const args = ['-x', '-f', '-', '-C', dir, '--numeric-owner', '--same-owner', '--same-permissions',
-    '--xattrs', '--xattrs-include=*', '--delay-directory-restore'];
+  const args = [
+    '-x',
+    '-f',
+    '-',
+    '-C',
+    dir,
+    '--numeric-owner',
+    '--same-owner',
+    '--same-permissions',
+    '--xattrs',
+    '--xattrs-include=*',
+    '--delay-directory-restore',
+  ];
   const tar = spawn('tar', args, { stdio: ['pipe', 'ignore', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
   let stderr = '';
-  tar.stderr.setEncoding('utf8').on('data', (d: string) => { stderr = (stderr + d).slice(-16384); });
+  tar.stderr.setEncoding('utf8').on('data', (d: string) => {
+    stderr = (stderr + d).slice(-16384);
+  });
   const exited = new Promise<number | null>((resolve, reject) => {
     tar.on('error', reject);
     tar.on('close', (code) => resolve(code));
@@ -22,8 +35,12 @@ export async function extractRootfs(input: Readable, dir: string): Promise<void>
   // On a stream error the pipeline destroys tar's stdin: tar then sees the end of its input and
   // judges for itself whether the archive was whole. It is never killed mid-way (it may be
   // restoring directory modes after the archive's end).
-  await pipeline(input, tar.stdin).catch((err: unknown) => { streamError = err; });
-  const code = await exited.catch((err: Error) => { throw new WriterError('WRITER_EXTRACT', `cannot run tar: ${err.message}`, { cause: err }); });
+  await pipeline(input, tar.stdin).catch((err: unknown) => {
+    streamError = err;
+  });
+  const code = await exited.catch((err: Error) => {
+    throw new WriterError('WRITER_EXTRACT', `cannot run tar: ${err.message}`, { cause: err });
+  });
   if (code === 0) {
     // tar stops at the archive's end marker: when that ends a full 10 KiB record, it exits before
     // the engine's stream has ended, and our side sees its stdin close early. tar's 0 is the truth

@@ -16,13 +16,19 @@ async function assertInside(root: string, rel: string): Promise<void> {
     const st = await lstat(cur).catch(() => undefined);
     if (!st) return;
     if (st.isSymbolicLink()) {
-      throw new WriterError('WRITER_CONFIG', `/${rel.replace(/^\/+/, '')} in the rootfs passes through the symlink ${cur.slice(root.length)}; the writer will not follow it`);
+      throw new WriterError(
+        'WRITER_CONFIG',
+        `/${rel.replace(/^\/+/, '')} in the rootfs passes through the symlink ${cur.slice(root.length)}; the writer will not follow it`,
+      );
     }
   }
 }
 
 async function exists(p: string): Promise<boolean> {
-  return lstat(p).then(() => true, () => false);
+  return lstat(p).then(
+    () => true,
+    () => false,
+  );
 }
 
 /**
@@ -79,15 +85,18 @@ export async function takeBootContent(root: string, mountPoint: string, bootDir:
   const src = join(root, mountPoint);
   const st = await lstat(src).catch(() => undefined);
   if (!st?.isDirectory()) {
-    throw new WriterError('WRITER_MISSING_BOOT',
+    throw new WriterError(
+      'WRITER_MISSING_BOOT',
       `the rootfs has no ${mountPoint} directory: the boot partition is made from it (start*.elf, fixup*.dat, DTBs, kernel, ${REQUIRED_BOOT_FILES.join(', ')}); install raspi-firmware in an earlier step or set layout.boot.mountPoint`,
-      { details: { missing: mountPoint } });
+      { details: { missing: mountPoint } },
+    );
   }
   const names = new Set(await readdir(src));
   const missing = REQUIRED_BOOT_FILES.filter((f) => !names.has(f));
   if (missing.length) {
-    throw new WriterError('WRITER_MISSING_BOOT', `${mountPoint} in the rootfs lacks ${missing.join(' and ')}, which the boot partition needs`,
-      { details: { missing: missing.map((f) => `${mountPoint}/${f}`) } });
+    throw new WriterError('WRITER_MISSING_BOOT', `${mountPoint} in the rootfs lacks ${missing.join(' and ')}, which the boot partition needs`, {
+      details: { missing: missing.map((f) => `${mountPoint}/${f}`) },
+    });
   }
   await rename(src, bootDir);
   await mkdir(src);

@@ -38,8 +38,16 @@ export function rewriteFstab(text: string, refs: PartitionRefs, bootMount: strin
   const out = lines.map((line) => {
     const fields = line.trim().split(/\s+/);
     if (line.trim().startsWith('#') || fields.length < 2) return line;
-    if (fields[1] === '/') { sawRoot = true; fields[0] = refs.root; return fields.join('\t'); }
-    if (fields[1] === bootMount) { sawBoot = true; fields[0] = refs.boot; return fields.join('\t'); }
+    if (fields[1] === '/') {
+      sawRoot = true;
+      fields[0] = refs.root;
+      return fields.join('\t');
+    }
+    if (fields[1] === bootMount) {
+      sawBoot = true;
+      fields[0] = refs.boot;
+      return fields.join('\t');
+    }
     return line;
   });
   if (!sawRoot) out.push(`${refs.root}\t/\text4\trw,noatime,errors=remount-ro\t0\t1`);

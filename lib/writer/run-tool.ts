@@ -12,11 +12,7 @@ export interface ToolRun {
  * chatty tool such as mcopy -v or tar never grows the writer's memory), and says a failure in the
  * writer's own terms: WRITER_TOOL, with the tail of stderr.
  */
-export async function runTool(
-  cmd: string,
-  args: string[],
-  opts: { env?: NodeJS.ProcessEnv; input?: string; keep?: number } = {},
-): Promise<ToolRun> {
+export async function runTool(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; input?: string; keep?: number } = {}): Promise<ToolRun> {
   try {
     return await exec(cmd, args, { env: opts.env, input: opts.input ?? '', keep: opts.keep });
   } catch (err) {
@@ -28,7 +24,8 @@ export async function runTool(
     const tail = err.stderrTail.join('\n');
     const how = err.signal ?? `exit ${err.exitCode}`;
     throw new WriterError('WRITER_TOOL', `${cmd} ${args.join(' ')} failed (${how}):\n${tail}`, {
-      cause: err, details: { cmd, args, code: err.exitCode, signal: err.signal ?? null, stderr: tail },
+      cause: err,
+      details: { cmd, args, code: err.exitCode, signal: err.signal ?? null, stderr: tail },
     });
   }
 }

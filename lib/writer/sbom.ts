@@ -52,7 +52,12 @@ export async function buildSbom(input: SbomInput): Promise<object> {
       ...(licenses?.length ? { licenses: licenses.map((name) => ({ license: { name } })) } : {}),
       properties: [
         { name: 'stalker:deb:architecture', value: p.arch },
-        ...(p.source ? [{ name: 'stalker:deb:source', value: p.source.name }, { name: 'stalker:deb:source-version', value: p.source.version }] : []),
+        ...(p.source
+          ? [
+              { name: 'stalker:deb:source', value: p.source.name },
+              { name: 'stalker:deb:source-version', value: p.source.version },
+            ]
+          : []),
         { name: 'stalker:deb:copyright', value: licenses === undefined ? 'not machine-readable' : 'machine-readable' },
       ],
     });

@@ -37,9 +37,16 @@ export function scanTree(dir: string, bootPrefix: string): Promise<TreeScan> {
       const inBoot = path === prefix || path!.startsWith(`${prefix}/`);
       const u = inBoot && path !== prefix ? scan.boot : scan.root;
       u.entries++;
-      if (type === 'd') { u.directories++; u.blockBytes += Math.max(BLOCK, blocks(Number(size))); return; }
+      if (type === 'd') {
+        u.directories++;
+        u.blockBytes += Math.max(BLOCK, blocks(Number(size)));
+        return;
+      }
       if (type === 'f') {
-        if (Number(links) > 1) { if (seenLinks.has(ino!)) return; seenLinks.add(ino!); }
+        if (Number(links) > 1) {
+          if (seenLinks.has(ino!)) return;
+          seenLinks.add(ino!);
+        }
         u.blockBytes += blocks(Number(size));
       } else if (type === 'l' && Number(size) >= 60) u.blockBytes += BLOCK; // short targets live in the inode
     };
@@ -48,10 +55,13 @@ export function scanTree(dir: string, bootPrefix: string): Promise<TreeScan> {
       rest = recs.pop()!;
       recs.forEach(take);
     });
-    find.stderr.setEncoding('utf8').on('data', (d: string) => { stderr = (stderr + d).slice(-8192); });
+    find.stderr.setEncoding('utf8').on('data', (d: string) => {
+      stderr = (stderr + d).slice(-8192);
+    });
     find.on('error', reject);
-    find.on('close', (code) => code === 0 ? resolve(scan)
-      : reject(new WriterError('WRITER_TOOL', `find over the unpacked rootfs failed (exit ${code}): ${stderr.trim()}`)));
+    find.on('close', (code) =>
+      code === 0 ? resolve(scan) : reject(new WriterError('WRITER_TOOL', `find over the unpacked rootfs failed (exit ${code}): ${stderr.trim()}`)),
+    );
   });
 }
 

@@ -2,8 +2,19 @@ import { WriterError } from './writer-error.js';
 
 export const MiB = 1024 * 1024;
 const UNITS: Record<string, number> = {
-  '': 1, b: 1, k: 1024, kb: 1000, kib: 1024, m: MiB, mb: 1e6, mib: MiB,
-  g: 1024 * MiB, gb: 1e9, gib: 1024 * MiB, t: 1024 * 1024 * MiB, tib: 1024 * 1024 * MiB,
+  '': 1,
+  b: 1,
+  k: 1024,
+  kb: 1000,
+  kib: 1024,
+  m: MiB,
+  mb: 1e6,
+  mib: MiB,
+  g: 1024 * MiB,
+  gb: 1e9,
+  gib: 1024 * MiB,
+  t: 1024 * 1024 * MiB,
+  tib: 1024 * 1024 * MiB,
 };
 
 /** Accepts a byte count or "256MiB", "1.5G", "4M" (binary units for bare letters, as sfdisk does). */

@@ -26,12 +26,11 @@ export type { WriterOptions, WriterConfig, WriterLayoutConfig, Size } from './wr
 export { writerConfigSchema } from './writer-schema.js';
 export { WriterError } from './writer-error.js';
 
-export type WriterPhase = 'extract' | 'scan' | 'fixup' | 'partition' | 'boot-fs' | 'root-fs' | 'checksum' | 'manifest' | 'sbom' | 'bmap' | 'compress' | 'cleanup';
+export type WriterPhase =
+  'extract' | 'scan' | 'fixup' | 'partition' | 'boot-fs' | 'root-fs' | 'checksum' | 'manifest' | 'sbom' | 'bmap' | 'compress' | 'cleanup';
 
 export type WriterEvent =
-  | { type: 'writer:phase'; phase: WriterPhase; ms: number }
-  | { type: 'writer:warning'; message: string }
-  | ({ type: 'writer:epoch' } & EpochChoice);
+  { type: 'writer:phase'; phase: WriterPhase; ms: number } | { type: 'writer:warning'; message: string } | ({ type: 'writer:epoch' } & EpochChoice);
 
 export interface WriterResult {
   image: string;
@@ -59,7 +58,10 @@ export interface WriterResult {
 export async function writeImage(input: Readable, options: WriterOptions, events: (e: WriterEvent) => void = () => undefined): Promise<WriterResult> {
   if (!options.seed) throw new WriterError('WRITER_CONFIG', 'writer: seed is required (the node cache key)');
   if (typeof process.getuid === 'function' && process.getuid() !== 0) {
-    throw new WriterError('WRITER_NOT_ROOT', 'the image writer must run as root: unpacking a rootfs keeps its owners, setuid bits and device nodes only for root');
+    throw new WriterError(
+      'WRITER_NOT_ROOT',
+      'the image writer must run as root: unpacking a rootfs keeps its owners, setuid bits and device nodes only for root',
+    );
   }
   const layout = resolveLayout(options.layout);
   const hostname = validateHostname(options.hostname ?? 'raspi');
@@ -71,7 +73,11 @@ export async function writeImage(input: Readable, options: WriterOptions, events
   const refs = partitionRefs(layout, ids);
 
   let t = Date.now();
-  const done = (phase: WriterPhase) => { const now = Date.now(); events({ type: 'writer:phase', phase, ms: now - t }); t = now; };
+  const done = (phase: WriterPhase) => {
+    const now = Date.now();
+    events({ type: 'writer:phase', phase, ms: now - t });
+    t = now;
+  };
   const scratchParent = resolve(options.workDir ?? dirname(output));
   await mkdir(scratchParent, { recursive: true });
   const work = await mkdtemp(join(scratchParent, '.stalker-writer-'));
@@ -108,8 +114,17 @@ export async function writeImage(input: Readable, options: WriterOptions, events
 
     await buildFat({ image: partial, part: plan.boot, fat: layout.boot.fat, label: layout.boot.label, volumeId: ids.fatVolumeId, epoch, content: bootDir });
     done('boot-fs');
-    await buildExt4({ image: partial, part: plan.root, inodes: plan.rootInodes, label: layout.root.label, uuid: ids.ext4Uuid,
-      hashSeed: ids.ext4HashSeed, epoch, content: rootDir, workDir: work });
+    await buildExt4({
+      image: partial,
+      part: plan.root,
+      inodes: plan.rootInodes,
+      label: layout.root.label,
+      uuid: ids.ext4Uuid,
+      hashSeed: ids.ext4HashSeed,
+      epoch,
+      content: rootDir,
+      workDir: work,
+    });
     const fh = await open(partial, 'r+');
     await fh.sync().finally(() => fh.close());
     done('root-fs');
@@ -125,8 +140,15 @@ export async function writeImage(input: Readable, options: WriterOptions, events
     done('manifest');
 
     const sbomFile = `${output}.cdx.json`;
-    const sbom = await buildSbom({ root: rootDir, image: basename(output), sha256, packages: packages ?? [], epoch, serial: ids.sbomSerial,
-      tool: { name: 'stalker', version: TOOL_VERSION } });
+    const sbom = await buildSbom({
+      root: rootDir,
+      image: basename(output),
+      sha256,
+      packages: packages ?? [],
+      epoch,
+      serial: ids.sbomSerial,
+      tool: { name: 'stalker', version: TOOL_VERSION },
+    });
     await writeFile(sbomFile, `${JSON.stringify(sbom, null, 2)}\n`);
     done('sbom');
 
@@ -134,8 +156,21 @@ export async function writeImage(input: Readable, options: WriterOptions, events
     await writeFile(bmapFile, await makeBmap(output, plan.totalSize));
     done('bmap');
 
-    const result: WriterResult = { image: output, sha256, size: plan.totalSize, checksumFile, manifestFile, sbomFile, bmapFile, packages: packages?.length ?? 0,
-      sourceDateEpoch: epoch, layout, plan, ids, refs };
+    const result: WriterResult = {
+      image: output,
+      sha256,
+      size: plan.totalSize,
+      checksumFile,
+      manifestFile,
+      sbomFile,
+      bmapFile,
+      packages: packages?.length ?? 0,
+      sourceDateEpoch: epoch,
+      layout,
+      plan,
+      ids,
+      refs,
+    };
     if (compression !== 'none') {
       const path = await compressImage(output, compression);
       const csha = await fileSha256(path);

@@ -75,12 +75,15 @@ export function resolveLayout(cfg: WriterLayoutConfig = {}): ResolvedLayout {
   if (alignment < MiB || alignment % MiB !== 0) throw new WriterError('WRITER_CONFIG', 'layout.alignment must be a whole number of MiB (>= 1MiB)');
   const bootLabel = cfg.boot?.label ?? 'RASPIFIRM';
   const rootLabel = cfg.root?.label ?? 'RASPIROOT';
-  if (!/^[A-Za-z0-9_-]{1,11}$/.test(bootLabel)) throw new WriterError('WRITER_CONFIG', `layout.boot.label ${JSON.stringify(bootLabel)}: 1-11 characters of A-Z a-z 0-9 _ -`);
-  if (!/^[A-Za-z0-9_-]{1,16}$/.test(rootLabel)) throw new WriterError('WRITER_CONFIG', `layout.root.label ${JSON.stringify(rootLabel)}: 1-16 characters of A-Z a-z 0-9 _ -`);
+  if (!/^[A-Za-z0-9_-]{1,11}$/.test(bootLabel))
+    throw new WriterError('WRITER_CONFIG', `layout.boot.label ${JSON.stringify(bootLabel)}: 1-11 characters of A-Z a-z 0-9 _ -`);
+  if (!/^[A-Za-z0-9_-]{1,16}$/.test(rootLabel))
+    throw new WriterError('WRITER_CONFIG', `layout.root.label ${JSON.stringify(rootLabel)}: 1-16 characters of A-Z a-z 0-9 _ -`);
   const fat = cfg.boot?.fat ?? 32;
   if (fat !== 16 && fat !== 32) throw new WriterError('WRITER_CONFIG', 'layout.boot.fat must be 16 or 32');
   const mountPoint = cfg.boot?.mountPoint ?? '/boot/firmware';
-  if (!isAbsolute(mountPoint) || mountPoint === '/' || mountPoint.includes('..')) throw new WriterError('WRITER_CONFIG', `layout.boot.mountPoint ${JSON.stringify(mountPoint)} must be an absolute path below /`);
+  if (!isAbsolute(mountPoint) || mountPoint === '/' || mountPoint.includes('..'))
+    throw new WriterError('WRITER_CONFIG', `layout.boot.mountPoint ${JSON.stringify(mountPoint)} must be an absolute path below /`);
   const hr = cfg.root?.headroom ?? '256MiB';
   const pct = typeof hr === 'string' ? /^\s*(\d+(?:\.\d+)?)\s*%\s*$/.exec(hr) : null;
   const reference = cfg.reference ?? 'partuuid';

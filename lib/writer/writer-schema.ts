@@ -4,12 +4,16 @@
 // rewrites lib/config/schema/tree.schema.json, and a unit test fails while that file is stale).
 // WriterConfig in writer-options.ts is the TypeScript view of the same shape. To add an option,
 // add it here and there; resolveLayout's semantic checks (whole MiB alignment) run at load too.
-const sizeForms = [{ type: 'integer', minimum: 0 }, { type: 'string', pattern: '^\\s*\\d+(\\.\\d+)?\\s*[a-zA-Z]*\\s*$' }] as const;
+const sizeForms = [
+  { type: 'integer', minimum: 0 },
+  { type: 'string', pattern: '^\\s*\\d+(\\.\\d+)?\\s*[a-zA-Z]*\\s*$' },
+] as const;
 const size = (what: string) => ({ description: `${what}: bytes (an integer >= 0) or a string such as "256MiB"`, anyOf: sizeForms });
 
 export const writerConfigSchema = {
   type: 'object',
-  description: "Makes this an image-writer node: options for the writer, which reads the root filesystem of the node named by 'from'. Any string may use {{ var }} (the tree's vars, overridden by this node's).",
+  description:
+    "Makes this an image-writer node: options for the writer, which reads the root filesystem of the node named by 'from'. Any string may use {{ var }} (the tree's vars, overridden by this node's).",
   additionalProperties: false,
   required: ['output'],
   properties: {
@@ -24,7 +28,10 @@ export const writerConfigSchema = {
     resolvConf: { type: 'string', description: 'content for /etc/resolv.conf; when absent a Docker-generated one is emptied' },
     // a string so that "{{ source_date_epoch }}" can carry it (checked after the vars are substituted)
     sourceDateEpoch: {
-      anyOf: [{ type: 'integer', minimum: 315532800 }, { type: 'string', pattern: '^\\s*(\\d+|\\{\\{[^}]*\\}\\})\\s*$' }],
+      anyOf: [
+        { type: 'integer', minimum: 315532800 },
+        { type: 'string', pattern: '^\\s*(\\d+|\\{\\{[^}]*\\}\\})\\s*$' },
+      ],
       description: 'clamp for every timestamp in the image (seconds since 1970, at least 1980 for FAT)',
     },
     layout: {
@@ -41,7 +48,12 @@ export const writerConfigSchema = {
             size: { ...size('FAT partition size'), default: '256MiB' },
             label: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,11}$', default: 'RASPIFIRM', description: 'FAT volume label: 1-11 of A-Z a-z 0-9 _ -' },
             fat: { enum: [16, 32], default: 32, description: 'FAT type' },
-            mountPoint: { type: 'string', pattern: '^/.+', default: '/boot/firmware', description: "where the root filesystem keeps the boot partition's files" },
+            mountPoint: {
+              type: 'string',
+              pattern: '^/.+',
+              default: '/boot/firmware',
+              description: "where the root filesystem keeps the boot partition's files",
+            },
           },
         },
         root: {

@@ -52,22 +52,36 @@ async function setWithLongAudit(): Promise<string> {
 }
 
 function parseReply(): string {
-  const rows = Array.from({ length: 40_000 }, (_, i) => ({ _uuid: ['uuid', `00000000-0000-0000-0000-${String(i).padStart(12, '0')}`], name: `row-${i}`, value: 'v'.repeat(140), n: i }));
+  const rows = Array.from({ length: 40_000 }, (_, i) => ({
+    _uuid: ['uuid', `00000000-0000-0000-0000-${String(i).padStart(12, '0')}`],
+    name: `row-${i}`,
+    value: 'v'.repeat(140),
+    n: i,
+  }));
   const text = JSON.stringify({ id: 7, error: null, result: [{ rows }] });
   // as a socket with setEncoding('utf8') delivers them: separate strings, not slices of one
   const chunks: string[] = [];
   for (let i = 0; i < text.length; i += 64 * 1024) chunks.push(Buffer.from(text.slice(i, i + 64 * 1024)).toString('utf8'));
-  const time = (fn: () => void) => bestOf(7, () => { const t0 = process.hrtime.bigint(); fn(); return Number(process.hrtime.bigint() - t0) / 1e6; });
+  const time = (fn: () => void) =>
+    bestOf(7, () => {
+      const t0 = process.hrtime.bigint();
+      fn();
+      return Number(process.hrtime.bigint() - t0) / 1e6;
+    });
   const ours = time(() => {
     const s = new JsonStreamSplitter();
     let n = 0;
     for (const c of chunks) n += s.push(c).length;
     if (n !== 1) throw new Error(`splitter produced ${n} messages`);
   });
-  const base = time(() => { JSON.parse(text); });
+  const base = time(() => {
+    JSON.parse(text);
+  });
   // The least any client of a chunked stream does: one join, one parse. The join is a fresh copy of
   // the whole reply, and on a VM fresh memory costs page faults that JSON.parse alone never pays.
-  const joined = time(() => { JSON.parse(chunks.join('')); });
+  const joined = time(() => {
+    JSON.parse(chunks.join(''));
+  });
   const label = `parse ${(text.length / 1024 / 1024).toFixed(1)} MiB reply in 64 KiB chunks`;
   return `${line(label, ours, base, 'JSON.parse', 2)}\n${line(label, ours, joined, 'join + JSON.parse', 2)}`;
 }

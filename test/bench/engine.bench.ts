@@ -55,7 +55,11 @@ function chain(): string {
     const o: number[] = [];
     const r: number[] = [];
     const a: number[] = [];
-    for (let i = 0; i < 3; i++) { o.push(ours()); r.push(raw()); a.push(archived()); }
+    for (let i = 0; i < 3; i++) {
+      o.push(ours());
+      r.push(raw());
+      a.push(archived());
+    }
     return [
       ratioLine('20-step chain', Math.min(...o), Math.min(...r), 'raw docker run+commit loop', 1.0),
       ratioLine('20-step chain, inputs as archives (no binds)', Math.min(...a), Math.min(...o), 'the same with binds', 2.0),

@@ -37,7 +37,9 @@ function sh(cmd: string, args: string[], env = process.env): string {
 /** The raspi tree as a bench tree: tarball base, no writer, its own repository. */
 export function benchTree(project: string, baseTar: string, sha256: string, vars: Record<string, string>): string {
   const tree = Hjson.parse(readFileSync(join(ROOT, 'trees/raspi/raspi.hjson'), 'utf8')) as {
-    repository: string; vars: Record<string, unknown>; stalks: Record<string, Record<string, unknown>>;
+    repository: string;
+    vars: Record<string, unknown>;
+    stalks: Record<string, Record<string, unknown>>;
   };
   tree.repository = NAME;
   Object.assign(tree.vars, vars);
@@ -109,7 +111,11 @@ export async function run(): Promise<void> {
     mkdirSync(baseDir);
     const baseTar = join(baseDir, 'base.tar');
     const cid = sh(DOCKER, ['create', '--platform', 'linux/arm64', 'raspi/base:bootstrap', '/bin/true']);
-    try { sh(DOCKER, ['export', '-o', baseTar, cid]); } finally { sh(DOCKER, ['rm', cid]); }
+    try {
+      sh(DOCKER, ['export', '-o', baseTar, cid]);
+    } finally {
+      sh(DOCKER, ['rm', cid]);
+    }
     const sha256 = sh('sha256sum', [baseTar]).split(/\s+/)[0];
     writeFileSync(join(baseDir, 'Dockerfile'), 'FROM scratch\nADD base.tar /\n');
     sh(DOCKER, ['build', '--platform', 'linux/arm64', '-t', baseImage, baseDir], { ...process.env, DOCKER_BUILDKIT: '1' });
@@ -121,7 +127,9 @@ export async function run(): Promise<void> {
     const env = { ...process.env, STALKER_CACHE_DIR: caches };
     const stalker = (...args: string[]) => timeCommand(STALKER, ['--config', treeFile, ...args], { env });
     const buildkit = (...args: string[]) =>
-      timeCommand(DOCKER, ['build', '--platform', 'linux/arm64', '--progress', 'plain', '-t', buildkitTag, ...args, ctx], { env: { ...process.env, DOCKER_BUILDKIT: '1' } });
+      timeCommand(DOCKER, ['build', '--platform', 'linux/arm64', '--progress', 'plain', '-t', buildkitTag, ...args, ctx], {
+        env: { ...process.env, DOCKER_BUILDKIT: '1' },
+      });
     const context = async (file: string) => {
       clearHashMemo();
       dockerContext(await loadTree(file, { root: project }), ctx, baseImage, `${NAME}-${runId}`);
@@ -137,7 +145,9 @@ export async function run(): Promise<void> {
     // 2. fully cached rerun
     const cachedOurs = bestOf(3, () => stalker());
     const cachedTheirs = bestOf(3, () => buildkit());
-    console.log(`raspi cached rerun: stalker ${cachedOurs.toFixed(2)}s (goal <= 1.5s) ${cachedOurs <= 1.5 ? 'ok' : 'OVER GOAL'}; BuildKit ${cachedTheirs.toFixed(2)}s`);
+    console.log(
+      `raspi cached rerun: stalker ${cachedOurs.toFixed(2)}s (goal <= 1.5s) ${cachedOurs <= 1.5 ? 'ok' : 'OVER GOAL'}; BuildKit ${cachedTheirs.toFixed(2)}s`,
+    );
     console.log(ratioLine('raspi cached rerun vs a BuildKit no-op', cachedOurs, cachedTheirs, 'BuildKit', 1.0));
 
     // 3. a var only the agents node declares
@@ -145,11 +155,16 @@ export async function run(): Promise<void> {
     await context(changed);
     const agentsOurs = stalker();
     const agentsTheirs = buildkit();
-    console.log(`raspi agents-only rebuild: stalker ${agentsOurs.toFixed(2)}s (goal <= 60s) ${agentsOurs <= 60 ? 'ok' : 'OVER GOAL'}; BuildKit ${agentsTheirs.toFixed(2)}s (${(agentsOurs / agentsTheirs).toFixed(2)}x)`);
+    console.log(
+      `raspi agents-only rebuild: stalker ${agentsOurs.toFixed(2)}s (goal <= 60s) ${agentsOurs <= 60 ? 'ok' : 'OVER GOAL'}; BuildKit ${agentsTheirs.toFixed(2)}s (${(agentsOurs / agentsTheirs).toFixed(2)}x)`,
+    );
   } finally {
     if (keep) console.log(`raspi bench: kept ${work}`);
     else {
-      spawnSync('sh', ['-c', `${DOCKER} rmi ${buildkitTag} ${baseImage} >/dev/null 2>&1; ${DOCKER} images --format '{{.Repository}}:{{.Tag}}' | grep '^${NAME}/' | xargs -r ${DOCKER} rmi >/dev/null 2>&1`]);
+      spawnSync('sh', [
+        '-c',
+        `${DOCKER} rmi ${buildkitTag} ${baseImage} >/dev/null 2>&1; ${DOCKER} images --format '{{.Repository}}:{{.Tag}}' | grep '^${NAME}/' | xargs -r ${DOCKER} rmi >/dev/null 2>&1`,
+      ]);
       rmSync(work, { recursive: true, force: true });
     }
   }

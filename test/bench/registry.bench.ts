@@ -46,7 +46,12 @@ export async function run(): Promise<void> {
     const keys = sharableKeys(treeKeys(tree, engine.executor), forcedNodes(tree, {}));
     const reg = parseRegistry(ref, 'bench');
     const round = async () => {
-      const cache = new RemoteCache(engine, { from: reg, warn: (m) => { throw new Error(m); } });
+      const cache = new RemoteCache(engine, {
+        from: reg,
+        warn: (m) => {
+          throw new Error(m);
+        },
+      });
       const t0 = process.hrtime.bigint();
       await cache.classify(keys);
       const s = Number(process.hrtime.bigint() - t0) / 1e9;
@@ -78,8 +83,13 @@ export async function run(): Promise<void> {
       };
       const o: number[] = [];
       const r: number[] = [];
-      for (let i = 0; i < 3; i++) { o.push(ours()); r.push(raw()); }
-      console.log(ratioLine(`second machine (${keys.length} images, zero steps run)`, Math.min(...o), Math.min(...r), 'raw docker pull of the same images', 1.5));
+      for (let i = 0; i < 3; i++) {
+        o.push(ours());
+        r.push(raw());
+      }
+      console.log(
+        ratioLine(`second machine (${keys.length} images, zero steps run)`, Math.min(...o), Math.min(...r), 'raw docker pull of the same images', 1.5),
+      );
     } finally {
       await b.cleanup();
     }

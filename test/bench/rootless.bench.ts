@@ -40,13 +40,19 @@ export async function run(): Promise<void> {
     const u: number[] = [];
     const d: number[] = [];
     const pr: number[] = [];
-    for (let i = 0; i < 3; i++) { u.push(userns()); d.push(docker()); pr.push(onProot()); }
+    for (let i = 0; i < 3; i++) {
+      u.push(userns());
+      d.push(docker());
+      pr.push(onProot());
+    }
     const cached = Math.min(...[0, 1, 2].map(() => timed(() => stalkerAs(user, store, args))));
-    console.log([
-      ratioLine('20-step chain on userns (rootless, as a user)', Math.min(...u), Math.min(...d), 'the Docker backend', 1.2),
-      ratioLine('20-step chain on proot (as a user)', Math.min(...pr), Math.min(...d), 'the Docker backend', 2.0),
-      `20-step chain on userns, all cached: ${cached.toFixed(2)}s wall`,
-    ].join('\n'));
+    console.log(
+      [
+        ratioLine('20-step chain on userns (rootless, as a user)', Math.min(...u), Math.min(...d), 'the Docker backend', 1.2),
+        ratioLine('20-step chain on proot (as a user)', Math.min(...pr), Math.min(...d), 'the Docker backend', 2.0),
+        `20-step chain on userns, all cached: ${cached.toFixed(2)}s wall`,
+      ].join('\n'),
+    );
   } finally {
     rmSync(work, { recursive: true, force: true });
     p.cleanup();

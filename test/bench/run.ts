@@ -1,6 +1,14 @@
 // `npm run bench`: every benchmark module in turn; each prints its figures as ratios against a
 // baseline measured in the same run.
-const modules = ['./startup.bench.js', './engine.bench.js', './writer.bench.js', './raspi.bench.js', './device.bench.js', './rootless.bench.js', './registry.bench.js'];
+const modules = [
+  './startup.bench.js',
+  './engine.bench.js',
+  './writer.bench.js',
+  './raspi.bench.js',
+  './device.bench.js',
+  './rootless.bench.js',
+  './registry.bench.js',
+];
 
 for (const m of modules) {
   try {

@@ -31,5 +31,7 @@ export async function run(): Promise<void> {
     wrapper.push(wall(join(root, 'bin/stalker'), ['--help']));
   }
   console.log(ratioLine(`startup, --help (median of ${RUNS})`, median(ours), median(node), 'node -e 0', 2.5));
-  console.log(`startup, bin/stalker --help (the wrapper checks dist/ is fresh first): ${median(wrapper).toFixed(3)}s = ${(median(wrapper) / median(node)).toFixed(2)}x node -e 0`);
+  console.log(
+    `startup, bin/stalker --help (the wrapper checks dist/ is fresh first): ${median(wrapper).toFixed(3)}s = ${(median(wrapper) / median(node)).toFixed(2)}x node -e 0`,
+  );
 }

@@ -12,7 +12,11 @@ const MiB = 1024 * 1024;
 function generateRootfs(dir: string, bytes: number): void {
   // incompressible-ish content cut from one pseudo-random pool: realistic sizes, cheap to make
   const pool = Buffer.alloc(8 * MiB);
-  for (let i = 0; i * 32 < pool.length; i++) createHash('sha256').update(String(i)).digest().copy(pool, i * 32);
+  for (let i = 0; i * 32 < pool.length; i++)
+    createHash('sha256')
+      .update(String(i))
+      .digest()
+      .copy(pool, i * 32);
   let left = bytes;
   let n = 0;
   for (let d = 0; left > 0; d++) {
@@ -38,7 +42,16 @@ function generateRootfs(dir: string, bytes: number): void {
   execFileSync('find', [dir, '-exec', 'touch', '-h', '-d', '@1700000000', '{}', '+']);
 }
 
-interface ChildReport { phases: string; ms: number; hwmKiB: number; bootSize: number; rootSize: number; totalSize: number; checksumMs: number; cleanupMs: number }
+interface ChildReport {
+  phases: string;
+  ms: number;
+  hwmKiB: number;
+  bootSize: number;
+  rootSize: number;
+  totalSize: number;
+  checksumMs: number;
+  cleanupMs: number;
+}
 
 /** The writer in its own process, so VmHWM is the writer's alone. */
 function runWriterChild(tar: string, output: string): Promise<ChildReport & { wallMs: number }> {
@@ -56,8 +69,12 @@ function runWriterChild(tar: string, output: string): Promise<ChildReport & { wa
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--input-type=module', '-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
-    child.stdout.on('data', (d) => { out += d; });
-    child.on('close', (c) => (c === 0 ? resolve({ ...JSON.parse(out.trim().split('\n').pop()!), wallMs: Date.now() - t0 }) : reject(new Error(`writer child exited ${c}`))));
+    child.stdout.on('data', (d) => {
+      out += d;
+    });
+    child.on('close', (c) =>
+      c === 0 ? resolve({ ...JSON.parse(out.trim().split('\n').pop()!), wallMs: Date.now() - t0 }) : reject(new Error(`writer child exited ${c}`)),
+    );
   });
 }
 
@@ -97,13 +114,25 @@ export async function run(): Promise<void> {
     rmSync(join(dir, 'out'), { recursive: true, force: true }); // keep the disk free for the baseline
 
     const t0 = Date.now();
-    const [coreMs, allMs] = execFileSync('bash', ['-c', BASELINE, 'baseline', tar, join(dir, 'raw.img'), join(dir, 'raw-work'),
-      String(w.bootSize), String(w.rootSize), String(w.totalSize)], { encoding: 'utf8' }).trim().split('\n').pop()!.split(' ').map(Number);
+    const [coreMs, allMs] = execFileSync(
+      'bash',
+      ['-c', BASELINE, 'baseline', tar, join(dir, 'raw.img'), join(dir, 'raw-work'), String(w.bootSize), String(w.rootSize), String(w.totalSize)],
+      { encoding: 'utf8' },
+    )
+      .trim()
+      .split('\n')
+      .pop()!
+      .split(' ')
+      .map(Number);
     const rawWall = Date.now() - t0;
     const s = (ms: number) => `${(ms / 1000).toFixed(2)}s`;
-    console.log(`writer 1GB rootfs: stalker ${s(w.wallMs)} vs raw shell ${s(rawWall)} = ${(w.wallMs / rawWall).toFixed(2)}x (goal <= 1.2x; both from the same tar, both incl. sha256 + cleanup)`);
+    console.log(
+      `writer 1GB rootfs: stalker ${s(w.wallMs)} vs raw shell ${s(rawWall)} = ${(w.wallMs / rawWall).toFixed(2)}x (goal <= 1.2x; both from the same tar, both incl. sha256 + cleanup)`,
+    );
     const core = w.wallMs - w.checksumMs - w.cleanupMs;
-    console.log(`writer 1GB rootfs without sha256 and cleanup: stalker ${s(core)} vs raw shell ${s(coreMs!)} = ${(core / coreMs!).toFixed(2)}x (raw with them ${s(allMs!)})`);
+    console.log(
+      `writer 1GB rootfs without sha256 and cleanup: stalker ${s(core)} vs raw shell ${s(coreMs!)} = ${(core / coreMs!).toFixed(2)}x (raw with them ${s(allMs!)})`,
+    );
     console.log(`writer phases: ${w.phases}`);
     console.log(`writer peak RSS: ${Math.round(w.hwmKiB / 1024)} MB (goal <= 200 MB)`);
   } finally {

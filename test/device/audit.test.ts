@@ -37,7 +37,9 @@ it('a delete records the deleted values; audit show N prints one entry; a missin
   const shown = await sysdb('audit', 'show', '3');
   expect(shown.code).toBe(0);
   expect(shown.out).toMatch(/^entry 3\ntime \S+Z\nwho {2}\S+@\S+/);
-  expect(JSON.parse(shown.out.slice(shown.out.indexOf('change ') + 7))).toEqual([expect.objectContaining({ op: 'delete', table: 'Interface', key: 'eth0', values: { mtu: 9000, ip: '10.0.0.2/24' } })]);
+  expect(JSON.parse(shown.out.slice(shown.out.indexOf('change ') + 7))).toEqual([
+    expect.objectContaining({ op: 'delete', table: 'Interface', key: 'eth0', values: { mtu: 9000, ip: '10.0.0.2/24' } }),
+  ]);
   expect(await sysdb('audit', 'show', '9')).toMatchObject({ code: 1, err: 'sysdb: audit entry 9 does not exist' });
 
   for (let i = 0; i < 4; i++) await sysdb('set', 'system', 'hostname', `pi${i}`);
@@ -71,7 +73,10 @@ it('a database file rolled back to an older copy is detected through the anchor 
   await server.stop();
   copyFileSync(path.join(server.dir, 'old.db'), server.db);
   await server.start();
-  const r = await until('rollback reported', async () => { const v = await sysdb('audit', 'verify'); return v.code === 3 && v; });
+  const r = await until('rollback reported', async () => {
+    const v = await sysdb('audit', 'verify');
+    return v.code === 3 && v;
+  });
   expect(r.err).toMatch(/the audit agent \(System\.audit_anchor\) records entry 6, the database ends at 1: database rolled back or truncated/);
   // The anchor file never moves backwards, and --anchor FILE checks against it directly too.
   expect(readFileSync(anchorFile, 'utf8')).toMatch(/^6:/);
@@ -94,6 +99,9 @@ it('a byte edited in the database file (ovsdb-server then serves it as before th
   db[at] = 'H'.charCodeAt(0); // the record's checksum no longer matches
   writeFileSync(server.db, db);
   await server.start();
-  const r = await until('rollback reported', async () => { const v = await sysdb('audit', 'verify'); return v.code === 3 && v; });
+  const r = await until('rollback reported', async () => {
+    const v = await sysdb('audit', 'verify');
+    return v.code === 3 && v;
+  });
   expect(r.err).toMatch(/records entry 6, the database ends at [0-5]: database rolled back or truncated/);
 });

@@ -25,17 +25,25 @@ afterEach(async () => {
   await server.dispose();
 });
 
-const telemetry = () => ((server.transact([{ op: 'select', table: 'Telemetry', where: [] }]) as [{ rows: Record<string, number>[] }])[0].rows);
+const telemetry = () => (server.transact([{ op: 'select', table: 'Telemetry', where: [] }]) as [{ rows: Record<string, number>[] }])[0].rows;
 
 it('the node18 bundles run with no node_modules: sysdb sets a value, the stat agent refreshes telemetry and survives an ovsdb-server restart', async () => {
   // Copy the bundles away from the repository so nothing can resolve node_modules.
   for (const f of ['sysdb.cjs', 'stalker-agent.cjs']) writeFileSync(path.join(server.dir, f), readFileSync(path.join(BUNDLE, f)));
-  const out = execFileSync('node', [path.join(server.dir, 'sysdb.cjs'), '--remote', server.remote, 'set', 'system', 'log_level', 'debug'], { encoding: 'utf8', cwd: server.dir });
+  const out = execFileSync('node', [path.join(server.dir, 'sysdb.cjs'), '--remote', server.remote, 'set', 'system', 'log_level', 'debug'], {
+    encoding: 'utf8',
+    cwd: server.dir,
+  });
   expect(out).toMatch(/applied 1 change\(s\) \(audit entry 1\)/);
 
-  agent = spawn('node', [path.join(server.dir, 'stalker-agent.cjs'), 'stat', '--remote', server.remote], { cwd: server.dir, stdio: ['ignore', 'pipe', 'inherit'] });
+  agent = spawn('node', [path.join(server.dir, 'stalker-agent.cjs'), 'stat', '--remote', server.remote], {
+    cwd: server.dir,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   let stdout = '';
-  agent.stdout!.on('data', (d) => { stdout += d; });
+  agent.stdout!.on('data', (d) => {
+    stdout += d;
+  });
   await until('ready marker', () => stdout.includes('agent stat ready\n'));
   const first = await until('telemetry row', () => telemetry()[0]);
   expect(first.uptime).toBeGreaterThan(0);
@@ -59,7 +67,12 @@ it('sysdb.service first-boot script creates the database, then converts it when 
   execFileSync('/bin/sh', ['-ec', script], { env });
   expect(execFileSync('ovsdb-tool', ['db-version', env.SYSDB_DB], { encoding: 'utf8' }).trim()).toBe('1.1.0');
   const next = path.join(server.dir, 'next.ovsschema');
-  writeFileSync(next, readFileSync(SCHEMA, 'utf8').replace('"version": "1.1.0"', '"version": "1.2.0"').replace('"hostname": {', '"motd": {"type": {"key": "string", "min": 0, "max": 1}},\n        "hostname": {'));
+  writeFileSync(
+    next,
+    readFileSync(SCHEMA, 'utf8')
+      .replace('"version": "1.1.0"', '"version": "1.2.0"')
+      .replace('"hostname": {', '"motd": {"type": {"key": "string", "min": 0, "max": 1}},\n        "hostname": {'),
+  );
   execFileSync('/bin/sh', ['-ec', script], { env: { ...env, SYSDB_SCHEMA: next } });
   expect(execFileSync('ovsdb-tool', ['db-version', env.SYSDB_DB], { encoding: 'utf8' }).trim()).toBe('1.2.0');
 });
@@ -76,5 +89,15 @@ it('the watchdog is pinged only while healthy', async () => {
   expect(sent[0]).toBe('READY=1');
   expect(pings).toBeGreaterThanOrEqual(2);
   expect(sent.filter((s) => s === 'WATCHDOG=1').length).toBe(pings);
-  expect(startWatchdog(() => true, { notify: () => { throw new Error('no systemd, no ping'); } }, {})).toBeUndefined();
+  expect(
+    startWatchdog(
+      () => true,
+      {
+        notify: () => {
+          throw new Error('no systemd, no ping');
+        },
+      },
+      {},
+    ),
+  ).toBeUndefined();
 });

@@ -14,7 +14,9 @@ import { OvsdbServer, SCHEMA } from './helpers/ovsdb-server.js';
 
 jest.setTimeout(30_000);
 let bundle: string;
-beforeAll(() => { bundle = bundleSysdb(); });
+beforeAll(() => {
+  bundle = bundleSysdb();
+});
 
 const SCHEMA_JSON = JSON.parse(readFileSync(SCHEMA, 'utf8'));
 const oneLine = (r: { code: number | null; err: string }) => {
@@ -53,9 +55,17 @@ describe('a server that does not answer', () => {
 describe('malformed replies and bad remotes', () => {
   const cases: [string, (req: { method: string; id: unknown }) => string, RegExp][] = [
     ['a null schema', (req) => JSON.stringify({ id: req.id, result: null, error: null }), /malformed schema/],
-    ['rows without _uuid', (req) => JSON.stringify({ id: req.id, result: req.method === 'get_schema' ? SCHEMA_JSON : [{ rows: [{ hostname: 'x' }] }], error: null }), /row without _uuid/],
+    [
+      'rows without _uuid',
+      (req) => JSON.stringify({ id: req.id, result: req.method === 'get_schema' ? SCHEMA_JSON : [{ rows: [{ hostname: 'x' }] }], error: null }),
+      /row without _uuid/,
+    ],
     ['bytes that are not JSON', () => 'HTTP/1.1 400 Bad Request\r\n\r\n', /malformed reply from the server/],
-    ['a transact answered with a string', (req) => JSON.stringify({ id: req.id, result: req.method === 'get_schema' ? SCHEMA_JSON : 'ok', error: null }), /transact: malformed reply/],
+    [
+      'a transact answered with a string',
+      (req) => JSON.stringify({ id: req.id, result: req.method === 'get_schema' ? SCHEMA_JSON : 'ok', error: null }),
+      /transact: malformed reply/,
+    ],
   ];
   it.each(cases)('%s: one line, exit 1', async (_, reply, message) => {
     const fake = new FakeServer((req, s) => s.write(reply(req)));
@@ -87,7 +97,9 @@ describe('reply size and parsing cost', () => {
     const fake = new FakeServer((req, s) => {
       s.write(`{"id":${JSON.stringify(req.id)},"error":null,"result":["`);
       const chunk = 'x'.repeat(64 * 1024);
-      const pump = () => { while (!s.destroyed && sent < 512 * 1024 * 1024 && s.write(chunk)) sent += chunk.length; };
+      const pump = () => {
+        while (!s.destroyed && sent < 512 * 1024 * 1024 && s.write(chunk)) sent += chunk.length;
+      };
       s.on('drain', pump);
       pump();
     });
@@ -103,7 +115,11 @@ describe('reply size and parsing cost', () => {
   });
 
   it('an 8 MiB reply in 16 KiB chunks parses in linear time (the quadratic splitter took seconds)', () => {
-    const doc = JSON.stringify({ id: 1, error: null, result: [{ rows: Array.from({ length: 40_000 }, (_, i) => ({ name: `row-${i}`, value: 'v'.repeat(180), n: i })) }] });
+    const doc = JSON.stringify({
+      id: 1,
+      error: null,
+      result: [{ rows: Array.from({ length: 40_000 }, (_, i) => ({ name: `row-${i}`, value: 'v'.repeat(180), n: i })) }],
+    });
     expect(doc.length).toBeGreaterThan(8 * 1024 * 1024);
     const t0 = performance.now();
     const splitter = new JsonStreamSplitter();
@@ -140,6 +156,27 @@ it('show --json of a 30 MiB value comes back in seconds (the quadratic splitter 
 });
 
 it('the ssh tunnel command: BatchMode, forward-or-fail, user flags before "--", the destination after it', () => {
-  const argv = sshArgv(parseRemote('ssh://root@pi.lab:2222') as Extract<ReturnType<typeof parseRemote>, { kind: 'ssh' }>, '/tmp/d/sysdb.sock', { SYSDB_SSH_ARGS: '-i /k  -o UserKnownHostsFile=/h' });
-  expect(argv).toEqual(['ssh', '-N', '-o', 'BatchMode=yes', '-o', 'ExitOnForwardFailure=yes', '-o', 'StreamLocalBindUnlink=yes', '-p', '2222', '-i', '/k', '-o', 'UserKnownHostsFile=/h', '-L', '/tmp/d/sysdb.sock:/run/sysdb/sysdb.sock', '--', 'root@pi.lab']);
+  const argv = sshArgv(parseRemote('ssh://root@pi.lab:2222') as Extract<ReturnType<typeof parseRemote>, { kind: 'ssh' }>, '/tmp/d/sysdb.sock', {
+    SYSDB_SSH_ARGS: '-i /k  -o UserKnownHostsFile=/h',
+  });
+  expect(argv).toEqual([
+    'ssh',
+    '-N',
+    '-o',
+    'BatchMode=yes',
+    '-o',
+    'ExitOnForwardFailure=yes',
+    '-o',
+    'StreamLocalBindUnlink=yes',
+    '-p',
+    '2222',
+    '-i',
+    '/k',
+    '-o',
+    'UserKnownHostsFile=/h',
+    '-L',
+    '/tmp/d/sysdb.sock:/run/sysdb/sysdb.sock',
+    '--',
+    'root@pi.lab',
+  ]);
 });

@@ -37,13 +37,20 @@ afterAll(async () => {
 
 const agent = () => netAgent({ runner: execRunner(net.prefix), root: path.join(server.dir, 'root'), ovsDb: net.ovsDb, datapath: 'netdev', intervalMs: 60_000 });
 const vsctl = (...a: string[]) => net.sh('ovs-vsctl', `--db=${net.ovsDb}`, ...a).trim();
-const status = (name: string) => ((server.transact([{ op: 'select', table: 'Interface', where: [['name', '==', name]] }]) as [{ rows: { status: unknown }[] }])[0].rows[0].status);
+const status = (name: string) =>
+  (server.transact([{ op: 'select', table: 'Interface', where: [['name', '==', name]] }]) as [{ rows: { status: unknown }[] }])[0].rows[0].status;
 
 it('--dry-run prints the plan and changes nothing', async () => {
   const { runtime: r, lines } = await startAgent(agent(), server.remote, true);
   await r.stop();
   const plan = lines.filter((l) => l.startsWith('plan: '));
-  expect(plan).toEqual(expect.arrayContaining(['plan: hostname -- pi-test', expect.stringMatching(/add-br br0 -- set bridge br0 datapath_type=netdev$/), 'plan: ip link set dev vx1 up']));
+  expect(plan).toEqual(
+    expect.arrayContaining([
+      'plan: hostname -- pi-test',
+      expect.stringMatching(/add-br br0 -- set bridge br0 datapath_type=netdev$/),
+      'plan: ip link set dev vx1 up',
+    ]),
+  );
   expect(vsctl('list-br')).toBe('');
   expect(net.inNs('hostname').trim()).toBe('before');
 });
@@ -74,16 +81,29 @@ it('follows database changes, and reconverges after ovsdb-server is killed and r
   server.transact([{ op: 'update', table: 'Interface', where: [['name', '==', 'vx0']], row: { vlan: 200 } }]);
   await until('vlan 200', () => vsctl('get', 'port', 'vx0', 'tag') === '200');
   await server.stop();
-  net.sh('ovsdb-tool', 'transact', server.db, JSON.stringify(['Sysdb', { op: 'update', table: 'Interface', where: [['name', '==', 'vx0']], row: { vlan: 300 } }, { op: 'delete', table: 'VirtualMachine', where: [] }]));
+  net.sh(
+    'ovsdb-tool',
+    'transact',
+    server.db,
+    JSON.stringify([
+      'Sysdb',
+      { op: 'update', table: 'Interface', where: [['name', '==', 'vx0']], row: { vlan: 300 } },
+      { op: 'delete', table: 'VirtualMachine', where: [] },
+    ]),
+  );
   await server.start();
   await until('vlan 300 after restart', () => vsctl('get', 'port', 'vx0', 'tag') === '300', 10_000);
   await until('vm tap removed', () => vsctl('list-ports', 'br0') === 'vx0');
 });
 
-const system = () => ((server.transact([{ op: 'select', table: 'System', where: [] }]) as [{ rows: Record<string, unknown>[] }])[0].rows[0]);
+const system = () => (server.transact([{ op: 'select', table: 'System', where: [] }]) as [{ rows: Record<string, unknown>[] }])[0].rows[0];
 const setSystem = (row: Record<string, unknown>) => server.transact([{ op: 'update', table: 'System', where: [], row }]);
 const setIface = (name: string, row: Record<string, unknown>) => server.transact([{ op: 'update', table: 'Interface', where: [['name', '==', name]], row }]);
-const addrs = (dev: string) => (JSON.parse(net.inNs('ip', '-j', 'addr', 'show', 'dev', dev)) as { addr_info: { local: string; prefixlen: number; scope: string }[] }[])[0].addr_info.filter((a) => a.scope === 'global').map((a) => `${a.local}/${a.prefixlen}`).sort();
+const addrs = (dev: string) =>
+  (JSON.parse(net.inNs('ip', '-j', 'addr', 'show', 'dev', dev)) as { addr_info: { local: string; prefixlen: number; scope: string }[] }[])[0].addr_info
+    .filter((a) => a.scope === 'global')
+    .map((a) => `${a.local}/${a.prefixlen}`)
+    .sort();
 
 describe('values written past the CLI are checked again by the agent and reported in the status', () => {
   it.each([
@@ -116,7 +136,7 @@ describe('values written past the CLI are checked again by the agent and reporte
 });
 
 describe('addresses', () => {
-  it('setting IPv4 keeps the link\'s IPv6; several addresses per interface; ip none removes what the agent set', async () => {
+  it("setting IPv4 keeps the link's IPv6; several addresses per interface; ip none removes what the agent set", async () => {
     net.inNs('ip', 'addr', 'add', 'fd00:9::5/64', 'dev', 'vx1', 'nodad');
     setIface('vx1', { ip: '10.9.1.3/24' });
     await until('new IPv4, IPv6 kept', () => JSON.stringify(addrs('vx1')) === JSON.stringify(['10.9.1.3/24', 'fd00:9::5/64']));

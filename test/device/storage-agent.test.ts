@@ -21,7 +21,9 @@ class FakeSystem implements CommandRunner, StorageProbe {
     if (cmd !== 'iscsiadm -m session') this.calls.push(cmd);
     const ok = (stdout = '') => ({ code: 0, stdout, stderr: '' });
     if (cmd === 'iscsiadm -m session') {
-      return this.sessions.size ? ok([...this.sessions].map((s, i) => `tcp: [${i + 1}] 192.0.2.10:3260,1 ${s} (non-flash)`).join('\n')) : { code: 21, stdout: '', stderr: 'iscsiadm: No active sessions.' };
+      return this.sessions.size
+        ? ok([...this.sessions].map((s, i) => `tcp: [${i + 1}] 192.0.2.10:3260,1 ${s} (non-flash)`).join('\n'))
+        : { code: 21, stdout: '', stderr: 'iscsiadm: No active sessions.' };
     }
     if (argv[0] === 'iscsiadm' && argv.includes('--login')) {
       if (this.failLogin) return { code: 24, stdout: '', stderr: 'iscsiadm: Login failed: authorization failure' };
@@ -34,9 +36,15 @@ class FakeSystem implements CommandRunner, StorageProbe {
     if (argv[0] === 'umount') this.mounted.delete(argv.at(-1)!);
     return ok();
   }
-  exists(p: string) { return this.devices.has(p); }
+  exists(p: string) {
+    return this.devices.has(p);
+  }
   // as the kernel writes /proc/mounts: space, tab, newline and backslash octal-escaped
-  mounts() { return [...this.mounted].map(([mp, dev]) => `${dev} ${mp.replace(/[ \t\n\\]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`)} ext4 rw 0 0`).join('\n'); }
+  mounts() {
+    return [...this.mounted]
+      .map(([mp, dev]) => `${dev} ${mp.replace(/[ \t\n\\]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`)} ext4 rw 0 0`)
+      .join('\n');
+  }
 }
 
 const IQN = 'iqn.2003-01.org.example:disk1';
@@ -45,7 +53,7 @@ const DEV = `/dev/disk/by-path/ip-192.0.2.10:3260-iscsi-${IQN}-lun-1`;
 let server: OvsdbServer;
 let runtime: AgentRuntime | undefined;
 let sys: FakeSystem;
-const row = () => ((server.transact([{ op: 'select', table: 'Storage', where: [] }]) as [{ rows: Record<string, unknown>[] }])[0].rows[0]);
+const row = () => (server.transact([{ op: 'select', table: 'Storage', where: [] }]) as [{ rows: Record<string, unknown>[] }])[0].rows[0];
 
 beforeEach(async () => {
   server = new OvsdbServer();
@@ -132,7 +140,10 @@ it('sysdb apply --wait returns when the agent has reported: the new status, exit
   expect(sys.mounted.has(other)).toBe(true);
   sys.failLogin = true;
   sys.sessions.clear();
-  writeFileSync(file, JSON.stringify({ storage: { data: { target_iqn: 'iqn.2003-01.org.example:disk2', portal: '192.0.2.10', lun: 1, mount_point: other, fstype: 'ext4' } } }));
+  writeFileSync(
+    file,
+    JSON.stringify({ storage: { data: { target_iqn: 'iqn.2003-01.org.example:disk2', portal: '192.0.2.10', lun: 1, mount_point: other, fstype: 'ext4' } } }),
+  );
   const failed: string[] = [];
   expect(await runSysdb(['--remote', server.remote, 'apply', file, '--wait'], { out: (l) => failed.push(l), err: (l) => failed.push(l) })).toBe(1);
   expect(failed.at(-1)).toBe('storage data: error');

@@ -23,7 +23,7 @@ function state(doc: unknown): string {
   return file;
 }
 
-const rowsOf = (table: string) => ((server.transact([{ op: 'select', table, where: [] }]) as [{ rows: Record<string, unknown>[] }])[0].rows);
+const rowsOf = (table: string) => (server.transact([{ op: 'select', table, where: [] }]) as [{ rows: Record<string, unknown>[] }])[0].rows;
 
 describe('sysdb set / show', () => {
   it('sets interface columns, creating the row, and shows them', async () => {

@@ -21,7 +21,7 @@ async function sysdb(args: string[], stdin?: string): Promise<{ code: number; ou
   const code = await runSysdb(['--remote', server.remote, ...args], { out: (l) => out.push(l), err: (l) => err.push(l), stdin: async () => stdin ?? '' });
   return { code, out: out.join('\n'), err: err.join('\n') };
 }
-const rowsOf = (table: string) => ((server.transact([{ op: 'select', table, where: [] }]) as [{ rows: Record<string, unknown>[] }])[0].rows);
+const rowsOf = (table: string) => (server.transact([{ op: 'select', table, where: [] }]) as [{ rows: Record<string, unknown>[] }])[0].rows;
 
 it('20 concurrent sysdb set on one row all land: write conflicts are retried, the chain stays linear', async () => {
   expect((await sysdb(['set', 'interface', 'eth0', 'mtu', '1500'])).code).toBe(0);
@@ -44,7 +44,14 @@ describe('verbs', () => {
   it('set vm NAME state run creates the VM from the documented defaults', async () => {
     expect((await sysdb(['set', 'vm', 'vm1', 'state', 'run'])).out).toMatch(/\+ vm vm1: id=1 vcpus=1 memory=256 state=run/);
     expect((await sysdb(['set', 'vm', 'vm2', 'state', 'stop'])).out).toMatch(/\+ vm vm2: id=2 /);
-    expect(rowsOf('VirtualMachine').map((r) => [r.name, r.id, r.vcpus, r.memory, r.state]).sort()).toEqual([['vm1', 1, 1, 256, 'run'], ['vm2', 2, 1, 256, 'stop']]);
+    expect(
+      rowsOf('VirtualMachine')
+        .map((r) => [r.name, r.id, r.vcpus, r.memory, r.state])
+        .sort(),
+    ).toEqual([
+      ['vm1', 1, 1, 256, 'run'],
+      ['vm2', 2, 1, 256, 'stop'],
+    ]);
   });
 
   it('del TABLE NAME deletes one row; an unknown row is one line, exit 1', async () => {
@@ -61,7 +68,10 @@ describe('verbs', () => {
     await sysdb(['set', 'vm', 'vm1', 'state', 'run']);
     const exported = await sysdb(['export']);
     expect(JSON.parse(exported.out)).toEqual({
-      system: { hostname: 'pi' }, interface: { eth0: { ip: ['10.0.0.2/24', 'fd00::2/64'] } }, vm: { vm1: { id: 1, memory: 256, state: 'run', vcpus: 1 } }, storage: {},
+      system: { hostname: 'pi' },
+      interface: { eth0: { ip: ['10.0.0.2/24', 'fd00::2/64'] } },
+      vm: { vm1: { id: 1, memory: 256, state: 'run', vcpus: 1 } },
+      storage: {},
     });
     expect(await sysdb(['apply', '-'], exported.out)).toMatchObject({ code: 0, out: 'no changes' });
     expect(JSON.parse((await sysdb(['query', 'vm', 'vm1'])).out)).toEqual({ vm: { vm1: { id: 1, memory: 256, state: 'run', vcpus: 1 } } });
@@ -70,12 +80,18 @@ describe('verbs', () => {
     expect((await sysdb(['apply', '-'], JSON.stringify(edited))).out).toMatch(/~ vm vm1: memory 256 -> 512/);
   });
 
-  it('--schema FILE is accepted when it is the server\'s schema and refused otherwise', async () => {
+  it("--schema FILE is accepted when it is the server's schema and refused otherwise", async () => {
     expect((await sysdb(['--schema', SCHEMA, 'show', 'system'])).code).toBe(0);
     const other = path.join(server.dir, 'other.ovsschema');
     writeFileSync(other, readFileSync(SCHEMA, 'utf8').replace('"maxInteger": 9216', '"maxInteger": 9000'));
-    expect(await sysdb(['--schema', other, 'show', 'system'])).toMatchObject({ code: 1, err: expect.stringMatching(/column Interface\.mtu differs from the server's schema/) });
+    expect(await sysdb(['--schema', other, 'show', 'system'])).toMatchObject({
+      code: 1,
+      err: expect.stringMatching(/column Interface\.mtu differs from the server's schema/),
+    });
     writeFileSync(other, readFileSync(SCHEMA, 'utf8').replace(/"version": "[^"]+"/, '"version": "0.9.0"'));
-    expect(await sysdb(['--schema', other, 'show', 'system'])).toMatchObject({ code: 1, err: expect.stringMatching(/is Sysdb 0\.9\.0, the server runs Sysdb 1\.\d+\.\d+/) });
+    expect(await sysdb(['--schema', other, 'show', 'system'])).toMatchObject({
+      code: 1,
+      err: expect.stringMatching(/is Sysdb 0\.9\.0, the server runs Sysdb 1\.\d+\.\d+/),
+    });
   });
 });

@@ -19,7 +19,7 @@ async function sysdb(...args: string[]): Promise<{ code: number; out: string; er
   const code = await runSysdb(['--remote', server.remote, ...args], { out: (l) => out.push(l), err: (l) => err.push(l) });
   return { code, out: out.join('\n'), err: err.join('\n') };
 }
-const count = (table: string) => ((server.transact([{ op: 'select', table, where: [] }]) as [{ rows: unknown[] }])[0].rows.length);
+const count = (table: string) => (server.transact([{ op: 'select', table, where: [] }]) as [{ rows: unknown[] }])[0].rows.length;
 
 it.each([
   [['set', 'system', 'hostname', '--', '--file=/etc/os-release'], /hostname: expected an RFC 1123 host name/],
@@ -56,6 +56,9 @@ it('accepts what is valid: an FQDN, an existing zone, several addresses, a mount
 });
 
 it('QEMU option syntax: commas in a disk path are doubled, so a path cannot add drive options', () => {
-  const argv = qemuArgv({ _uuid: 'u', name: 'vm1', id: 1, vcpus: 1, memory: 64, disk: '/tmp/d.raw,snapshot=on,file.locking=off' }, { qemu: 'qemu-system-aarch64', kvm: false, consoleDir: '/run/x', tap: false });
+  const argv = qemuArgv(
+    { _uuid: 'u', name: 'vm1', id: 1, vcpus: 1, memory: 64, disk: '/tmp/d.raw,snapshot=on,file.locking=off' },
+    { qemu: 'qemu-system-aarch64', kvm: false, consoleDir: '/run/x', tap: false },
+  );
   expect(argv[argv.indexOf('-drive') + 1]).toBe('file=/tmp/d.raw,,snapshot=on,,file.locking=off,if=virtio,format=raw');
 });

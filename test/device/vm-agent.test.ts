@@ -18,15 +18,25 @@ let server: OvsdbServer;
 let runtime: AgentRuntime | undefined;
 const pids = new Set<number>();
 
-const vmRow = () => ((server.transact([{ op: 'select', table: 'VirtualMachine', where: [['name', '==', 'vm1']] }]) as [{ rows: Record<string, unknown>[] }])[0].rows[0]);
+const vmRow = () =>
+  (server.transact([{ op: 'select', table: 'VirtualMachine', where: [['name', '==', 'vm1']] }]) as [{ rows: Record<string, unknown>[] }])[0].rows[0];
 const setState = (state: string) => server.transact([{ op: 'update', table: 'VirtualMachine', where: [['name', '==', 'vm1']], row: { state } }]);
-const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
 
 beforeEach(async () => {
   server = new OvsdbServer();
   await server.start();
   writeFileSync(path.join(server.dir, 'wfi.bin'), WFI_KERNEL);
-  server.transact([{ op: 'insert', table: 'VirtualMachine', row: { name: 'vm1', id: 7, vcpus: 1, memory: 32, state: 'run', kernel: path.join(server.dir, 'wfi.bin') } }]);
+  server.transact([
+    { op: 'insert', table: 'VirtualMachine', row: { name: 'vm1', id: 7, vcpus: 1, memory: 32, state: 'run', kernel: path.join(server.dir, 'wfi.bin') } },
+  ]);
 });
 afterEach(async () => {
   await runtime?.stop();
@@ -38,13 +48,23 @@ afterEach(async () => {
 });
 
 function agent() {
-  return vmAgent({ qemu: 'qemu-system-aarch64', kvm: false, tap: false, consoleDir: path.join(server.dir, 'console'), placement: { kind: 'cgroupfs', dir: CGROUP }, backoffMs: { min: 100, max: 400 }, stopTimeoutMs: 2000 });
+  return vmAgent({
+    qemu: 'qemu-system-aarch64',
+    kvm: false,
+    tap: false,
+    consoleDir: path.join(server.dir, 'console'),
+    placement: { kind: 'cgroupfs', dir: CGROUP },
+    backoffMs: { min: 100, max: 400 },
+    stopTimeoutMs: 2000,
+  });
 }
 
 it('--dry-run prints the qemu command and starts nothing', async () => {
   let lines: string[];
   ({ runtime, lines } = await startAgent(agent(), server.remote, true));
-  expect(lines.filter((l) => l.startsWith('plan:'))).toEqual([expect.stringMatching(/^plan: start vm vm1: qemu-system-aarch64 -name guest=vm1.* -accel tcg .*-smp 1 -m 32 .*-kernel /)]);
+  expect(lines.filter((l) => l.startsWith('plan:'))).toEqual([
+    expect.stringMatching(/^plan: start vm vm1: qemu-system-aarch64 -name guest=vm1.* -accel tcg .*-smp 1 -m 32 .*-kernel /),
+  ]);
   expect(vmRow().pid).toEqual(['set', []]);
 });
 
@@ -58,7 +78,10 @@ it('starts a real qemu in the VM cgroup, restarts it after a crash, stops it on 
   expect(readFileSync(`/proc/${pid}/cgroup`, 'utf8')).toContain(`0::/${path.basename(CGROUP)}`);
 
   process.kill(pid, 'SIGKILL');
-  const second = await until('restarted after crash', () => { const r = vmRow(); return r.status === 'running' && r.pid !== pid && r.restarts === 1 && (r.pid as number); });
+  const second = await until('restarted after crash', () => {
+    const r = vmRow();
+    return r.status === 'running' && r.pid !== pid && r.restarts === 1 && (r.pid as number);
+  });
   pids.add(second);
   expect(lines.some((l) => l.includes('"msg":"vm crashed"'))).toBe(true);
 
@@ -67,13 +90,28 @@ it('starts a real qemu in the VM cgroup, restarts it after a crash, stops it on 
   expect(vmRow().pid).toEqual(['set', []]);
 });
 
-const qemuPids = () => execFileSync('pgrep', ['-f', `process=stalker-vm-vm1`], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number).filter((p) => readFileSync(`/proc/${p}/cmdline`, 'utf8').startsWith('qemu'));
-const pgrepSafe = () => { try { return qemuPids(); } catch { return []; } };
+const qemuPids = () =>
+  execFileSync('pgrep', ['-f', `process=stalker-vm-vm1`], { encoding: 'utf8' })
+    .split('\n')
+    .filter(Boolean)
+    .map(Number)
+    .filter((p) => readFileSync(`/proc/${p}/cmdline`, 'utf8').startsWith('qemu'));
+const pgrepSafe = () => {
+  try {
+    return qemuPids();
+  } catch {
+    return [];
+  }
+};
 
 describe('stopping the agent (issue 9)', () => {
   it('the real agent process exits promptly on SIGTERM while a VM runs, leaving the VM for the next agent to adopt', async () => {
     const agentBundle = bundleAgent();
-    const child = spawn('node', [agentBundle, 'vm', '--remote', server.remote, '--cgroup', CGROUP, '--console-dir', path.join(server.dir, 'console'), '--no-tap'], { stdio: 'ignore' });
+    const child = spawn(
+      'node',
+      [agentBundle, 'vm', '--remote', server.remote, '--cgroup', CGROUP, '--console-dir', path.join(server.dir, 'console'), '--no-tap'],
+      { stdio: 'ignore' },
+    );
     const pid = await until('vm running', () => vmRow().status === 'running' && (vmRow().pid as number), 15_000);
     pids.add(pid);
     const t0 = Date.now();
@@ -104,13 +142,26 @@ describe('stopping the agent (issue 9)', () => {
   });
 
   it('values written past the CLI are checked again: a bad VM name or disk path starts no qemu', async () => {
-    server.transact([{ op: 'delete', table: 'VirtualMachine', where: [] }, { op: 'insert', table: 'VirtualMachine', row: { name: 'evil,debug-threads=on', id: 8, vcpus: 1, memory: 32, state: 'run', kernel: path.join(server.dir, 'wfi.bin') } },
-      { op: 'insert', table: 'VirtualMachine', row: { name: 'vm2', id: 9, vcpus: 1, memory: 32, state: 'run', kernel: path.join(server.dir, 'wfi.bin'), disk: 'disk.raw' } }]);
+    server.transact([
+      { op: 'delete', table: 'VirtualMachine', where: [] },
+      {
+        op: 'insert',
+        table: 'VirtualMachine',
+        row: { name: 'evil,debug-threads=on', id: 8, vcpus: 1, memory: 32, state: 'run', kernel: path.join(server.dir, 'wfi.bin') },
+      },
+      {
+        op: 'insert',
+        table: 'VirtualMachine',
+        row: { name: 'vm2', id: 9, vcpus: 1, memory: 32, state: 'run', kernel: path.join(server.dir, 'wfi.bin'), disk: 'disk.raw' },
+      },
+    ]);
     let lines: string[];
     ({ runtime, lines } = await startAgent(agent(), server.remote));
     const rows = () => (server.transact([{ op: 'select', table: 'VirtualMachine', where: [] }]) as [{ rows: Record<string, unknown>[] }])[0].rows;
     await until('both in error', () => rows().every((r) => r.status === 'error'));
-    expect(lines.filter((l) => l.includes('"msg":"value rejected"')).join('\n')).toMatch(/name \\"evil,debug-threads=on\\" rejected[\s\S]*disk \\"disk.raw\\" rejected/);
+    expect(lines.filter((l) => l.includes('"msg":"value rejected"')).join('\n')).toMatch(
+      /name \\"evil,debug-threads=on\\" rejected[\s\S]*disk \\"disk.raw\\" rejected/,
+    );
     expect(lines.some((l) => l.includes('start vm'))).toBe(false);
   });
 
@@ -123,6 +174,14 @@ describe('stopping the agent (issue 9)', () => {
     pids.add(pid);
     expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')).toContain(`file=${disk.replaceAll(',', ',,')},if=virtio,format=raw`);
     // qemu holds the file of that exact name open
-    expect(readdirSync(`/proc/${pid}/fd`).map((fd) => { try { return readlinkSync(`/proc/${pid}/fd/${fd}`); } catch { return ''; } })).toContain(disk);
+    expect(
+      readdirSync(`/proc/${pid}/fd`).map((fd) => {
+        try {
+          return readlinkSync(`/proc/${pid}/fd/${fd}`);
+        } catch {
+          return '';
+        }
+      }),
+    ).toContain(disk);
   });
 });

@@ -14,7 +14,10 @@ const REPO = 'hello';
 
 function stalker(...args: string[]) {
   const r = spawnSync(join(ROOT, 'bin/stalker'), [...args, '--config', TREE], {
-    cwd: ROOT, encoding: 'utf8', timeout: 10 * 60_000, maxBuffer: 64 * 1024 * 1024,
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 10 * 60_000,
+    maxBuffer: 64 * 1024 * 1024,
   });
   return { code: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '', error: r.error };
 }
@@ -28,29 +31,37 @@ function inImage(node: string, script: string, platform = 'linux/amd64'): string
 const summary = (stdout: string) => /done in [\d.]+s: (\d+) ran, (\d+) cached, (\d+) failed, (\d+) skipped/.exec(stdout);
 
 describe('trees/hello_world through bin/stalker', () => {
-  test('builds with exit code 0', () => {
-    const r = stalker();
-    if (r.code !== 0) throw new Error(`bin/stalker exited ${r.code}\n${r.stdout}\n${r.stderr}\n${r.error ?? ''}`);
-    const m = summary(r.stdout);
-    expect(m).not.toBeNull();
-    expect(Number(m![3])).toBe(0); // failed
-    expect(Number(m![4])).toBe(0); // skipped
-    expect(Number(m![1]) + Number(m![2])).toBe(9); // 2 bootstraps + 7 steps, each ran or reused
-  }, 15 * 60_000);
+  test(
+    'builds with exit code 0',
+    () => {
+      const r = stalker();
+      if (r.code !== 0) throw new Error(`bin/stalker exited ${r.code}\n${r.stdout}\n${r.stderr}\n${r.error ?? ''}`);
+      const m = summary(r.stdout);
+      expect(m).not.toBeNull();
+      expect(Number(m![3])).toBe(0); // failed
+      expect(Number(m![4])).toBe(0); // skipped
+      expect(Number(m![1]) + Number(m![2])).toBe(9); // 2 bootstraps + 7 steps, each ran or reused
+    },
+    15 * 60_000,
+  );
 
-  test('--rebuild reruns the named nodes and what depends on them, and reuses the rest', () => {
-    const plan = stalker('plan', '--json', '--rebuild', 'greeter', '--rebuild', 'tools', '--rebuild', 'armhello');
-    expect(plan.code).toBe(0);
-    const nodes = JSON.parse(plan.stdout) as { node: string; steps: { step: string; state: string }[] }[];
-    const rerun = new Set(['greeter', 'tools', 'armhello', 'hello']);
-    const stepsOf = (want: boolean) => nodes.filter((n) => rerun.has(n.node) === want).flatMap((n) => n.steps.map((s) => `${n.node}:${s.step}`));
-    const r = stalker('--progress', 'plain', '--rebuild', 'greeter', '--rebuild', 'tools', '--rebuild', 'armhello');
-    if (r.code !== 0) throw new Error(`bin/stalker exited ${r.code}\n${r.stdout}\n${r.stderr}`);
-    const m = summary(r.stdout);
-    expect(m!.slice(1, 5).map(Number)).toEqual([stepsOf(true).length, stepsOf(false).length, 0, 0]); // bootstraps are steps too
-    for (const step of stepsOf(true)) expect(r.stdout).toContain(`${step} done in`);
-    for (const step of stepsOf(false)) expect(r.stdout).not.toContain(`${step} done in`);
-  }, 10 * 60_000);
+  test(
+    '--rebuild reruns the named nodes and what depends on them, and reuses the rest',
+    () => {
+      const plan = stalker('plan', '--json', '--rebuild', 'greeter', '--rebuild', 'tools', '--rebuild', 'armhello');
+      expect(plan.code).toBe(0);
+      const nodes = JSON.parse(plan.stdout) as { node: string; steps: { step: string; state: string }[] }[];
+      const rerun = new Set(['greeter', 'tools', 'armhello', 'hello']);
+      const stepsOf = (want: boolean) => nodes.filter((n) => rerun.has(n.node) === want).flatMap((n) => n.steps.map((s) => `${n.node}:${s.step}`));
+      const r = stalker('--progress', 'plain', '--rebuild', 'greeter', '--rebuild', 'tools', '--rebuild', 'armhello');
+      if (r.code !== 0) throw new Error(`bin/stalker exited ${r.code}\n${r.stdout}\n${r.stderr}`);
+      const m = summary(r.stdout);
+      expect(m!.slice(1, 5).map(Number)).toEqual([stepsOf(true).length, stepsOf(false).length, 0, 0]); // bootstraps are steps too
+      for (const step of stepsOf(true)) expect(r.stdout).toContain(`${step} done in`);
+      for (const step of stepsOf(false)) expect(r.stdout).not.toContain(`${step} done in`);
+    },
+    10 * 60_000,
+  );
 
   test('base: the motd template is rendered with the tree vars', () => {
     expect(inImage('base', 'cat /etc/motd')).toBe('Hello, world!\nThis image was built by stalker from trees/hello_world.\n');
@@ -96,22 +107,29 @@ describe('trees/hello_world through bin/stalker', () => {
   test('hello: the fan-in starts from tools, ran after every needed branch and read files copied from two of them', () => {
     const manifest = JSON.parse(inImage('hello', 'cat /srv/hello/manifest.json')) as unknown;
     expect(manifest).toEqual({
-      greeting: 'Hello', who: 'world', built_after: ['greeter', 'banner', 'data', 'armhello'],
-      greeter_line: 'Hello, stalker!', armhello_arch: 'aarch64',
+      greeting: 'Hello',
+      who: 'world',
+      built_after: ['greeter', 'banner', 'data', 'armhello'],
+      greeter_line: 'Hello, stalker!',
+      armhello_arch: 'aarch64',
     });
     expect(inImage('hello', 'cat /srv/hello/from/greeter.txt')).toBe(inImage('greeter', 'cat /srv/hello/greeting.txt'));
   }, 60_000);
 
-  test('a second run runs nothing', () => {
-    const r = stalker();
-    expect(r.code).toBe(0);
-    const m = summary(r.stdout);
-    expect(m).not.toBeNull();
-    expect(m!.slice(1, 5).map(Number)).toEqual([0, 9, 0, 0]);
-    expect(r.stdout).not.toMatch(/ running/);
-  }, 5 * 60_000);
+  test(
+    'a second run runs nothing',
+    () => {
+      const r = stalker();
+      expect(r.code).toBe(0);
+      const m = summary(r.stdout);
+      expect(m).not.toBeNull();
+      expect(m!.slice(1, 5).map(Number)).toEqual([0, 9, 0, 0]);
+      expect(r.stdout).not.toMatch(/ running/);
+    },
+    5 * 60_000,
+  );
 
-  test('stalker logs NODE:STEP prints that step\'s output', () => {
+  test("stalker logs NODE:STEP prints that step's output", () => {
     const greet = stalker('logs', 'greeter:greet');
     expect(greet.code).toBe(0);
     expect(greet.stdout).toContain('wrote /srv/hello/greeting.txt for stalker');

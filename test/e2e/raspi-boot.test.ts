@@ -44,7 +44,11 @@ function e2eSshCredential(): string {
 
 /** bin/sysdb over ssh: the device's Sysdb socket forwarded by OpenSSH (no TCP listener on the device). */
 function sysdb(sshPort: number, ...args: string[]) {
-  return spawnSync(join(ROOT, 'bin/sysdb'), ['--remote', `ssh://root@127.0.0.1:${sshPort}`, '--timeout', '30', ...args], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, SYSDB_SSH_ARGS: SSH_ARGS } });
+  return spawnSync(join(ROOT, 'bin/sysdb'), ['--remote', `ssh://root@127.0.0.1:${sshPort}`, '--timeout', '30', ...args], {
+    encoding: 'utf8',
+    timeout: 60_000,
+    env: { ...process.env, SYSDB_SSH_ARGS: SSH_ARGS },
+  });
 }
 
 async function freePort(): Promise<number> {
@@ -68,7 +72,8 @@ async function waitForConsole(patterns: RegExp[], deadline: number, what: string
     const missing = patterns.filter((p) => !p.test(text));
     if (!missing.length) return;
     const q = qemu();
-    if (!q || q.exitCode !== null || q.signalCode !== null) throw new Error(`qemu exited while waiting for ${what}; missing ${missing.join(', ')}\n${tail(text)}`);
+    if (!q || q.exitCode !== null || q.signalCode !== null)
+      throw new Error(`qemu exited while waiting for ${what}; missing ${missing.join(', ')}\n${tail(text)}`);
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; missing ${missing.join(', ')}\nconsole (${CONSOLE}):\n${tail(text)}`);
     await new Promise((r) => setTimeout(r, 1000));
   }
@@ -86,10 +91,21 @@ async function qmp(socket: string, command: string): Promise<void> {
       buf = lines.pop() ?? '';
       for (const line of lines.filter(Boolean)) {
         const msg = JSON.parse(line) as Record<string, unknown>;
-        if ('error' in msg) { c.destroy(); rej(new Error(`qmp: ${line}`)); return; }
-        if (step === 0 && 'QMP' in msg) { step = 1; c.write('{"execute":"qmp_capabilities"}\n'); }
-        else if (step === 1 && 'return' in msg) { step = 2; c.write(`{"execute":"${command}"}\n`); }
-        else if (step === 2 && 'return' in msg) { c.end(); res(); }
+        if ('error' in msg) {
+          c.destroy();
+          rej(new Error(`qmp: ${line}`));
+          return;
+        }
+        if (step === 0 && 'QMP' in msg) {
+          step = 1;
+          c.write('{"execute":"qmp_capabilities"}\n');
+        } else if (step === 1 && 'return' in msg) {
+          step = 2;
+          c.write(`{"execute":"${command}"}\n`);
+        } else if (step === 2 && 'return' in msg) {
+          c.end();
+          res();
+        }
       }
     });
     c.on('error', rej);
@@ -100,7 +116,10 @@ function exited(p: ChildProcess, ms: number): Promise<boolean> {
   if (p.exitCode !== null || p.signalCode !== null) return Promise.resolve(true);
   return new Promise((res) => {
     const t = setTimeout(() => res(false), ms);
-    p.once('exit', () => { clearTimeout(t); res(true); });
+    p.once('exit', () => {
+      clearTimeout(t);
+      res(true);
+    });
   });
 }
 
@@ -164,7 +183,10 @@ describe('trees/raspi: raspi.img boots in QEMU and the managed system answers', 
     // The image's own kernel arguments, with the virt board's UART instead of the Pi's consoles.
     // The journal goes to the console too: systemd stops printing its own status lines once the
     // serial getty is up, and "Reached target multi-user.target" comes after that.
-    const args = cmdline.trim().split(/\s+/).filter((a) => !a.startsWith('console='));
+    const args = cmdline
+      .trim()
+      .split(/\s+/)
+      .filter((a) => !a.startsWith('console='));
     append = [...args, 'console=ttyAMA0', 'systemd.journald.forward_to_console=1', e2eSshCredential()].join(' ');
   }, 60_000);
 
@@ -189,8 +211,10 @@ describe('trees/raspi: raspi.img boots in QEMU and the managed system answers', 
   test('beside the image: a CycloneDX SBOM naming the kernel, firmware and nodejs, and a bmap bmaptool copies it with', () => {
     const sha = readFileSync(`${IMAGE}.sha256`, 'utf8').split(' ')[0];
     const sbom = JSON.parse(readFileSync(`${IMAGE}.cdx.json`, 'utf8')) as {
-      specVersion: string; metadata: { component: { hashes: { content: string }[]; version?: string } };
-      components: { name: string; version: string; licenses?: unknown[] }[] };
+      specVersion: string;
+      metadata: { component: { hashes: { content: string }[]; version?: string } };
+      components: { name: string; version: string; licenses?: unknown[] }[];
+    };
     expect(sbom.specVersion).toBe('1.5');
     expect(sbom.metadata.component.hashes[0]!.content).toBe(sha);
     expect(sbom.metadata.component.version).toBe('13');
@@ -208,30 +232,68 @@ describe('trees/raspi: raspi.img boots in QEMU and the managed system answers', 
     }
   }, 180_000);
 
-  test('boots to multi-user with every agent ready', async () => {
-    expect(work).not.toBe('');
-    port = await freePort();
-    sshPort = await freePort();
-    rmSync(CONSOLE, { force: true });
-    bootStarted = Date.now();
-    qemu = spawn('qemu-system-aarch64', [
-      '-M', 'virt', '-cpu', 'cortex-a72', '-smp', '2', '-m', '1024',
-      '-kernel', join(work, 'vmlinuz'), '-initrd', join(work, 'initrd.img'), '-append', append,
-      // -snapshot: writes go to a temporary overlay, out/raspi.img stays as built
-      '-drive', `file=${IMAGE},format=raw,if=virtio`, '-snapshot',
-      '-netdev', `user,id=n,hostfwd=tcp:127.0.0.1:${port}-:6640,hostfwd=tcp:127.0.0.1:${sshPort}-:22`, '-device', 'virtio-net-pci,netdev=n',
-      '-display', 'none', '-serial', `file:${CONSOLE}`, '-monitor', 'none',
-      '-qmp', `unix:${join(work, 'qmp.sock')},server=on,wait=off`,
-    ], { stdio: ['ignore', 'inherit', 'inherit'] });
-    const deadline = Date.now() + BOOT_LIMIT_MS;
-    await waitForConsole([/Reached target multi-user\.target/], deadline, 'multi-user.target', () => qemu);
-    const multiUser = Date.now();
-    await waitForConsole(agents.map((a) => new RegExp(`agent ${a} ready`)), deadline, 'the agents', () => qemu);
-    process.stdout.write(`raspi boot: multi-user after ${((multiUser - bootStarted) / 1000).toFixed(1)} s, all agents ready after ${((Date.now() - bootStarted) / 1000).toFixed(1)} s\n`);
-    const text = consoleText();
-    expect(text).toMatch(/Finished.*Generate SSH host keys on first boot|Started.*Generate SSH host keys/);
-    expect(text).not.toMatch(/Failed to start .*(sysdb|stalker|OpenBSD Secure Shell)/);
-  }, BOOT_LIMIT_MS + 60_000);
+  test(
+    'boots to multi-user with every agent ready',
+    async () => {
+      expect(work).not.toBe('');
+      port = await freePort();
+      sshPort = await freePort();
+      rmSync(CONSOLE, { force: true });
+      bootStarted = Date.now();
+      qemu = spawn(
+        'qemu-system-aarch64',
+        [
+          '-M',
+          'virt',
+          '-cpu',
+          'cortex-a72',
+          '-smp',
+          '2',
+          '-m',
+          '1024',
+          '-kernel',
+          join(work, 'vmlinuz'),
+          '-initrd',
+          join(work, 'initrd.img'),
+          '-append',
+          append,
+          // -snapshot: writes go to a temporary overlay, out/raspi.img stays as built
+          '-drive',
+          `file=${IMAGE},format=raw,if=virtio`,
+          '-snapshot',
+          '-netdev',
+          `user,id=n,hostfwd=tcp:127.0.0.1:${port}-:6640,hostfwd=tcp:127.0.0.1:${sshPort}-:22`,
+          '-device',
+          'virtio-net-pci,netdev=n',
+          '-display',
+          'none',
+          '-serial',
+          `file:${CONSOLE}`,
+          '-monitor',
+          'none',
+          '-qmp',
+          `unix:${join(work, 'qmp.sock')},server=on,wait=off`,
+        ],
+        { stdio: ['ignore', 'inherit', 'inherit'] },
+      );
+      const deadline = Date.now() + BOOT_LIMIT_MS;
+      await waitForConsole([/Reached target multi-user\.target/], deadline, 'multi-user.target', () => qemu);
+      const multiUser = Date.now();
+      await waitForConsole(
+        agents.map((a) => new RegExp(`agent ${a} ready`)),
+        deadline,
+        'the agents',
+        () => qemu,
+      );
+      process.stdout.write(
+        `raspi boot: multi-user after ${((multiUser - bootStarted) / 1000).toFixed(1)} s, all agents ready after ${((Date.now() - bootStarted) / 1000).toFixed(1)} s\n`,
+      );
+      const text = consoleText();
+      expect(text).toMatch(/Finished.*Generate SSH host keys on first boot|Started.*Generate SSH host keys/);
+      expect(text).not.toMatch(/Failed to start .*(sysdb|stalker|OpenBSD Secure Shell)/);
+    },
+    BOOT_LIMIT_MS + 60_000,
+  );
 
   test('sysdb --remote ssh:// shows the hostname from the tree', async () => {
     // sshd may still be starting (host keys are made on first boot) when the agents report ready
@@ -252,7 +314,12 @@ describe('trees/raspi: raspi.img boots in QEMU and the managed system answers', 
     const r = sysdb(sshPort, 'set', 'system', 'hostname', next);
     if (r.status !== 0) throw new Error(`bin/sysdb set system hostname exited ${r.status}: ${r.stderr}`);
     // the net agent's JSON log line for the step it applied, forwarded to the console by its unit
-    await waitForConsole([new RegExp(`"agent":"net","msg":"applied","step":"[^"]*hostname ${next}`)], Date.now() + 60_000, 'the net agent applying the hostname', () => qemu);
+    await waitForConsole(
+      [new RegExp(`"agent":"net","msg":"applied","step":"[^"]*hostname ${next}`)],
+      Date.now() + 60_000,
+      'the net agent applying the hostname',
+      () => qemu,
+    );
     const shown = sysdb(sshPort, 'show', 'system', '--json');
     expect(shown.stdout).toContain(`"${next}"`);
     const audit = sysdb(sshPort, 'audit', 'verify');
@@ -264,7 +331,10 @@ describe('trees/raspi: raspi.img boots in QEMU and the managed system answers', 
     expect(listening.status).toBe(0);
     expect(listening.stdout).toMatch(/:22\b/);
     expect(listening.stdout).not.toMatch(/:6640\b/);
-    const tcp = spawnSync(join(ROOT, 'bin/sysdb'), ['--remote', `tcp:127.0.0.1:${port}`, '--timeout', '5', 'show', 'system'], { encoding: 'utf8', timeout: 60_000 });
+    const tcp = spawnSync(join(ROOT, 'bin/sysdb'), ['--remote', `tcp:127.0.0.1:${port}`, '--timeout', '5', 'show', 'system'], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     expect(tcp.status).toBe(1);
     expect(tcp.stderr.trim().split('\n')).toHaveLength(1);
   }, 120_000);

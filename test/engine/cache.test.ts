@@ -39,7 +39,9 @@ test('first build runs every step and commits tagged images', async () => {
   const out = execFileSync('docker', ['run', '--rm', 'stalkertest/leaf:final', 'cat', '/end'], { encoding: 'utf8' });
   expect(out).toBe('hello\ntwo\nx1\n');
   const tags = execFileSync('docker', ['images', '--format', '{{.Repository}}:{{.Tag}}', 'stalkertest/app'], { encoding: 'utf8' });
-  expect(tags.split('\n').sort()).toEqual(expect.arrayContaining(['stalkertest/app:one', 'stalkertest/app:two', 'stalkertest/app:three', 'stalkertest/app:final']));
+  expect(tags.split('\n').sort()).toEqual(
+    expect.arrayContaining(['stalkertest/app:one', 'stalkertest/app:two', 'stalkertest/app:three', 'stalkertest/app:final']),
+  );
 }, 60_000);
 
 test('rerun of an unchanged tree runs nothing', async () => {
@@ -81,7 +83,10 @@ test('--rebuild reruns the node and the nodes downstream of it, saying why', asy
 }, 60_000);
 
 function treeWith(greeting: string): string {
-  return tarballTree(`
+  return tarballTree(
+    `
     app: { from: "base", stalk: "app" }
-    leaf: { from: "app", stalk: "leaf" }`, { vars: `greeting: "${greeting}"` });
+    leaf: { from: "app", stalk: "leaf" }`,
+    { vars: `greeting: "${greeting}"` },
+  );
 }

@@ -67,7 +67,11 @@ test('a second build of the same repository while one runs is refused, naming th
   });
   projects.push(p);
   const child = spawn(STALKER, ['--config', p.tree, '--progress', 'json'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  await new Promise<void>((resolve) => child.stdout.on('data', (c: Buffer) => { if (c.toString().includes('"line":"napping"')) resolve(); }));
+  await new Promise<void>((resolve) =>
+    child.stdout.on('data', (c: Buffer) => {
+      if (c.toString().includes('"line":"napping"')) resolve();
+    }),
+  );
   const r = spawnSync(STALKER, ['--config', p.tree], { encoding: 'utf8' });
   expect(r.status).toBe(1);
   expect(r.stderr).toContain(`repository lockt${process.pid} is being built by pid ${child.pid}`);
@@ -80,7 +84,11 @@ test('a second build of the same repository while one runs is refused, naming th
 test('a run sweeps containers left by a killed run (and takes over its build lock)', async () => {
   const p = projects[1];
   const child = spawn(STALKER, ['--config', p.tree, '--progress', 'json'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  await new Promise<void>((resolve) => child.stdout.on('data', (c: Buffer) => { if (c.toString().includes('"line":"napping"')) resolve(); }));
+  await new Promise<void>((resolve) =>
+    child.stdout.on('data', (c: Buffer) => {
+      if (c.toString().includes('"line":"napping"')) resolve();
+    }),
+  );
   child.kill('SIGKILL');
   await new Promise((resolve) => child.on('exit', resolve));
   expect((await engine.containers.list({ [LABEL.tree]: TREE })).length).toBe(1);

@@ -34,14 +34,16 @@ afterAll(async () => {
 });
 
 const cat = (path: string) => execFileSync('docker', ['run', '--rm', `${TREE}/app:final`, 'cat', path], { encoding: 'utf8' });
-const exists = (path: string) => execFileSync('docker', ['run', '--rm', `${TREE}/app:final`, 'sh', '-c', `test -e ${path} && echo yes || echo no`], { encoding: 'utf8' }).trim();
+const exists = (path: string) =>
+  execFileSync('docker', ['run', '--rm', `${TREE}/app:final`, 'sh', '-c', `test -e ${path} && echo yes || echo no`], { encoding: 'utf8' }).trim();
 
 test('inputs go in without binds and are not committed; a named cache is an engine volume that persists', async () => {
   expect(remoteLike.seesHostPaths).toBe(false);
   expectOk(await runBuild(project, { engine: remoteLike }));
   expect(cat('/seen')).toBe('from the mounted dir\nfrom sysroot\nremote\n1\n');
   expect(cat('/etc/motd')).toBe('copied\n');
-  for (const path of ['/run/stalker/env', '/data/x', '/etc/stalker-sysroot-test', `/var/cache/${TREE}/count`]) expect([path, exists(path)]).toEqual([path, 'no']);
+  for (const path of ['/run/stalker/env', '/data/x', '/etc/stalker-sysroot-test', `/var/cache/${TREE}/count`])
+    expect([path, exists(path)]).toEqual([path, 'no']);
   const again = await runBuild(project, { engine: remoteLike, rebuild: ['app'] });
   expectOk(again);
   expect(ran(again)).toEqual(['app:use']);

@@ -10,8 +10,7 @@ import { tarballTree } from '../support/tarball-tree.js';
 const TREE = `failt${process.pid}`;
 let project: TestProject;
 
-const tags = (repo: string) =>
-  execFileSync('docker', ['images', '--format', '{{.Tag}}', repo], { encoding: 'utf8' }).split('\n').filter(Boolean).sort();
+const tags = (repo: string) => execFileSync('docker', ['images', '--format', '{{.Tag}}', repo], { encoding: 'utf8' }).split('\n').filter(Boolean).sort();
 
 beforeAll(() => {
   project = makeProject(TREE, {

@@ -56,7 +56,9 @@ test('a healthy host: engine, binfmt with F for arm64, disk, every tool; exit 0'
 test('a missing tool fails with the package to install', () => {
   const r = doctor(project, { PATH: '/usr/local/bin:/usr/bin:/bin' }); // no sbin: mkfs.*, sfdisk
   expect(r.status).toBe(1);
-  expect(r.stdout).toMatch(/^FAIL tool mkfs\.vfat: mkfs\.vfat not found on PATH \(needed for the image writer \(boot partition\)\)\n {5}fix: apt-get install dosfstools$/m);
+  expect(r.stdout).toMatch(
+    /^FAIL tool mkfs\.vfat: mkfs\.vfat not found on PATH \(needed for the image writer \(boot partition\)\)\n {5}fix: apt-get install dosfstools$/m,
+  );
   expect(r.stdout).toMatch(/^FAIL tool sfdisk: .*\n {5}fix: apt-get install fdisk$/m);
   expect(r.stdout).toMatch(/\d problem\(s\).*: see the fixes above/);
 }, 60_000);

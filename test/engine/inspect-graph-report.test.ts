@@ -18,13 +18,16 @@ let scratch: string;
 
 beforeAll(() => {
   project = makeProject(TREE, {
-    [`trees/${TREE}/${TREE}.hjson`]: tarballTree(`
+    [`trees/${TREE}/${TREE}.hjson`]: tarballTree(
+      `
       left: { from: "base", stalk: "work", vars: { side: "left" } }
       right: { from: "base", stalk: "work", vars: { side: "right" } }
       join: { from: "left", stalk: "work", needs: ["right"], vars: { side: "join" } }
       bad: { from: "base", stalk: "bad" }
       after: { from: "bad", stalk: "work", vars: { side: "after" } }
-    `, { repository: TREE }),
+    `,
+      { repository: TREE },
+    ),
     'stalks/work/work.hjson': `{
       vars: { side: null }
       steps: [ { name: "first", run: "sleep 0.5; echo $side ${TREE} > /side" }, { name: "second", run: "cat /side" } ]
@@ -81,8 +84,17 @@ test('graph after the build: built nodes cached (blue), the failed branch and it
   expect(cli('graph', '--format', 'png').stderr).toMatch(/--format png: expected one of dot, svg\n/);
 }, 30_000);
 
-const CHROMIUM = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync', '--window-size=1200,900'];
+const CHROMIUM = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--window-size=1200,900',
+];
 
 function chromium(...args: string[]) {
   const profile = mkdtempSync(join(scratch, 'profile-'));

@@ -14,11 +14,14 @@ let project: TestProject;
 
 beforeAll(() => {
   project = makeProject(TREE, {
-    [`trees/${TREE}/${TREE}.hjson`]: tarballTree(`
+    [`trees/${TREE}/${TREE}.hjson`]: tarballTree(
+      `
       slow: { from: "base", stalk: "slow" }
       bad: { from: "base", stalk: "bad" }
       leaf: { from: "bad", stalk: "slow" }
-    `, { repository: TREE }),
+    `,
+      { repository: TREE },
+    ),
     'stalks/slow/slow.hjson': `{ steps: [
       { name: "count", run: "for i in 1 2 3 4 5 6; do echo line $i; sleep 0.3; done", cache: false }
       { name: "second", run: "echo second ${TREE}" }
@@ -40,7 +43,9 @@ const cli = (...args: string[]) => spawnSync(STALKER, [...args, '--config', proj
 function follow(target: string): Promise<{ code: number | null; out: string }> {
   const child = spawn(STALKER, ['logs', target, '-f', '--config', project.tree], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
-  child.stdout.on('data', (c: Buffer) => { out += c.toString(); });
+  child.stdout.on('data', (c: Buffer) => {
+    out += c.toString();
+  });
   return new Promise((resolve) => child.on('close', (code) => resolve({ code, out })));
 }
 
@@ -49,10 +54,12 @@ let runId = '';
 test('logs -f follows steps of the running build and exits with their outcome', async () => {
   const build = spawn(STALKER, ['--config', project.tree, '--keep-going', '--progress', 'plain'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
-  const started = new Promise<void>((resolve) => build.stdout.on('data', (c: Buffer) => {
-    out += c.toString();
-    if (/slow:count running/.test(out)) resolve();
-  }));
+  const started = new Promise<void>((resolve) =>
+    build.stdout.on('data', (c: Buffer) => {
+      out += c.toString();
+      if (/slow:count running/.test(out)) resolve();
+    }),
+  );
   const buildDone = new Promise<number | null>((resolve) => build.on('close', resolve));
   await started;
   const [node, boom, code] = await Promise.all([follow('slow'), follow('bad:boom'), buildDone]);
@@ -79,7 +86,10 @@ test('events draws the run as a tree: outcomes, durations, why, logs; skipped an
   const only = cli('events', '--node', 'bad').stdout;
   expect(only).toContain('bad ⇒ failed');
   expect(only).not.toContain('slow');
-  const json = cli('events', '--json', '--node', 'bad').stdout.trim().split('\n').map((l) => JSON.parse(l));
+  const json = cli('events', '--json', '--node', 'bad')
+    .stdout.trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   expect(json.map((e) => e.type)).toEqual(expect.arrayContaining(['run-start', 'node-start', 'step-start', 'step-failed', 'node-failed', 'run-done']));
   expect(cli('events', '--node', 'nope').stderr).toMatch(/has no node nope/);
 });

@@ -15,11 +15,15 @@ const REPO = `inspplan${process.pid}`;
 const STALKER = `${process.cwd()}/bin/stalker`;
 let project: TestProject;
 
-const treeFile = (opts: { withC?: boolean; who?: string } = {}) => tarballTree(`
+const treeFile = (opts: { withC?: boolean; who?: string } = {}) =>
+  tarballTree(
+    `
   p: { from: "base", stalk: "p" }
   n: { from: "base", stalk: "n" }
   ${opts.withC === false ? '' : 'c: { from: "p", stalk: "c", needs: ["n"] }'}
-`, { vars: `who: "${opts.who ?? 'world'}"`, repository: REPO });
+`,
+    { vars: `who: "${opts.who ?? 'world'}"`, repository: REPO },
+  );
 
 const writeTree = (opts: { withC?: boolean; who?: string } = {}) => project.write(`trees/${TREE}/${TREE}.hjson`, treeFile(opts));
 
@@ -149,6 +153,12 @@ test('the CLI prints DAG order, states and reasons; explain keeps one node; --js
   expect(e.stdout.split('\n')[0]).toBe('c  from p · needs n · linux/amd64');
   expect(e.stdout).not.toContain('bootstrap');
   const j = JSON.parse(cli('plan', '--json').stdout) as PlannedNode[];
-  expect(j.find((n) => n.node === 'c')!.steps[0]).toMatchObject({ state: 'run', reasons: [{ part: 'var', name: 'who' }, { part: 'need', name: 'n' }] });
+  expect(j.find((n) => n.node === 'c')!.steps[0]).toMatchObject({
+    state: 'run',
+    reasons: [
+      { part: 'var', name: 'who' },
+      { part: 'need', name: 'n' },
+    ],
+  });
   writeTree();
 }, 60_000);

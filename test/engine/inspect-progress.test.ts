@@ -14,10 +14,13 @@ let project: TestProject;
 
 beforeAll(() => {
   project = makeProject(TREE, {
-    [`trees/${TREE}/${TREE}.hjson`]: tarballTree(`
+    [`trees/${TREE}/${TREE}.hjson`]: tarballTree(
+      `
       app: { from: "base", stalk: "app" }
       side: { from: "base", stalk: "side" }
-    `, { repository: TREE }),
+    `,
+      { repository: TREE },
+    ),
     'stalks/app/app.hjson': `{ steps: [
       { name: "work", run: "for i in 1 2 3 4 5 6; do echo working on part $i; sleep 0.25; done", cache: false }
       { name: "done", run: "echo finished ${TREE}" }
@@ -38,7 +41,8 @@ afterAll(async () => {
 function onTerminal(args: string[], env: NodeJS.ProcessEnv = {}) {
   const cmd = [STALKER, ...args].map((a) => `'${a}'`).join(' ');
   const r = spawnSync('script', ['-qec', `stty cols 100; ${cmd}`, '/dev/null'], {
-    encoding: 'utf8', env: { ...process.env, TERM: 'xterm', NO_COLOR: '', ...env },
+    encoding: 'utf8',
+    env: { ...process.env, TERM: 'xterm', NO_COLOR: '', ...env },
   });
   return { status: r.status, out: r.stdout };
 }
@@ -77,9 +81,14 @@ test('--progress=plain on a terminal, and any pipe: plain lines, no escape codes
   expect(pipe.stdout).not.toMatch(/\x1b/);
   expect(pipe.stdout).toMatch(/^done in \d+\.\ds: 2 ran, 2 cached, 0 failed, 0 skipped$/m);
   const json = spawnSync(STALKER, ['--config', project.tree, '--progress', 'json'], { encoding: 'utf8' });
-  const types = json.stdout.trim().split('\n').map((l) => JSON.parse(l).type);
+  const types = json.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l).type);
   expect(types[0]).toBe('run-start');
   expect(types).toContain('step-output');
   expect(types[types.length - 1]).toBe('run-done');
-  expect(spawnSync(STALKER, ['--config', project.tree, '--progress', 'fancy'], { encoding: 'utf8' }).stderr).toMatch(/--progress fancy: expected one of auto, tty, plain, json/);
+  expect(spawnSync(STALKER, ['--config', project.tree, '--progress', 'fancy'], { encoding: 'utf8' }).stderr).toMatch(
+    /--progress fancy: expected one of auto, tty, plain, json/,
+  );
 }, 90_000);

@@ -15,10 +15,14 @@ const STALKER = join(process.cwd(), 'bin', 'stalker');
 let project: TestProject;
 const treePath = (t: string) => join(project.root, 'trees', t, `${t}.hjson`);
 
-const treeA = (withGone: boolean) => tarballTree(`
+const treeA = (withGone: boolean) =>
+  tarballTree(
+    `
   keep: { from: "base", stalk: "keep" }
   ${withGone ? 'gone: { from: "base", stalk: "gone" }' : ''}
-`, { repository: A });
+`,
+    { repository: A },
+  );
 
 beforeAll(() => {
   project = makeProject(A, {
@@ -52,7 +56,10 @@ let leftover = '';
 test('a dry run lists what no current tree references and removes nothing', async () => {
   const base = (await engine.images.list({ [LABEL.tool]: TOOL })).find((i) => i.tags.includes(`${A}/base:bootstrap`))!;
   leftover = await engine.containers.create({
-    image: base.id, platform: 'linux/amd64', cmd: ['true'], binds: [],
+    image: base.id,
+    platform: 'linux/amd64',
+    cmd: ['true'],
+    binds: [],
     labels: { [LABEL.tool]: TOOL, [LABEL.tree]: A, [LABEL.node]: 'keep', [LABEL.step]: 'k', [LABEL.pid]: '999999999', [LABEL.run]: 'killed' },
   });
   const before = await ids(A);

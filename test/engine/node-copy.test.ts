@@ -15,8 +15,7 @@ let project: TestProject;
 
 const inImage = (script: string) =>
   execFileSync('docker', ['run', '--rm', '--platform', 'linux/arm64', `${REPO}/user:final`, 'sh', '-c', script], { encoding: 'utf8' });
-const tags = (repo: string) =>
-  execFileSync('docker', ['images', '--format', '{{.Tag}}', repo], { encoding: 'utf8' }).split('\n').filter(Boolean).sort();
+const tags = (repo: string) => execFileSync('docker', ['images', '--format', '{{.Tag}}', repo], { encoding: 'utf8' }).split('\n').filter(Boolean).sort();
 
 function userNode(copies: string): string {
   const arm = busyboxRoot('arm64');
@@ -62,7 +61,9 @@ test('paths of an amd64 node arrive in an arm64 node before its first step, with
   expect(ran(r)).toEqual(expect.arrayContaining(['maker:make', 'user:look', 'user:later']));
   expect(inImage('cat /arch /seen-by-step /later')).toBe('aarch64\na one\nok\n');
   expect(inImage('cat /opt/got/dir/sub/b.txt; stat -c "%a %u:%g" /opt/got/dir/sub /opt/got/dir/sub/b.txt')).toBe('b\n750 0:0\n644 1234:5678\n');
-  expect(inImage('readlink /opt/got/dir/link; [ "$(stat -c %i /opt/got/dir/a.txt)" = "$(stat -c %i /opt/got/dir/hard)" ] && echo same-inode')).toBe('a.txt\nsame-inode\n');
+  expect(inImage('readlink /opt/got/dir/link; [ "$(stat -c %i /opt/got/dir/a.txt)" = "$(stat -c %i /opt/got/dir/hard)" ] && echo same-inode')).toBe(
+    'a.txt\nsame-inode\n',
+  );
   expect(inImage('stat -c %a /usr/local/bin/single; /usr/local/bin/single; ls /opt/got')).toBe('755\nsingle\ndir\n');
   expect(await engine.containers.list({ [LABEL.tree]: TREE })).toEqual([]); // the source containers are gone
 }, 120_000);
@@ -83,7 +84,10 @@ test('the source node is a key input: unchanged it is all cached; changed, the c
 
 test('a path missing from the source image fails the step by name and moves no tag', async () => {
   const before = tags(`${REPO}/user`);
-  project.write(`trees/${TREE}/${TREE}.hjson`, tarballTree(userNode('{ from: "maker", src: "/out/nope", dest: "/x" }'), { repository: REPO, vars: 'flavor: "two"' }));
+  project.write(
+    `trees/${TREE}/${TREE}.hjson`,
+    tarballTree(userNode('{ from: "maker", src: "/out/nope", dest: "/x" }'), { repository: REPO, vars: 'flavor: "two"' }),
+  );
   const r = await runBuild(project);
   expect(r.summary.ok).toBe(false);
   const err = r.summary.errors[0] as StalkerError;

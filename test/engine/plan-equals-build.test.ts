@@ -14,12 +14,16 @@ const STALKER = join(process.cwd(), 'bin', 'stalker');
 const MISSING = `sha256:${'0'.repeat(64)}`;
 let project: TestProject;
 
-const treeFile = (who: string, extra = '') => tarballTree(`
+const treeFile = (who: string, extra = '') =>
+  tarballTree(
+    `
   app: { from: "base", stalk: "app" }
   side: { from: "base", stalk: "side" }
   leaf: { from: "app", stalk: "leaf", needs: ["side"] }
   ${extra}
-`, { vars: `who: "${who}"`, repository: TREE });
+`,
+    { vars: `who: "${who}"`, repository: TREE },
+  );
 
 beforeAll(() => {
   project = makeProject(TREE, {
@@ -50,8 +54,18 @@ function planned(flags: string[] = []): { run: string[]; plan: PlannedNode[] } {
 
 function built(flags: string[] = []): { started: string[]; status: number | null; stderr: string } {
   const r = cli(['--progress', 'json', ...flags]);
-  const events = r.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { type: string; node: string; step: string });
-  return { started: events.filter((e) => e.type === 'step-start').map((e) => `${e.node}:${e.step}`).sort(), status: r.status, stderr: r.stderr };
+  const events = r.stdout
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as { type: string; node: string; step: string });
+  return {
+    started: events
+      .filter((e) => e.type === 'step-start')
+      .map((e) => `${e.node}:${e.step}`)
+      .sort(),
+    status: r.status,
+    stderr: r.stderr,
+  };
 }
 
 function expectPlanIsBuild(flags: string[] = [], expected?: string[]) {

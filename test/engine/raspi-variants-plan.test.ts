@@ -13,8 +13,12 @@ import type { ResolvedTree } from '../../lib/config/types.js';
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const TRIXIE = join(ROOT, 'trees/raspi/raspi.hjson');
 const BOOKWORM = join(ROOT, 'trees/raspi-bookworm/raspi-bookworm.hjson');
-const suite = (t: ResolvedTree) => { const b = t.nodes.get('base')!.bootstrap!; return b.kind === 'debootstrap' ? b.suite : undefined; };
-const chain = (t: ResolvedTree) => [...t.nodes.values()].map((n) => `${n.name}<${n.from ?? ''}:${n.stalk?.name ?? 'writer'}:${n.steps.map((s) => s.name).join(',')}`);
+const suite = (t: ResolvedTree) => {
+  const b = t.nodes.get('base')!.bootstrap!;
+  return b.kind === 'debootstrap' ? b.suite : undefined;
+};
+const chain = (t: ResolvedTree) =>
+  [...t.nodes.values()].map((n) => `${n.name}<${n.from ?? ''}:${n.stalk?.name ?? 'writer'}:${n.steps.map((s) => s.name).join(',')}`);
 const stepsOf = (t: ResolvedTree, node: string) => JSON.stringify(t.nodes.get(node)!.steps.map((s) => ({ ...s, origin: undefined })));
 
 test('trixie is the default, bookworm a variant with the same chain', async () => {

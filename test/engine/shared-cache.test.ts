@@ -110,9 +110,11 @@ maybe('shared cache through a registry', () => {
     const key = keyOf(first, 'app:two');
     const before = await headManifest(reg, key);
     if (before.kind !== 'found') throw new Error(`app:two not in the registry: ${before.kind}`);
-    const manifest = await (await fetch(`http://${registry.host}/v2/${reg.repository}/manifests/${before.digest}`, {
-      headers: { accept: 'application/vnd.docker.distribution.manifest.v2+json' },
-    })).json() as { layers: { digest: string }[] };
+    const manifest = (await (
+      await fetch(`http://${registry.host}/v2/${reg.repository}/manifests/${before.digest}`, {
+        headers: { accept: 'application/vnd.docker.distribution.manifest.v2+json' },
+      })
+    ).json()) as { layers: { digest: string }[] };
     const top = manifest.layers.at(-1)!.digest.slice('sha256:'.length);
     rmSync(join(registry.storage, 'docker/registry/v2/blobs/sha256', top.slice(0, 2), top), { recursive: true });
     await registry.stop(); // a restart empties the registry's in-memory blob cache

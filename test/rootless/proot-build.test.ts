@@ -40,7 +40,9 @@ afterAll(() => {
 });
 
 const build = () => stalkerAs(user, store, ['--config', tree, '--progress', 'plain'], { STALKER_ENGINE: 'proot' });
-const ok = (r: ReturnType<typeof build>) => { if (r.status !== 0) throw new Error(`exit ${r.status}\n${r.stdout}\n${r.stderr}`); };
+const ok = (r: ReturnType<typeof build>) => {
+  if (r.status !== 0) throw new Error(`exit ${r.status}\n${r.stdout}\n${r.stderr}`);
+};
 
 test('a chain builds under proot; deletions are whiteouts; a chown is not kept (as documented)', async () => {
   const r = build();

@@ -49,7 +49,9 @@ afterAll(() => {
 });
 
 const build = () => stalkerAs(user, store, ['--config', tree, '--progress', 'plain']);
-const ok = (r: ReturnType<typeof build>) => { if (r.status !== 0) throw new Error(`exit ${r.status}\n${r.stdout}\n${r.stderr}`); };
+const ok = (r: ReturnType<typeof build>) => {
+  if (r.status !== 0) throw new Error(`exit ${r.status}\n${r.stdout}\n${r.stderr}`);
+};
 
 test('a chain of steps builds as an ordinary user; owners other than root survive the commit', async () => {
   const r = build();
@@ -69,9 +71,15 @@ test('a chain of steps builds as an ordinary user; owners other than root surviv
   expect(del).not.toContain('opt/box/old');
   // on the host, those files belong to the user's subordinate ids, never to root or to 1000
   const layers = join(store, 'layers');
-  const owners = readdirSync(layers).filter((d) => !d.startsWith('.')).flatMap((d) => {
-    try { return [statSync(join(layers, d, 'srv/data/a')).uid]; } catch { return []; }
-  });
+  const owners = readdirSync(layers)
+    .filter((d) => !d.startsWith('.'))
+    .flatMap((d) => {
+      try {
+        return [statSync(join(layers, d, 'srv/data/a')).uid];
+      } catch {
+        return [];
+      }
+    });
   expect(owners).toEqual([user.subStart + 999]);
 }, 120_000);
 
@@ -111,9 +119,12 @@ test('the store is an OCI layout other tools read (skopeo, installed by bin/setu
 
 test('the writer writes a disk image from a userns-built node, as the same user; fsck finds it clean and the owners kept', () => {
   const w = makeProject(`${TREE}w`, {
-    [`trees/${TREE}w/${TREE}w.hjson`]: tarballTree(`
+    [`trees/${TREE}w/${TREE}w.hjson`]: tarballTree(
+      `
       rootfs: { from: "base", stalk: "fw" }
-      image: { from: "rootfs", writer: { output: "out/test.img", hostname: "rl-board", layout: { boot: { size: "64MiB" }, root: { headroom: "16MiB" } } } }`, { repository: `${TREE}w` }),
+      image: { from: "rootfs", writer: { output: "out/test.img", hostname: "rl-board", layout: { boot: { size: "64MiB" }, root: { headroom: "16MiB" } } } }`,
+      { repository: `${TREE}w` },
+    ),
     'stalks/fw/fw.hjson': `{ steps: [ { name: "firmware", script: "fw.sh" } ] }`,
     'stalks/fw/fw.sh': `#!/bin/sh -e
 mkdir -p /boot/firmware /home/pi
@@ -135,7 +146,9 @@ echo hi > /home/pi/note; chown -R 1000:1000 /home/pi
     execFileSync('e2fsck', ['-fn', `${img}.p2`], { stdio: 'pipe' }); // throws unless clean
     const stat = execFileSync('debugfs', ['-R', 'stat /home/pi/note', `${img}.p2`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
     expect(stat).toMatch(/User:\s+1000\s+Group:\s+1000/);
-    expect(execFileSync('debugfs', ['-R', 'cat /etc/hostname', `${img}.p2`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim()).toBe('rl-board');
+    expect(execFileSync('debugfs', ['-R', 'cat /etc/hostname', `${img}.p2`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim()).toBe(
+      'rl-board',
+    );
   } finally {
     rmSync(w.root, { recursive: true, force: true });
   }

@@ -13,11 +13,20 @@ import { tarballTree } from './tarball-tree.js';
 
 export const engine = openEngine();
 
-export interface BuildRun { summary: BuildSummary; events: StalkerEvent[] }
+export interface BuildRun {
+  summary: BuildSummary;
+  events: StalkerEvent[];
+}
 
 export interface HarnessOptions {
-  jobs?: number; keepGoing?: boolean; noCache?: boolean; rebuild?: string[]; engine?: Engine;
-  signal?: AbortSignal; onEvent?: (e: StalkerEvent) => void; cache?: SharedCacheOptions;
+  jobs?: number;
+  keepGoing?: boolean;
+  noCache?: boolean;
+  rebuild?: string[];
+  engine?: Engine;
+  signal?: AbortSignal;
+  onEvent?: (e: StalkerEvent) => void;
+  cache?: SharedCacheOptions;
 }
 
 export async function runBuild(project: TestProject, opts: HarnessOptions = {}): Promise<BuildRun> {
@@ -25,19 +34,30 @@ export async function runBuild(project: TestProject, opts: HarnessOptions = {}):
   const tree = await loadTree(project.tree, { root: project.root });
   const events = new BuildEvents();
   const seen: StalkerEvent[] = [];
-  events.on((e) => { seen.push(e); opts.onEvent?.(e); });
+  events.on((e) => {
+    seen.push(e);
+    opts.onEvent?.(e);
+  });
   const summary = await build({
-    tree, engine: opts.engine ?? engine, events,
-    jobs: opts.jobs ?? 2, keepGoing: !!opts.keepGoing, noCache: !!opts.noCache, rebuild: opts.rebuild ?? [],
-    logsDir: join(project.root, 'logs'), cacheDir: join(project.root, '.stalker', 'caches'),
+    tree,
+    engine: opts.engine ?? engine,
+    events,
+    jobs: opts.jobs ?? 2,
+    keepGoing: !!opts.keepGoing,
+    noCache: !!opts.noCache,
+    rebuild: opts.rebuild ?? [],
+    logsDir: join(project.root, 'logs'),
+    cacheDir: join(project.root, '.stalker', 'caches'),
     signal: opts.signal ?? new AbortController().signal,
     ...(opts.cache ? { cache: opts.cache } : {}),
   });
   return { summary, events: seen };
 }
 
-export const ran = (r: BuildRun) => r.events.filter((e) => e.type === 'step-done').map((e) => `${(e as { node: string }).node}:${(e as { step: string }).step}`);
-export const cached = (r: BuildRun) => r.events.filter((e) => e.type === 'step-cached').map((e) => `${(e as { node: string }).node}:${(e as { step: string }).step}`);
+export const ran = (r: BuildRun) =>
+  r.events.filter((e) => e.type === 'step-done').map((e) => `${(e as { node: string }).node}:${(e as { step: string }).step}`);
+export const cached = (r: BuildRun) =>
+  r.events.filter((e) => e.type === 'step-cached').map((e) => `${(e as { node: string }).node}:${(e as { step: string }).step}`);
 
 /** Removes every image and container a test tree made. */
 export async function removeTreeArtifacts(tree: string): Promise<void> {

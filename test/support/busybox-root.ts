@@ -8,7 +8,10 @@ import { join } from 'node:path';
 
 const CACHE = join(tmpdir(), 'stalker-test-roots');
 
-export interface RootTar { file: string; sha256: string }
+export interface RootTar {
+  file: string;
+  sha256: string;
+}
 
 export function busyboxRoot(arch: 'amd64' | 'arm64'): RootTar {
   mkdirSync(CACHE, { recursive: true });
@@ -20,8 +23,11 @@ export function busyboxRoot(arch: 'amd64' | 'arm64'): RootTar {
         mkdirSync(join(dir, 'bin'), { recursive: true });
         copyFileSync('/bin/busybox', join(dir, 'bin/busybox'));
       } else {
-        execFileSync('mmdebstrap', ['--quiet', '--variant=extract', '--arch=arm64', '--include=busybox-static',
-          'bookworm', dir, 'http://deb.debian.org/debian'], { stdio: 'pipe' });
+        execFileSync(
+          'mmdebstrap',
+          ['--quiet', '--variant=extract', '--arch=arm64', '--include=busybox-static', 'bookworm', dir, 'http://deb.debian.org/debian'],
+          { stdio: 'pipe' },
+        );
       }
       for (const d of ['etc', 'tmp', 'root', 'dev', 'proc', 'sys', 'run', 'usr/bin', 'var']) mkdirSync(join(dir, d), { recursive: true });
       const applets = execFileSync('/bin/busybox', ['--list'], { encoding: 'utf8' }).split('\n').filter(Boolean);

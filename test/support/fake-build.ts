@@ -13,16 +13,37 @@ import { build, type BuildSummary } from '../../lib/run/build.js';
 // builds take a lock per repository; keep the unit tests' locks out of the host's lock dir
 process.env.STALKER_LOCK_DIR ??= mkdtempSync(join(tmpdir(), 'stalker-locks-'));
 
-export interface FakeRunResult { summary: BuildSummary; events: StalkerEvent[] }
-export interface FakeBuildOptions { jobs?: number; keepGoing?: boolean; noCache?: boolean; rebuild?: string[]; signal?: AbortSignal; onEvent?: (e: StalkerEvent) => void }
+export interface FakeRunResult {
+  summary: BuildSummary;
+  events: StalkerEvent[];
+}
+export interface FakeBuildOptions {
+  jobs?: number;
+  keepGoing?: boolean;
+  noCache?: boolean;
+  rebuild?: string[];
+  signal?: AbortSignal;
+  onEvent?: (e: StalkerEvent) => void;
+}
 
 export async function buildOn(engine: Engine, tree: ResolvedTree, opts: FakeBuildOptions = {}): Promise<FakeRunResult> {
   const events = new BuildEvents();
   const seen: StalkerEvent[] = [];
-  events.on((e) => { seen.push(e); opts.onEvent?.(e); });
+  events.on((e) => {
+    seen.push(e);
+    opts.onEvent?.(e);
+  });
   const summary = await build({
-    tree, engine, events, jobs: opts.jobs ?? 1, keepGoing: !!opts.keepGoing, noCache: !!opts.noCache, rebuild: opts.rebuild ?? [],
-    logsDir: join(tree.root, 'logs'), cacheDir: join(tree.root, 'caches'), signal: opts.signal ?? new AbortController().signal,
+    tree,
+    engine,
+    events,
+    jobs: opts.jobs ?? 1,
+    keepGoing: !!opts.keepGoing,
+    noCache: !!opts.noCache,
+    rebuild: opts.rebuild ?? [],
+    logsDir: join(tree.root, 'logs'),
+    cacheDir: join(tree.root, 'caches'),
+    signal: opts.signal ?? new AbortController().signal,
   });
   return { summary, events: seen };
 }

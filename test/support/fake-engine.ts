@@ -6,13 +6,26 @@ import { readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { extract, pack } from 'tar-stream';
 import type {
-  AttachedIo, CommitOptions, ContainerClient, ContainerSpec, ContainerSummary, Engine, EngineDescription, ImageClient,
-  ImageDetails, ImageSummary, ImportOptions, Labels, OutputStream,
+  AttachedIo,
+  CommitOptions,
+  ContainerClient,
+  ContainerSpec,
+  ContainerSummary,
+  Engine,
+  EngineDescription,
+  ImageClient,
+  ImageDetails,
+  ImageSummary,
+  ImportOptions,
+  Labels,
+  OutputStream,
 } from '../../lib/engine/engine-port.js';
 
 export type Files = Map<string, Buffer>; // absolute path -> content (directories are implied)
 
-export interface FakeImage extends ImageDetails { files: Files }
+export interface FakeImage extends ImageDetails {
+  files: Files;
+}
 
 export interface FakeRun {
   id: string;
@@ -28,7 +41,14 @@ export interface FakeRun {
 /** What a step's script does in the fake: its exit code. The default runs nothing and exits 0. */
 export type FakeScript = (run: FakeRun) => number | Promise<number>;
 
-interface FakeContainer { id: string; spec: ContainerSpec; files: Files; state: 'created' | 'running' | 'exited'; gone: () => void; removed: Promise<void> }
+interface FakeContainer {
+  id: string;
+  spec: ContainerSpec;
+  files: Files;
+  state: 'created' | 'running' | 'exited';
+  gone: () => void;
+  removed: Promise<void>;
+}
 
 const matches = (have: Labels, want: Labels) => Object.entries(want).every(([k, v]) => (v === '' ? k in have : have[k] === v));
 
@@ -37,7 +57,9 @@ async function untar(tar: Buffer | Readable, into: Files, at: string): Promise<v
   const base = at.replace(/\/+$/, '');
   x.on('entry', (h, body, next) => {
     const chunks: Buffer[] = [];
-    body.on('data', (c: unknown) => { chunks.push(c as Buffer); });
+    body.on('data', (c: unknown) => {
+      chunks.push(c as Buffer);
+    });
     body.on('end', () => {
       const name = h.name.replace(/^\.?\/+/, '').replace(/\/+$/, '');
       if (h.type === 'file' && name) into.set(`${base}/${name}`, Buffer.concat(chunks));
@@ -45,7 +67,8 @@ async function untar(tar: Buffer | Readable, into: Files, at: string): Promise<v
     });
   });
   const done = new Promise<void>((resolve, reject) => x.on('finish', resolve).on('error', reject));
-  if (Buffer.isBuffer(tar)) x.end(tar); else tar.pipe(x);
+  if (Buffer.isBuffer(tar)) x.end(tar);
+  else tar.pipe(x);
   await done;
 }
 
@@ -79,7 +102,9 @@ export class FakeEngine implements Engine {
     this.containers = this.containerClient();
   }
 
-  async ping(): Promise<string> { return 'fake'; }
+  async ping(): Promise<string> {
+    return 'fake';
+  }
 
   async describe(): Promise<EngineDescription> {
     return { kind: this.kind, executor: this.executor, native: ['linux/amd64'], emulated: ['linux/arm64'], seesHostPaths: false };
@@ -105,13 +130,19 @@ export class FakeEngine implements Engine {
     const summary = (i: FakeImage): ImageSummary => ({ id: i.id, tags: [...i.tags], labels: { ...i.labels }, created: i.created });
     return {
       list: async (labels) => [...this.store.values()].filter((i) => matches(i.labels, labels)).map(summary),
-      inspect: async (ref) => { const i = this.find(ref); return i && { ...summary(i), architecture: i.architecture, os: i.os, cmd: i.cmd, env: [] }; },
+      inspect: async (ref) => {
+        const i = this.find(ref);
+        return i && { ...summary(i), architecture: i.architecture, os: i.os, cmd: i.cmd, env: [] };
+      },
       tag: async (id, repo, tag) => {
         const full = `${repo}:${tag}`;
         for (const i of this.store.values()) i.tags = i.tags.filter((t) => t !== full);
         this.find(id)!.tags.push(full);
       },
-      remove: async (ref) => { const i = this.find(ref); if (i) this.store.delete(i.id); },
+      remove: async (ref) => {
+        const i = this.find(ref);
+        if (i) this.store.delete(i.id);
+      },
       importTar: async (file: string, o: ImportOptions) => {
         const files: Files = new Map();
         await untar(readFileSync(file), files, '');
@@ -134,7 +165,9 @@ export class FakeEngine implements Engine {
         if (spec.binds.length) throw new Error('fake engine: it cannot see host paths, yet got binds');
         const id = `c${++this.n}`;
         let gone = () => {};
-        const removed = new Promise<void>((resolve) => { gone = resolve; });
+        const removed = new Promise<void>((resolve) => {
+          gone = resolve;
+        });
         const files = new Map(image.files);
         for (const v of spec.volumes ?? []) if (v.name) for (const [p, b] of this.volumes.get(v.name) ?? []) files.set(`${v.target}/${p}`, b);
         this.live.set(id, { id, spec, files, state: 'created', gone, removed });
@@ -153,8 +186,13 @@ export class FakeEngine implements Engine {
         c.state = 'running';
         const text = (p: string) => c.files.get(p)?.toString() ?? '';
         const run: FakeRun = {
-          id, spec: c.spec, files: c.files, script: text('/run/stalker/script'), env: parseEnv(text('/run/stalker/env')),
-          print: (line, stream = 'stdout') => onOutput(stream, Buffer.from(`${line}\n`)), removed: c.removed,
+          id,
+          spec: c.spec,
+          files: c.files,
+          script: text('/run/stalker/script'),
+          env: parseEnv(text('/run/stalker/env')),
+          print: (line, stream = 'stdout') => onOutput(stream, Buffer.from(`${line}\n`)),
+          removed: c.removed,
         };
         const code = await Promise.race([Promise.resolve(this.script(run)), c.removed.then(() => 137)]);
         c.state = 'exited';
@@ -173,7 +211,11 @@ export class FakeEngine implements Engine {
         this.calls.push(`commit ${o.repo}:${o.tag}`);
         return this.addImage(files, o.labels, c.spec.platform, `${o.repo}:${o.tag}`, this.find(c.spec.image)?.cmd ?? null);
       },
-      remove: async (id) => { const c = this.live.get(id); this.live.delete(id); c?.gone(); },
+      remove: async (id) => {
+        const c = this.live.get(id);
+        this.live.delete(id);
+        c?.gone();
+      },
       list: async (labels): Promise<ContainerSummary[]> =>
         [...this.live.values()].filter((c) => matches(c.spec.labels, labels)).map((c) => ({ id: c.id, labels: c.spec.labels, state: c.state })),
       export: async (id) => tarOf([...get(id).files].map(([p, b]) => [p.slice(1), b])),
@@ -191,20 +233,36 @@ export class FakeEngine implements Engine {
  * `append PATH TEXT` ($NAME takes the step's variable), `copy FROM TO`, `echo TEXT`, `fail CODE`,
  * `hang` (until the container is removed).
  */
-export const lineScript = (onHang?: (run: FakeRun) => void): FakeScript => async (run) => {
-  const expand = (s: string) => s.replace(/\$(\w+)/g, (_m, n: string) => run.env[n] ?? '');
-  for (const line of run.script.split('\n').slice(1)) {
-    const [op, a = '', ...rest] = line.trim().split(' ');
-    const text = expand(rest.join(' '));
-    switch (op) {
-      case 'write': run.files.set(a, Buffer.from(`${text}\n`)); break;
-      case 'append': run.files.set(a, Buffer.concat([run.files.get(a) ?? Buffer.alloc(0), Buffer.from(`${text}\n`)])); break;
-      case 'copy': run.files.set(rest[0], run.files.get(a) ?? Buffer.alloc(0)); break;
-      case 'echo': run.print(expand([a, ...rest].join(' '))); break;
-      case 'fail': run.print(`failing with ${a}`, 'stderr'); return Number(a);
-      case 'hang': onHang?.(run); await run.removed; return 137;
-      default: break;
+export const lineScript =
+  (onHang?: (run: FakeRun) => void): FakeScript =>
+  async (run) => {
+    const expand = (s: string) => s.replace(/\$(\w+)/g, (_m, n: string) => run.env[n] ?? '');
+    for (const line of run.script.split('\n').slice(1)) {
+      const [op, a = '', ...rest] = line.trim().split(' ');
+      const text = expand(rest.join(' '));
+      switch (op) {
+        case 'write':
+          run.files.set(a, Buffer.from(`${text}\n`));
+          break;
+        case 'append':
+          run.files.set(a, Buffer.concat([run.files.get(a) ?? Buffer.alloc(0), Buffer.from(`${text}\n`)]));
+          break;
+        case 'copy':
+          run.files.set(rest[0], run.files.get(a) ?? Buffer.alloc(0));
+          break;
+        case 'echo':
+          run.print(expand([a, ...rest].join(' ')));
+          break;
+        case 'fail':
+          run.print(`failing with ${a}`, 'stderr');
+          return Number(a);
+        case 'hang':
+          onHang?.(run);
+          await run.removed;
+          return 137;
+        default:
+          break;
+      }
     }
-  }
-  return 0;
-};
+    return 0;
+  };

@@ -3,7 +3,13 @@ import { createReadStream, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { extract } from 'tar-stream';
 
-export interface LayerEntry { name: string; type: string; uid: number; gid: number; mode: number }
+export interface LayerEntry {
+  name: string;
+  type: string;
+  uid: number;
+  gid: number;
+  mode: number;
+}
 
 const blob = (store: string, digest: string) => join(store, 'oci', 'blobs', 'sha256', digest.slice(7));
 

@@ -4,7 +4,12 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 
-export interface TestProject { root: string; tree: string; write(path: string, content: string): void; cleanup(): void }
+export interface TestProject {
+  root: string;
+  tree: string;
+  write(path: string, content: string): void;
+  cleanup(): void;
+}
 
 export function makeProject(treeName: string, files: Record<string, string>): TestProject {
   const root = mkdtempSync(join(tmpdir(), 'stalker-proj-'));

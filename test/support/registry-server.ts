@@ -18,10 +18,12 @@ export const REGISTRY_BIN = '/usr/bin/docker-registry';
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    }).on('error', reject);
+    const s = createServer()
+      .listen(0, '127.0.0.1', () => {
+        const port = (s.address() as { port: number }).port;
+        s.close(() => resolve(port));
+      })
+      .on('error', reject);
   });
 }
 
@@ -30,21 +32,28 @@ export async function startRegistry(): Promise<RegistryServer> {
   const port = await freePort();
   const storage = join(dir, 'storage');
   const config = join(dir, 'config.yml');
-  writeFileSync(config, [
-    'version: 0.1',
-    'log: { level: error }',
-    `storage: { filesystem: { rootdirectory: ${storage} }, delete: { enabled: true } }`,
-    `http: { addr: 127.0.0.1:${port} }`,
-    '',
-  ].join('\n'));
+  writeFileSync(
+    config,
+    [
+      'version: 0.1',
+      'log: { level: error }',
+      `storage: { filesystem: { rootdirectory: ${storage} }, delete: { enabled: true } }`,
+      `http: { addr: 127.0.0.1:${port} }`,
+      '',
+    ].join('\n'),
+  );
   let child: ChildProcess | undefined;
   const host = `127.0.0.1:${port}`;
   const server: RegistryServer = {
-    host, storage,
+    host,
+    storage,
     async start() {
       child = spawn(REGISTRY_BIN, ['serve', config], { stdio: 'ignore' });
       for (let i = 0; i < 100; i++) {
-        const up = await fetch(`http://${host}/v2/`).then((r) => r.ok, () => false);
+        const up = await fetch(`http://${host}/v2/`).then(
+          (r) => r.ok,
+          () => false,
+        );
         if (up) return;
         await new Promise((r) => setTimeout(r, 100));
       }

@@ -23,18 +23,27 @@ export async function uploadImage(host: string, repository: string, tag: string,
   const layer = gzipSync(Buffer.alloc(1024)); // an empty tar archive
   const layerDigest = await putBlob(base, layer);
   const diffId = sha(Buffer.alloc(1024));
-  const config = Buffer.from(JSON.stringify({
-    architecture: 'amd64', os: 'linux', config: { Labels: labels }, rootfs: { type: 'layers', diff_ids: [diffId] },
-  }));
+  const config = Buffer.from(
+    JSON.stringify({
+      architecture: 'amd64',
+      os: 'linux',
+      config: { Labels: labels },
+      rootfs: { type: 'layers', diff_ids: [diffId] },
+    }),
+  );
   const configDigest = await putBlob(base, config);
-  const manifest = Buffer.from(JSON.stringify({
-    schemaVersion: 2,
-    mediaType: 'application/vnd.docker.distribution.manifest.v2+json',
-    config: { mediaType: 'application/vnd.docker.container.image.v1+json', size: config.length, digest: configDigest },
-    layers: [{ mediaType: 'application/vnd.docker.image.rootfs.diff.tar.gzip', size: layer.length, digest: layerDigest }],
-  }));
+  const manifest = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.docker.distribution.manifest.v2+json',
+      config: { mediaType: 'application/vnd.docker.container.image.v1+json', size: config.length, digest: configDigest },
+      layers: [{ mediaType: 'application/vnd.docker.image.rootfs.diff.tar.gzip', size: layer.length, digest: layerDigest }],
+    }),
+  );
   const res = await fetch(`${base}/manifests/${tag}`, {
-    method: 'PUT', body: new Uint8Array(manifest), headers: { 'content-type': 'application/vnd.docker.distribution.manifest.v2+json' },
+    method: 'PUT',
+    body: new Uint8Array(manifest),
+    headers: { 'content-type': 'application/vnd.docker.distribution.manifest.v2+json' },
   });
   if (res.status !== 201) throw new Error(`manifest put: HTTP ${res.status} ${await res.text()}`);
   return res.headers.get('docker-content-digest')!;

@@ -9,17 +9,32 @@ export const USER = 'stalker-rl';
 export const SINGLE_USER = 'stalker-rl1';
 const STALKER = join(process.cwd(), 'bin', 'stalker');
 
-export interface RootlessUser { name: string; uid: number; gid: number; home: string; subStart: number }
+export interface RootlessUser {
+  name: string;
+  uid: number;
+  gid: number;
+  home: string;
+  subStart: number;
+}
 
 function hasRange(file: string, name = USER): number | undefined {
-  const line = readFileSync(file, 'utf8').split('\n').find((l) => l.startsWith(`${name}:`));
+  const line = readFileSync(file, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith(`${name}:`));
   return line ? Number(line.split(':')[1]) : undefined;
 }
 
 export function rootlessUser(name = USER): RootlessUser {
   if (spawnSync('id', ['-u', name]).status !== 0) execFileSync('useradd', ['--create-home', '--shell', '/bin/sh', name]);
   if (name === SINGLE_USER) {
-    for (const f of ['/etc/subuid', '/etc/subgid']) writeFileSync(f, readFileSync(f, 'utf8').split('\n').filter((l) => !l.startsWith(`${name}:`)).join('\n'));
+    for (const f of ['/etc/subuid', '/etc/subgid'])
+      writeFileSync(
+        f,
+        readFileSync(f, 'utf8')
+          .split('\n')
+          .filter((l) => !l.startsWith(`${name}:`))
+          .join('\n'),
+      );
   } else {
     // useradd adds a range on most systems; make sure of it (an unused block high above others)
     for (const f of ['/etc/subuid', '/etc/subgid']) if (hasRange(f, name) === undefined) appendFileSync(f, `${name}:3000000:65536\n`);

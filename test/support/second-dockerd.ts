@@ -23,10 +23,24 @@ export async function startDockerd(name: string): Promise<SecondEngine> {
   const bridge = `stk${dir.slice(-6).replace(/[^A-Za-z0-9]/g, 'x')}`; // at most 15 characters (IFNAMSIZ)
   const ip = (...args: string[]) => spawnSync('ip', args, { stdio: 'ignore' }).status;
   if (ip('link', 'add', bridge, 'type', 'bridge') !== 0) throw new Error(`ip link add ${bridge} type bridge failed`);
-  const child: ChildProcess = spawn('/usr/sbin/dockerd', [
-    '--data-root', join(dir, 'data'), '--exec-root', join(dir, 'exec'), '--pidfile', join(dir, 'docker.pid'),
-    '-H', host, `--bridge=${bridge}`, '--iptables=false', '--ip6tables=false', '--log-level=error',
-  ], { stdio: 'ignore' });
+  const child: ChildProcess = spawn(
+    '/usr/sbin/dockerd',
+    [
+      '--data-root',
+      join(dir, 'data'),
+      '--exec-root',
+      join(dir, 'exec'),
+      '--pidfile',
+      join(dir, 'docker.pid'),
+      '-H',
+      host,
+      `--bridge=${bridge}`,
+      '--iptables=false',
+      '--ip6tables=false',
+      '--log-level=error',
+    ],
+    { stdio: 'ignore' },
+  );
   const engine = openEngine({ ...process.env, STALKER_ENGINE: 'docker' }, host);
   const stop = async () => {
     if (child.exitCode !== null || child.signalCode !== null) return;
@@ -39,7 +53,12 @@ export async function startDockerd(name: string): Promise<SecondEngine> {
       ip('link', 'del', bridge);
       throw new Error(`dockerd ${name} exited with ${child.exitCode}`);
     }
-    if (await engine.ping().then(() => true, () => false)) {
+    if (
+      await engine.ping().then(
+        () => true,
+        () => false,
+      )
+    ) {
       const cleanup = async () => {
         await stop();
         // dockerd leaves its default netns bind-mounted under the exec root.

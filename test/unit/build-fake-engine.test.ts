@@ -20,10 +20,13 @@ afterEach(() => project.cleanup());
 
 const chain = (over: { greeting?: string; second?: string } = {}): Record<string, NodeDef> => ({
   base: { bootstrap: 'tarball' },
-  app: { from: 'base', steps: [
-    { name: 'one', run: 'write /one $greeting', env: { greeting: over.greeting ?? 'hello' } },
-    { name: 'two', run: over.second ?? 'append /one two' },
-  ] },
+  app: {
+    from: 'base',
+    steps: [
+      { name: 'one', run: 'write /one $greeting', env: { greeting: over.greeting ?? 'hello' } },
+      { name: 'two', run: over.second ?? 'append /one two' },
+    ],
+  },
   leaf: { from: 'app', steps: [{ name: 'end', run: 'copy /one /end' }] },
 });
 
@@ -61,7 +64,8 @@ test('keys hold across engines with the same executor, and never match another e
   // "pushed" to another engine: the same images and labels, new engine-local ids
   const other = new FakeEngine();
   other.script = lineScript();
-  for (const [, img] of engine.store) other.store.set(`sha256:${'f'.repeat(48)}${img.id.slice(-16)}`, { ...img, id: `sha256:${'f'.repeat(48)}${img.id.slice(-16)}` });
+  for (const [, img] of engine.store)
+    other.store.set(`sha256:${'f'.repeat(48)}${img.id.slice(-16)}`, { ...img, id: `sha256:${'f'.repeat(48)}${img.id.slice(-16)}` });
   expect(ran(await buildOn(other, project.tree(chain())))).toEqual([]);
   const rootless = new FakeEngine('rootless');
   rootless.script = lineScript();
@@ -76,7 +80,9 @@ test('a failed step moves no tag, keeps its state as failed-<step>, and the reru
   const failing = await buildOn(engine, project.tree(chain({ second: 'append /one half\nfail 3' })));
   expect(failing.summary.ok).toBe(false);
   expect(ran(failing)).toEqual(['base:bootstrap', 'app:one']);
-  expect(failing.events).toContainEqual(expect.objectContaining({ type: 'step-failed', node: 'app', step: 'two', exitCode: 3, failedImage: `${repo}/app:failed-two` }));
+  expect(failing.events).toContainEqual(
+    expect.objectContaining({ type: 'step-failed', node: 'app', step: 'two', exitCode: 3, failedImage: `${repo}/app:failed-two` }),
+  );
   expect(failing.events).toContainEqual(expect.objectContaining({ type: 'node-skipped', node: 'leaf' }));
   expect(engine.file(`${repo}/app:failed-two`, '/one')).toBe('hello\nhalf\n');
   expect(engine.file(`${repo}/app:two`, '/one')).toBeUndefined();
@@ -87,11 +93,12 @@ test('a failed step moves no tag, keeps its state as failed-<step>, and the reru
 });
 
 test('on a failure nothing new starts; --keep-going finishes the independent branches', async () => {
-  const tree = () => project.tree({
-    base: { bootstrap: 'tarball' },
-    bad: { from: 'base', steps: [{ name: 'boom', run: 'fail 2' }] },
-    good: { from: 'base', steps: [{ name: 'fine', run: 'write /ok yes' }] },
-  });
+  const tree = () =>
+    project.tree({
+      base: { bootstrap: 'tarball' },
+      bad: { from: 'base', steps: [{ name: 'boom', run: 'fail 2' }] },
+      good: { from: 'base', steps: [{ name: 'fine', run: 'write /ok yes' }] },
+    });
   const stop = await buildOn(engine, tree());
   expect(ran(stop)).toEqual(['base:bootstrap']);
   expect(stop.events).toContainEqual(expect.objectContaining({ type: 'node-skipped', node: 'good', reason: 'stopped' }));
@@ -100,12 +107,18 @@ test('on a failure nothing new starts; --keep-going finishes the independent bra
   expect(ran(going)).toEqual(['good:fine']);
 });
 
-test('copies between nodes take the needed node\'s final image, and its change reruns the copying step', async () => {
-  const tree = (tool: string) => project.tree({
-    base: { bootstrap: 'tarball' },
-    tools: { from: 'base', steps: [{ name: 'make', run: `write /usr/bin/jq ${tool}` }] },
-    app: { from: 'base', needs: ['tools'], copies: [{ from: 'tools', src: '/usr/bin/jq', dest: '/opt/jq' }], steps: [{ name: 'use', run: 'copy /opt/jq /used' }] },
-  });
+test("copies between nodes take the needed node's final image, and its change reruns the copying step", async () => {
+  const tree = (tool: string) =>
+    project.tree({
+      base: { bootstrap: 'tarball' },
+      tools: { from: 'base', steps: [{ name: 'make', run: `write /usr/bin/jq ${tool}` }] },
+      app: {
+        from: 'base',
+        needs: ['tools'],
+        copies: [{ from: 'tools', src: '/usr/bin/jq', dest: '/opt/jq' }],
+        steps: [{ name: 'use', run: 'copy /opt/jq /used' }],
+      },
+    });
   const first = await buildOn(engine, tree('jq-1'));
   expect(first.summary.ok).toBe(true);
   const repo = tree('x').repository;
@@ -117,7 +130,10 @@ test('copies between nodes take the needed node\'s final image, and its change r
 });
 
 test('step inputs reach an engine that cannot see host paths: env and script by archive, caches as volumes', async () => {
-  const tree = project.tree({ base: { bootstrap: 'tarball' }, app: { from: 'base', steps: [{ name: 'one', run: 'write /var/cache/apt/pkg $v\nwrite /seen $v', env: { v: 'it' } }] } });
+  const tree = project.tree({
+    base: { bootstrap: 'tarball' },
+    app: { from: 'base', steps: [{ name: 'one', run: 'write /var/cache/apt/pkg $v\nwrite /seen $v', env: { v: 'it' } }] },
+  });
   expect((await buildOn(engine, tree)).summary.ok).toBe(true);
   expect(engine.file(`${tree.repository}/app:one`, '/seen')).toBe('it\n');
   expect(engine.file(`${tree.repository}/app:one`, '/run/stalker/env')).toBeUndefined(); // never committed
@@ -135,8 +151,17 @@ test('--rebuild reruns the node and everything downstream; --no-cache reruns eve
 });
 
 test('a cache:false step always runs, and so does what follows it', async () => {
-  const tree = () => project.tree({ base: { bootstrap: 'tarball' }, app: { from: 'base', steps: [
-    { name: 'stamp', run: 'write /t now', cache: false }, { name: 'after', run: 'write /a x' }] } });
+  const tree = () =>
+    project.tree({
+      base: { bootstrap: 'tarball' },
+      app: {
+        from: 'base',
+        steps: [
+          { name: 'stamp', run: 'write /t now', cache: false },
+          { name: 'after', run: 'write /a x' },
+        ],
+      },
+    });
   await buildOn(engine, tree());
   expect(ran(await buildOn(engine, tree()))).toEqual(['app:stamp', 'app:after']);
 });
@@ -154,10 +179,19 @@ test('an image bootstrap: present, it is reused as is; missing, the build fails 
   expect(missing.summary.errors[0]).toMatchObject({ code: 'BOOTSTRAP_FAILED' });
 });
 
-test('Ctrl-C: the running step\'s container is removed, nothing new starts, the build says interrupted', async () => {
+test("Ctrl-C: the running step's container is removed, nothing new starts, the build says interrupted", async () => {
   const controller = new AbortController();
   engine.script = lineScript(() => controller.abort('SIGINT'));
-  const tree = project.tree({ base: { bootstrap: 'tarball' }, app: { from: 'base', steps: [{ name: 'wait', run: 'hang' }, { name: 'next', run: 'write /n 1' }] } });
+  const tree = project.tree({
+    base: { bootstrap: 'tarball' },
+    app: {
+      from: 'base',
+      steps: [
+        { name: 'wait', run: 'hang' },
+        { name: 'next', run: 'write /n 1' },
+      ],
+    },
+  });
   const r = await buildOn(engine, tree, { signal: controller.signal });
   expect(r.summary.ok).toBe(false);
   expect(r.summary.errors[0]).toMatchObject({ code: 'INTERRUPTED' });
@@ -167,7 +201,7 @@ test('Ctrl-C: the running step\'s container is removed, nothing new starts, the 
   expect(engine.calls.filter((c) => c.startsWith('commit'))).toEqual([]);
 });
 
-test('the plan is the build\'s decision: what the plan says will run is what the build starts', async () => {
+test("the plan is the build's decision: what the plan says will run is what the build starts", async () => {
   const same = async (tree: ReturnType<FakeProject['tree']>, opts: { noCache?: boolean; rebuild?: string[] } = {}) => {
     const plan = toRun(await planOn(engine, tree, opts));
     const r = await buildOn(engine, tree, opts);

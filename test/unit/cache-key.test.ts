@@ -61,8 +61,7 @@ describe('cacheKey', () => {
       env: { who: 'world', greeting: 'Hello' },
       mounts: [...a.mounts].reverse(),
     });
-    expect(keyOf(a, PARENT, 'linux/amd64', { x: 'sha256:1', y: 'sha256:2' }))
-      .toBe(keyOf(b, PARENT, 'linux/amd64', { y: 'sha256:2', x: 'sha256:1' }));
+    expect(keyOf(a, PARENT, 'linux/amd64', { x: 'sha256:1', y: 'sha256:2' })).toBe(keyOf(b, PARENT, 'linux/amd64', { y: 'sha256:2', x: 'sha256:1' }));
     expect(keyOf(makeStep())).toBe(keyOf(makeStep()));
   });
 
@@ -98,8 +97,7 @@ describe('cacheKey', () => {
 
   test('each field of a copy changes the key', () => {
     const jq = { from: 'tools', src: '/usr/bin/jq', dest: '/opt/jq' };
-    const keys = [jq, { ...jq, from: 'other' }, { ...jq, src: '/usr/bin/yq' }, { ...jq, dest: '/usr/bin/jq' }]
-      .map((c) => keyOf(makeStep({ copies: [c] })));
+    const keys = [jq, { ...jq, from: 'other' }, { ...jq, src: '/usr/bin/yq' }, { ...jq, dest: '/usr/bin/jq' }].map((c) => keyOf(makeStep({ copies: [c] })));
     expect(new Set(keys).size).toBe(4);
   });
 
@@ -178,14 +176,22 @@ describe('diffKeyParts', () => {
   });
 
   test('names the changed mount', () => {
-    const after = partsOf(makeStep({ mounts: [makeStep().mounts[0], { ...makeStep().mounts[1], sha256: sha('tool v2') }] }), PARENT, 'linux/amd64', { tools: 'sha256:t1' });
+    const after = partsOf(makeStep({ mounts: [makeStep().mounts[0], { ...makeStep().mounts[1], sha256: sha('tool v2') }] }), PARENT, 'linux/amd64', {
+      tools: 'sha256:t1',
+    });
     expect(diff(after)).toEqual([expect.objectContaining({ part: 'mount', name: '/usr/local/bin/tool' })]);
   });
 
   test('names the parent, the script, the args and the platform', () => {
     const script = Buffer.from('#!/bin/sh\ntrue\n');
-    const after = partsOf(makeStep({ script: { origin: 'x', content: script, sha256: sha(script.toString()) }, args: [] }), OTHER_PARENT, 'linux/arm64', { tools: 'sha256:t1' });
-    expect(diff(after).map((c) => c.part).sort()).toEqual(['args', 'parent', 'platform', 'script']);
+    const after = partsOf(makeStep({ script: { origin: 'x', content: script, sha256: sha(script.toString()) }, args: [] }), OTHER_PARENT, 'linux/arm64', {
+      tools: 'sha256:t1',
+    });
+    expect(
+      diff(after)
+        .map((c) => c.part)
+        .sort(),
+    ).toEqual(['args', 'parent', 'platform', 'script']);
   });
 
   test('names the changed needed node', () => {
@@ -219,7 +225,10 @@ describe('diffKeyParts', () => {
 
   test('bootstrap parts: names the platform and the bootstrap options', () => {
     const boot = (arch: string, platform: string): BootstrapKeyParts => ({
-      v: KEY_VERSION, kind: 'bootstrap', platform, bootstrap: { kind: 'debootstrap', suite: 'bookworm', arch },
+      v: KEY_VERSION,
+      kind: 'bootstrap',
+      platform,
+      bootstrap: { kind: 'debootstrap', suite: 'bookworm', arch },
     });
     expect(diffKeyParts(boot('amd64', 'linux/amd64'), boot('arm64', 'linux/arm64')).map((c) => c.part)).toEqual(['platform', 'bootstrap']);
     expect(diffKeyParts(boot('amd64', 'linux/amd64'), boot('amd64', 'linux/amd64'))).toEqual([]);

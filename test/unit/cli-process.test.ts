@@ -25,9 +25,12 @@ const stalker = (args: string[], opts: { cwd?: string; hook?: string } = {}) =>
 
 test('--help loads no dependency (no dockerode, winston, ajv, hjson): commands load when they run', () => {
   const hook = join(p.root, 'hook.cjs');
-  writeFileSync(hook, `const M = require('module'); const load = M._load; const seen = [];
+  writeFileSync(
+    hook,
+    `const M = require('module'); const load = M._load; const seen = [];
 M._load = function (r, ...a) { seen.push(r); return load.call(this, r, ...a); };
-process.on('exit', () => process.stderr.write('LOADED:' + seen.join(',')));`);
+process.on('exit', () => process.stderr.write('LOADED:' + seen.join(',')));`,
+  );
   const help = stalker(['--help'], { hook });
   expect(help.status).toBe(0);
   expect(help.stderr).toBe('LOADED:');
@@ -45,7 +48,10 @@ test('--version and version print the package version', () => {
 });
 
 test('config problems: exit 2, every line file:line:col: message, no prefix, no stack, no hang on a FIFO', () => {
-  p.write('stalks/s/s.hjson', '{\n  mounts: [ { src: "fifo", dest: "/f" } ]\n  steps: [ { name: "one", script: "gone.sh" }, { name: "two", run: "true", colour: 1 } ]\n}\n');
+  p.write(
+    'stalks/s/s.hjson',
+    '{\n  mounts: [ { src: "fifo", dest: "/f" } ]\n  steps: [ { name: "one", script: "gone.sh" }, { name: "two", run: "true", colour: 1 } ]\n}\n',
+  );
   spawnSync('mkfifo', [join(p.root, 'stalks/s/fifo')]);
   const r = stalker(['plan', 't']);
   expect(r.status).toBe(2);
@@ -69,7 +75,10 @@ test('a reader that goes away ends the output quietly (logs … | head -1)', asy
 
 test('graph --output into a missing directory says so before planning', () => {
   const r = stalker(['graph', 't', '--output', '/nonexistent/dir/g.svg']);
-  expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 2, stderr: 'stalker: --output /nonexistent/dir/g.svg: directory /nonexistent/dir does not exist\n' });
+  expect({ status: r.status, stderr: r.stderr }).toEqual({
+    status: 2,
+    stderr: 'stalker: --output /nonexistent/dir/g.svg: directory /nonexistent/dir does not exist\n',
+  });
 });
 
 test('a usage error quoting a hostile argument escapes it', () => {
@@ -81,9 +90,16 @@ test('a usage error quoting a hostile argument escapes it', () => {
 
 test('values nested thousands deep are problems, not a stack overflow (exit 70)', () => {
   for (const n of [2000, 4000, 100_000]) {
-    p.write('trees/deep/deep.hjson', `{\n  stalks: {\n    base: { ${IMAGE} }\n    w: { from: "base", writer: { output: "o", x: ${'['.repeat(n)}${']'.repeat(n)} } }\n  }\n}\n`);
+    p.write(
+      'trees/deep/deep.hjson',
+      `{\n  stalks: {\n    base: { ${IMAGE} }\n    w: { from: "base", writer: { output: "o", x: ${'['.repeat(n)}${']'.repeat(n)} } }\n  }\n}\n`,
+    );
     const r = stalker(['plan', 'deep']);
-    expect([n, r.status, r.stderr]).toEqual([n, 2, expect.stringMatching(/^\/\S+deep\.hjson:\d+:\d+: (nested more than 64 levels deep|hjson syntax error: nested too deeply to parse)\n$/)]);
+    expect([n, r.status, r.stderr]).toEqual([
+      n,
+      2,
+      expect.stringMatching(/^\/\S+deep\.hjson:\d+:\d+: (nested more than 64 levels deep|hjson syntax error: nested too deeply to parse)\n$/),
+    ]);
   }
 });
 
@@ -92,7 +108,10 @@ test('nodes nested or chained thousands deep are problems, not a stack overflow 
   p.write('trees/nest/nest.hjson', `{ stalks: { base: { ${IMAGE}\n${nested} } } }\n`);
   const chain = Array.from({ length: 3000 }, (_, i) => `n${i}: { from: "${i ? `n${i - 1}` : 'base'}", stalk: "s" }`).join('\n');
   p.write('trees/chain/chain.hjson', `{\nstalks: {\nbase: { ${IMAGE}, stalk: "s" }\n${chain}\n}\n}\n`);
-  for (const [tree, message] of [['nest', 'nested more than 64 levels deep'], ['chain', '3001 nodes: a tree has at most 1000']]) {
+  for (const [tree, message] of [
+    ['nest', 'nested more than 64 levels deep'],
+    ['chain', '3001 nodes: a tree has at most 1000'],
+  ]) {
     const r = stalker(['plan', tree]);
     expect([tree, r.status, r.stderr]).toEqual([tree, 2, expect.stringMatching(new RegExp(`^/\\S+${tree}\\.hjson:\\d+:\\d+: ${message}\n$`))]);
   }

@@ -25,7 +25,21 @@ function rng(seed: number): () => number {
   };
 }
 
-const VALUES = ['[]', '{}', 'null', '42', '-1', 'true', '"x"', '"{{ nope }}"', "'''\n  a {{\n  '''", '"a\\u0000b"', '[1, {}]', '"../../../etc/passwd"', '"/dev/zero"'];
+const VALUES = [
+  '[]',
+  '{}',
+  'null',
+  '42',
+  '-1',
+  'true',
+  '"x"',
+  '"{{ nope }}"',
+  "'''\n  a {{\n  '''",
+  '"a\\u0000b"',
+  '[1, {}]',
+  '"../../../etc/passwd"',
+  '"/dev/zero"',
+];
 const BYTES = ['\0', '\xff', '\x1b[2J', '{', '}', '[', ']', '"', "'''", '\n', '#', ':', ',', '\\', '{{', '}}', '\ufeff', '\u202e', '/*'];
 
 type Mutation = { name: string; apply(text: string): string };
@@ -60,7 +74,13 @@ let files: string[];
 beforeAll(() => {
   root = mkdtempSync(join(tmpdir(), 'stalker-fuzz-'));
   for (const d of ['trees', 'stalks', 'plugins', 'sysroot']) cpSync(join(repo, d), join(root, d), { recursive: true });
-  files = ['trees/raspi/raspi.hjson', 'trees/hello_world/hello_world.hjson', ...readdirSync(join(root, 'stalks')).map((s) => `stalks/${s}/${s}.hjson`).filter((f) => existsSync(join(root, f)))];
+  files = [
+    'trees/raspi/raspi.hjson',
+    'trees/hello_world/hello_world.hjson',
+    ...readdirSync(join(root, 'stalks'))
+      .map((s) => `stalks/${s}/${s}.hjson`)
+      .filter((f) => existsSync(join(root, f))),
+  ];
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 

@@ -43,9 +43,14 @@ async function loadAsNobody(): Promise<string[]> {
 
 describe('unreadable inputs are problems at the line naming them', () => {
   test('a script, a template and a plugin without read permission', async () => {
-    project(`{\n  vars: { a: "1" }\n  files: [ { src: "conf.tmpl", dest: "/etc/conf" } ]\n  steps: [\n    { name: "one", script: "run.sh" }\n    { name: "two", plugin: "p.sh" }\n  ]\n}\n`, {
-      'stalks/s/run.sh': '#!/bin/sh\n', 'stalks/s/conf.tmpl': '{{ a }}\n', 'plugins/p.sh': '#!/bin/sh\n',
-    });
+    project(
+      `{\n  vars: { a: "1" }\n  files: [ { src: "conf.tmpl", dest: "/etc/conf" } ]\n  steps: [\n    { name: "one", script: "run.sh" }\n    { name: "two", plugin: "p.sh" }\n  ]\n}\n`,
+      {
+        'stalks/s/run.sh': '#!/bin/sh\n',
+        'stalks/s/conf.tmpl': '{{ a }}\n',
+        'plugins/p.sh': '#!/bin/sh\n',
+      },
+    );
     for (const f of ['stalks/s/run.sh', 'stalks/s/conf.tmpl', 'plugins/p.sh']) chmodSync(join(p.root, f), 0o000);
     expect(await loadAsNobody()).toEqual([
       `stalks/s/s.hjson:3:14: file: stalks/s/conf.tmpl: permission denied`,
@@ -57,9 +62,7 @@ describe('unreadable inputs are problems at the line naming them', () => {
   test('an unreadable directory inside a mounted directory', async () => {
     project(`{\n  mounts: [ { src: "data", dest: "/data" } ]\n  steps: [ { name: "one", run: "true" } ]\n}\n`, { 'stalks/s/data/ok.txt': 'x' });
     mkdirSync(join(p.root, 'stalks/s/data/secret'), { mode: 0o000 });
-    expect(await loadAsNobody()).toEqual([
-      `stalks/s/s.hjson:2:15: mount source: stalks/s/data/secret (under stalks/s/data): permission denied`,
-    ]);
+    expect(await loadAsNobody()).toEqual([`stalks/s/s.hjson:2:15: mount source: stalks/s/data/secret (under stalks/s/data): permission denied`]);
   });
 });
 
@@ -68,7 +71,9 @@ describe('special files are described, never read', () => {
   afterEach(() => new Promise<void>((done) => (server ? server.close(() => done()) : done())));
 
   test('mount sources that are a FIFO, a character device or a socket', async () => {
-    project(`{\n  mounts: [\n    { src: "fifo", dest: "/a" }\n    { src: "/dev/zero", dest: "/b" }\n    { src: "sock", dest: "/c" }\n  ]\n  steps: [ { name: "one", run: "true" } ]\n}\n`);
+    project(
+      `{\n  mounts: [\n    { src: "fifo", dest: "/a" }\n    { src: "/dev/zero", dest: "/b" }\n    { src: "sock", dest: "/c" }\n  ]\n  steps: [ { name: "one", run: "true" } ]\n}\n`,
+    );
     execFileSync('mkfifo', [join(p.root, 'stalks/s/fifo')]);
     server = createServer();
     await new Promise<void>((done) => server!.listen(join(p.root, 'stalks/s/sock'), done));
@@ -81,7 +86,9 @@ describe('special files are described, never read', () => {
   });
 
   test('a script that is a directory, a FIFO or a symlink loop is not "not found"', async () => {
-    project(`{\n  steps: [\n    { name: "a", script: "dir" }\n    { name: "b", script: "fifo" }\n    { name: "c", script: "loop" }\n    { name: "d", script: "gone" }\n  ]\n}\n`);
+    project(
+      `{\n  steps: [\n    { name: "a", script: "dir" }\n    { name: "b", script: "fifo" }\n    { name: "c", script: "loop" }\n    { name: "d", script: "gone" }\n  ]\n}\n`,
+    );
     mkdirSync(join(p.root, 'stalks/s/dir'));
     execFileSync('mkfifo', [join(p.root, 'stalks/s/fifo')]);
     symlinkSync('loop', join(p.root, 'stalks/s/loop'));
@@ -101,7 +108,9 @@ describe('special files are described, never read', () => {
 });
 
 test('a stalk with a schema error still has its scripts, files, mounts and vars checked', async () => {
-  project(`{\n  descripton: "typo"\n  env: { X: "{{ nope }}" }\n  files: [ { src: "gone.txt", dest: "/x" } ]\n  mounts: [ { src: "nodir", dest: "/m" } ]\n  steps: [ { name: "one", script: "absent.sh" } ]\n}\n`);
+  project(
+    `{\n  descripton: "typo"\n  env: { X: "{{ nope }}" }\n  files: [ { src: "gone.txt", dest: "/x" } ]\n  mounts: [ { src: "nodir", dest: "/m" } ]\n  steps: [ { name: "one", script: "absent.sh" } ]\n}\n`,
+  );
   expect(await load()).toEqual([
     'stalks/s/s.hjson:2:3: unknown key "descripton" (did you mean "description"?)',
     'stalks/s/s.hjson:3:14: env.X: undefined variable "nope" (declare it in this stalk\'s vars)',
@@ -112,7 +121,11 @@ test('a stalk with a schema error still has its scripts, files, mounts and vars 
 });
 
 test('a duplicate in needs does not hide the cycle it makes', async () => {
-  project(`{ steps: [ { name: "one", run: "true" } ] }\n`, {}, `{\n  stalks: {\n    base: { ${IMAGE} }\n    a: { from: "base", stalk: "s", needs: ["a", "a"] }\n  }\n}\n`);
+  project(
+    `{ steps: [ { name: "one", run: "true" } ] }\n`,
+    {},
+    `{\n  stalks: {\n    base: { ${IMAGE} }\n    a: { from: "base", stalk: "s", needs: ["a", "a"] }\n  }\n}\n`,
+  );
   expect(await load()).toEqual([
     'trees/t/t.hjson:4:5: dependency cycle: a -> a',
     'trees/t/t.hjson:4:36: stalks.a.needs: must NOT have duplicate items (items ## 1 and 0 are identical)',
@@ -121,7 +134,11 @@ test('a duplicate in needs does not hide the cycle it makes', async () => {
 
 describe('bootstraps are checked against the node and their pins at load', () => {
   test('a debootstrap arch unlike the platform', async () => {
-    project(`{ steps: [ { name: "one", run: "true" } ] }\n`, {}, `{\n  platform: "linux/arm64"\n  stalks: {\n    base: { bootstrap: { kind: "debootstrap", suite: "bookworm", arch: "amd64" } }\n  }\n}\n`);
+    project(
+      `{ steps: [ { name: "one", run: "true" } ] }\n`,
+      {},
+      `{\n  platform: "linux/arm64"\n  stalks: {\n    base: { bootstrap: { kind: "debootstrap", suite: "bookworm", arch: "amd64" } }\n  }\n}\n`,
+    );
     expect(await load()).toEqual([
       'trees/t/t.hjson:4:66: node "base": arch "amd64" does not match platform linux/arm64 (Debian arch arm64): set platform, or drop arch',
     ]);
@@ -129,8 +146,11 @@ describe('bootstraps are checked against the node and their pins at load', () =>
 
   test('a tarball whose sha256 is not the pinned one; the hash is cached by path, size and mtime', async () => {
     const pin = 'a'.repeat(64);
-    project(`{ steps: [ { name: "one", run: "true" } ] }\n`, { 'trees/t/root.tar': 'not really a tar' },
-      `{\n  stalks: {\n    base: { bootstrap: { kind: "tarball", file: "root.tar", sha256: "${pin}" } }\n  }\n}\n`);
+    project(
+      `{ steps: [ { name: "one", run: "true" } ] }\n`,
+      { 'trees/t/root.tar': 'not really a tar' },
+      `{\n  stalks: {\n    base: { bootstrap: { kind: "tarball", file: "root.tar", sha256: "${pin}" } }\n  }\n}\n`,
+    );
     const actual = createHash('sha256').update('not really a tar').digest('hex');
     expect(await load()).toEqual([`trees/t/t.hjson:3:61: node "base": tarball trees/t/root.tar has sha256 ${actual}, not the pinned ${pin}`]);
     // a cache entry for the same size and mtime is trusted: nothing rereads the file
@@ -146,7 +166,11 @@ describe('bootstraps are checked against the node and their pins at load', () =>
 });
 
 test("a node with a schema problem still has its stalk's problems reported in the same run", async () => {
-  project(`{ steps: [ { name: "one", script: "absent.sh" } ] }\n`, {}, `{\n  stalks: {\n    base: { ${IMAGE} }\n    a: { from: "base", stalk: "s", needs: "base" }\n  }\n}\n`);
+  project(
+    `{ steps: [ { name: "one", script: "absent.sh" } ] }\n`,
+    {},
+    `{\n  stalks: {\n    base: { ${IMAGE} }\n    a: { from: "base", stalk: "s", needs: "base" }\n  }\n}\n`,
+  );
   expect(await load()).toEqual([
     'stalks/s/s.hjson:1:27: step "one": script file not found: stalks/s/absent.sh',
     'trees/t/t.hjson:4:36: stalks.a.needs: must be array, got string',

@@ -15,14 +15,25 @@ test('tree-level fields, root defaults to two dirs above the tree file', () => {
   expect(tree).toMatchObject({ name: 'good', root, repository: 'stalker-test', platform: 'linux/amd64' });
   expect([...tree.nodes.keys()]).toEqual(['base', 'armbase', 'tarroot', 'imgroot', 'app', 'tools', 'subtools', 'armapp', 'img']);
   const order = tree.order as string[];
-  for (const [a, b] of [['base', 'app'], ['app', 'img'], ['tools', 'img'], ['tools', 'subtools'], ['armbase', 'armapp']])
+  for (const [a, b] of [
+    ['base', 'app'],
+    ['app', 'img'],
+    ['tools', 'img'],
+    ['tools', 'subtools'],
+    ['armbase', 'armapp'],
+  ])
     expect(order.indexOf(a)).toBeLessThan(order.indexOf(b));
 });
 
 test('bootstrap kinds with defaults; arch derived from the platform', () => {
   expect(node('base').bootstrap).toEqual({
-    kind: 'debootstrap', suite: 'bookworm', arch: 'amd64', variant: 'minbase',
-    components: ['main'], include: [], mirror: 'http://deb.debian.org/debian',
+    kind: 'debootstrap',
+    suite: 'bookworm',
+    arch: 'amd64',
+    variant: 'minbase',
+    components: ['main'],
+    include: [],
+    mirror: 'http://deb.debian.org/debian',
   });
   expect(node('armbase')).toMatchObject({ platform: 'linux/arm64', bootstrap: { arch: 'arm64', include: ['ca-certificates'] } });
   expect(node('tarroot').bootstrap).toMatchObject({ kind: 'tarball', file: join(root, 'trees/good/rootfs.tar') });
@@ -49,7 +60,11 @@ test('copies: paths normalized, sources added to needs once, landing on the firs
   ];
   expect(node('armapp')).toMatchObject({ needs: ['app', 'subtools'], copies });
   expect(node('armapp').steps[0].copies).toEqual(copies);
-  expect(node('armapp').steps.slice(1).every((s) => s.copies.length === 0)).toBe(true);
+  expect(
+    node('armapp')
+      .steps.slice(1)
+      .every((s) => s.copies.length === 0),
+  ).toBe(true);
   expect(node('app').copies).toEqual([]);
   const order = tree.order as string[];
   expect(order.indexOf('subtools')).toBeLessThan(order.indexOf('armapp'));
@@ -58,7 +73,9 @@ test('copies: paths normalized, sources added to needs once, landing on the firs
 test('writer node: options passed on with {{ var }} rendered from tree and node vars; no steps', () => {
   expect(node('img')).toMatchObject({ from: 'app', needs: ['tools'], steps: [] });
   expect(node('img').writer?.options).toEqual({
-    output: 'out/lite.img', resolvConf: '# hello from tree-lite', layout: { root: { label: 'lite' }, boot: { size: 4194304 } },
+    output: 'out/lite.img',
+    resolvConf: '# hello from tree-lite',
+    layout: { root: { label: 'lite' }, boot: { size: 4194304 } },
   });
 });
 
@@ -73,8 +90,12 @@ test('steps: scripts, shebangs, args, env precedence, cache flag', () => {
   expect(steps[2].script.origin).toBe(join(root, 'plugins/say.sh'));
   expect(steps[2].cache).toBe(false);
   expect(steps[0].env).toEqual({
-    greeting: 'hello from tree', port: '8080', level: '3', debug: 'false',
-    APP_MSG: 'hello from tree on 8080', PLAIN: '1',
+    greeting: 'hello from tree',
+    port: '8080',
+    level: '3',
+    debug: 'false',
+    APP_MSG: 'hello from tree on 8080',
+    PLAIN: '1',
   });
   expect(steps[2].env).toMatchObject({ X: '3', APP_MSG: 'step wins' });
   expect(steps[0].secrets).toEqual(['API_TOKEN']);
@@ -91,7 +112,11 @@ test('files: templates rendered, copies on the first step only, mounts on every 
   expect(byTarget['/opt/plain.bin'].content.toString()).toContain('{{ not a template }}');
   expect(byTarget['/etc/app.conf']).toMatchObject({ how: 'mount', content: Buffer.from('level=3\n') });
   expect(second.files.map((f) => f.target)).toEqual(['/etc/app.conf']);
-  expect(node('armapp').steps[0].files.find((f) => f.target === '/etc/motd')?.content.toString()).toContain('node wins (port 9)');
+  expect(
+    node('armapp')
+      .steps[0].files.find((f) => f.target === '/etc/motd')
+      ?.content.toString(),
+  ).toContain('node wins (port 9)');
 });
 
 test('mounts: stalk mounts hashed, ro by default; sysroot files mounted ro at the same path', () => {

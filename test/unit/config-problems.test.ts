@@ -68,7 +68,9 @@ test('required vars without value; node var not declared by its stalk', async ()
   expect(p).toHaveLength(3);
   expect(p[0]).toMatch(/^trees\/vars\/vars\.hjson:12:5: node "app": variable "size" is required by stalk "needy" \(stalks\/needy\/needy\.hjson\) line 4/);
   expect(p[1]).toMatch(/variable "who" is required/);
-  expect(p[2]).toBe('trees/vars/vars.hjson:17:9: node "app": variable "whom" is not declared by stalk "needy" (stalks/needy/needy.hjson) (did you mean "who"?)');
+  expect(p[2]).toBe(
+    'trees/vars/vars.hjson:17:9: node "app": variable "whom" is not declared by stalk "needy" (stalks/needy/needy.hjson) (did you mean "who"?)',
+  );
 });
 
 test('names invalid as image names, tags or file names', async () => {

@@ -45,7 +45,11 @@ test('invalid UTF-8 bytes are shown as escapes, never raw', async () => {
   const { writeFileSync } = await import('node:fs');
   writeFileSync(p.tree, Buffer.concat([Buffer.from('{ stalks: { a: { from: "'), Buffer.from([0xff, 0xfe, 0x1b]), Buffer.from('" } } }\n')]));
   const lines = await load();
-  expect(lines).toEqual(expect.arrayContaining([expect.stringMatching(/^trees\/t\/t\.hjson:1:\d+: node "a": unknown parent "\\ufffd\(not UTF-8\)\\ufffd\(not UTF-8\)\\u001b" in from$/)]));
+  expect(lines).toEqual(
+    expect.arrayContaining([
+      expect.stringMatching(/^trees\/t\/t\.hjson:1:\d+: node "a": unknown parent "\\ufffd\(not UTF-8\)\\ufffd\(not UTF-8\)\\u001b" in from$/),
+    ]),
+  );
 });
 
 describe('placeholders', () => {
@@ -53,9 +57,7 @@ describe('placeholders', () => {
 
   test("an error inside a ''' block points at the placeholder, not the block", async () => {
     project(tree, stalk(`    MOTD:\n      '''\n      hello\n        and {{ whom }} here\n      '''`));
-    expect(await load()).toEqual([
-      'stalks/s/s.hjson:7:13: env.MOTD: undefined variable "whom" (did you mean "who"?) (declare it in this stalk\'s vars)',
-    ]);
+    expect(await load()).toEqual(['stalks/s/s.hjson:7:13: env.MOTD: undefined variable "whom" (did you mean "who"?) (declare it in this stalk\'s vars)']);
   });
 
   test('in a quoted string, a literal "{{" is written "\\\\{{" (hjson reads the backslash first)', async () => {
@@ -80,7 +82,7 @@ test('a huge value is cut in the message, not printed whole', async () => {
   expect(lines[0]).toMatch(/unknown stalk "x+… \(\d+ more characters\)$/);
 });
 
-test('brackets nested past the parser\'s stack are a problem, not a crash', async () => {
+test("brackets nested past the parser's stack are a problem, not a crash", async () => {
   project(`{ stalks: ${'['.repeat(100_000)} }\n`);
   expect(await load()).toEqual(['trees/t/t.hjson:1:1: hjson syntax error: nested too deeply to parse']);
 });

@@ -95,7 +95,10 @@ describe('tree graph', () => {
   });
   test('cycles as closed paths, self-needs included', () => {
     const g = buildTreeGraph([n('a', 'c'), n('b', 'a'), n('c', undefined, ['b']), n('s', undefined, ['s'])]);
-    expect(findCycles(g).sort()).toEqual([['a', 'b', 'c', 'a'], ['s', 's']]);
+    expect(findCycles(g).sort()).toEqual([
+      ['a', 'b', 'c', 'a'],
+      ['s', 's'],
+    ]);
     expect(() => topologicalOrder(g)).toThrow(/cycle/);
   });
 });

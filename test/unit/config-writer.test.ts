@@ -37,11 +37,27 @@ test('a valid writer block with templates passes', async () => {
 
 test.each([
   ['table', '{ output: "o.img", layout: { table: "msdos" } }', 'trees/t/t.hjson:7:44: node "img": writer.layout.table: must be one of "mbr", "gpt"'],
-  ['negative size', '{ output: "o.img", layout: { boot: { size: -5 } } }', 'trees/t/t.hjson:7:52: node "img": writer.layout.boot.size: -5 is not valid: expected FAT partition size: bytes (an integer >= 0) or a string such as "256MiB"'],
-  ['alignment not whole MiB', '{ output: "o.img", layout: { alignment: 3 } }', 'trees/t/t.hjson:7:44: node "img": writer.layout.alignment must be a whole number of MiB (>= 1MiB)'],
+  [
+    'negative size',
+    '{ output: "o.img", layout: { boot: { size: -5 } } }',
+    'trees/t/t.hjson:7:52: node "img": writer.layout.boot.size: -5 is not valid: expected FAT partition size: bytes (an integer >= 0) or a string such as "256MiB"',
+  ],
+  [
+    'alignment not whole MiB',
+    '{ output: "o.img", layout: { alignment: 3 } }',
+    'trees/t/t.hjson:7:44: node "img": writer.layout.alignment must be a whole number of MiB (>= 1MiB)',
+  ],
   ['fat', '{ output: "o.img", layout: { boot: { fat: 12 } } }', 'trees/t/t.hjson:7:52: node "img": writer.layout.boot.fat: must be one of 16, 32'],
-  ['hostname', '{ output: "o.img", hostname: "my_host!" }', 'trees/t/t.hjson:7:34: node "img": writer.hostname: "my_host!" must match ^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$'],
-  ['hostname from a var', '{ output: "o.img", hostname: "{{ host }}_x" }', 'trees/t/t.hjson:7:34: node "img": writer.hostname: "ok-host_x" must match ^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$'],
+  [
+    'hostname',
+    '{ output: "o.img", hostname: "my_host!" }',
+    'trees/t/t.hjson:7:34: node "img": writer.hostname: "my_host!" must match ^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$',
+  ],
+  [
+    'hostname from a var',
+    '{ output: "o.img", hostname: "{{ host }}_x" }',
+    'trees/t/t.hjson:7:34: node "img": writer.hostname: "ok-host_x" must match ^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$',
+  ],
   ['compression', '{ output: "o.img", compression: "gzip" }', 'trees/t/t.hjson:7:34: node "img": writer.compression: must be one of "none", "zstd", "xz"'],
   ['missing output', '{ hostname: "h" }', 'trees/t/t.hjson:7:7: node "img": writer: missing required key "output"'],
   ['unknown key', '{ output: "o.img", hostnmae: "h" }', 'trees/t/t.hjson:7:34: unknown key "hostnmae" in node "img": writer (did you mean "hostname"?)'],
@@ -50,7 +66,7 @@ test.each([
   expect(await writerProblems(writer)).toEqual([expected]);
 });
 
-test.each(['tree', 'stalk'] as const)('the %s schema shipped for editors is generated from the loader\'s (run `npm run schema` when this fails)', (kind) => {
+test.each(['tree', 'stalk'] as const)("the %s schema shipped for editors is generated from the loader's (run `npm run schema` when this fails)", (kind) => {
   const shipped = JSON.parse(readFileSync(schemaPath(kind), 'utf8'));
   expect(shipped).toEqual(editorSchema(kind));
   if (kind === 'tree') expect(shipped.definitions.writer.properties.layout.properties.table.anyOf[0]).toEqual({ enum: ['mbr', 'gpt'] });
@@ -58,7 +74,9 @@ test.each(['tree', 'stalk'] as const)('the %s schema shipped for editors is gene
 
 test('the editor schema accepts the shipped trees and refuses a bad writer option', () => {
   const Ajv = AjvModule.default;
-  const validate = new Ajv({ allErrors: true, strict: true, discriminator: true, allowUnionTypes: true }).compile(JSON.parse(readFileSync(schemaPath('tree'), 'utf8')));
+  const validate = new Ajv({ allErrors: true, strict: true, discriminator: true, allowUnionTypes: true }).compile(
+    JSON.parse(readFileSync(schemaPath('tree'), 'utf8')),
+  );
   for (const name of ['raspi', 'hello_world']) {
     const data = Hjson.parse(readFileSync(new URL(`../../trees/${name}/${name}.hjson`, import.meta.url), 'utf8'));
     expect([name, validate(data), validate.errors]).toEqual([name, true, null]);
@@ -68,7 +86,7 @@ test('the editor schema accepts the shipped trees and refuses a bad writer optio
   expect(validate.errors?.map((e) => e.instancePath)).toEqual(expect.arrayContaining(['/stalks/img/writer/compression', '/stalks/img/writer/layout/table']));
 });
 
-test('WriterConfig (the writer\'s documented type) is the type the schema describes: they cannot drift', () => {
+test("WriterConfig (the writer's documented type) is the type the schema describes: they cannot drift", () => {
   // the check is the type: `npm run build` (tsc over test/ too) fails when writer-schema.ts and
   // WriterConfig disagree; change both
   const same: Same<FromSchema<typeof writerConfigSchema>, WriterConfig> = true;

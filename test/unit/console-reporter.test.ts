@@ -11,15 +11,27 @@ describe('formatEvent', () => {
   const cases: Array<[StalkerEvent, string]> = [
     [at({ type: 'run-start', run: 'r1', tree: 'hello_world', nodes: ['a', 'b'], jobs: 2 }), 'run r1: tree hello_world, 2 nodes, 2 jobs'],
     [at({ type: 'sweep', containers: 3 }), 'removed 3 container(s) left by an interrupted run'],
-    [at({ type: 'step-start', node: 'app', step: 'one', key: 'k', reasons: [{ part: 'never-built' }], logPath: '/l' }), '  app:one running (never built before)'],
+    [
+      at({ type: 'step-start', node: 'app', step: 'one', key: 'k', reasons: [{ part: 'never-built' }], logPath: '/l' }),
+      '  app:one running (never built before)',
+    ],
     [at({ type: 'step-start', node: 'app', step: 'one', key: 'k', reasons: [], logPath: '/l' }), '  app:one running'],
     [
-      at({ type: 'step-start', node: 'app', step: 'one', key: 'k', logPath: '/l',
-        reasons: [{ part: 'var', name: 'who', before: 'world', after: 'you' }, { part: 'parent' }] }),
+      at({
+        type: 'step-start',
+        node: 'app',
+        step: 'one',
+        key: 'k',
+        logPath: '/l',
+        reasons: [{ part: 'var', name: 'who', before: 'world', after: 'you' }, { part: 'parent' }],
+      }),
       '  app:one running (var who changed (world -> you), parent step changed)',
     ],
     [at({ type: 'step-done', node: 'app', step: 'one', key: 'k', image: IMAGE, durationMs: 1234 }), '  app:one done in 1.2s'],
-    [at({ type: 'step-failed', node: 'app', step: 'two', exitCode: 3, logPath: '/logs/app/two.log', durationMs: 5 }), '  app:two FAILED (exit 3) log: /logs/app/two.log'],
+    [
+      at({ type: 'step-failed', node: 'app', step: 'two', exitCode: 3, logPath: '/logs/app/two.log', durationMs: 5 }),
+      '  app:two FAILED (exit 3) log: /logs/app/two.log',
+    ],
     [at({ type: 'node-done', node: 'app', image: IMAGE, cached: true, durationMs: 1 }), 'app cached ab12cd34ef56'],
     [at({ type: 'node-done', node: 'app', image: IMAGE, cached: false, durationMs: 2500 }), 'app built ab12cd34ef56 in 2.5s'],
     [at({ type: 'node-failed', node: 'app', message: 'step app:two failed\nlast lines...', durationMs: 1 }), 'app FAILED: step app:two failed'],
@@ -52,7 +64,9 @@ describe('attachConsole', () => {
     const events = new BuildEvents();
     const sink = new PassThrough();
     let text = '';
-    sink.on('data', (c: Buffer) => { text += c.toString(); });
+    sink.on('data', (c: Buffer) => {
+      text += c.toString();
+    });
     const off = attachConsole(events, sink);
     events.emit({ type: 'node-start', node: 'app' });
     events.emit({ type: 'step-output', node: 'app', step: 'one', stream: 'stdout', line: 'quiet' });

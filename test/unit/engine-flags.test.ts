@@ -2,8 +2,14 @@ import { takeEngineFlags } from '../../lib/cli/engine-flags.js';
 
 test('--engine and --store are taken out of argv into the environment openEngine reads', () => {
   const env: NodeJS.ProcessEnv = {};
-  expect(takeEngineFlags(['plan', '--engine', 'userns', '--config', 't.hjson', '--store=/s', '--', '--engine', 'x'], env))
-    .toEqual(['plan', '--config', 't.hjson', '--', '--engine', 'x']);
+  expect(takeEngineFlags(['plan', '--engine', 'userns', '--config', 't.hjson', '--store=/s', '--', '--engine', 'x'], env)).toEqual([
+    'plan',
+    '--config',
+    't.hjson',
+    '--',
+    '--engine',
+    'x',
+  ]);
   expect(env).toEqual({ STALKER_ENGINE: 'userns', STALKER_STORE: '/s' });
 });
 

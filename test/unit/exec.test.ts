@@ -33,13 +33,17 @@ test('output can be watched as it comes and streamed; a failing stream errors wi
   for await (const c of execOutput('sh', ['-c', 'printf streamed'])) chunks.push(c as Buffer);
   expect(Buffer.concat(chunks).toString()).toBe('streamed');
   const failing = execOutput('sh', ['-c', 'echo bad >&2; exit 3']);
-  const err = await (async () => { for await (const _c of failing) { /* drain */ } })().catch((e: unknown) => e);
+  const err = await (async () => {
+    for await (const _c of failing) {
+      /* drain */
+    }
+  })().catch((e: unknown) => e);
   expect(err).toMatchObject({ code: 'EXEC', exitCode: 3, stderrTail: ['bad'] });
 });
 
 test("the writer's runTool keeps its WRITER_TOOL code and message on top of the exec layer", async () => {
   const failed = await runTool('sh', ['-c', 'echo no space left >&2; exit 1']).catch((e: unknown) => e);
   expect(failed).toMatchObject({ code: 'WRITER_TOOL', details: { code: 1, stderr: 'no space left' } });
-  expect((failed as Error).message).toBe("sh -c echo no space left >&2; exit 1 failed (exit 1):\nno space left");
+  expect((failed as Error).message).toBe('sh -c echo no space left >&2; exit 1 failed (exit 1):\nno space left');
   expect(await runTool('missing-tool-xyz', []).catch((e: unknown) => (e as Error).message)).toMatch(/^cannot run missing-tool-xyz: /);
 });

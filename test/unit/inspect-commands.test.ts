@@ -17,7 +17,11 @@ import type { PlannedNode } from '../../lib/plan/plan.js';
 const node = (name: string, extra: Partial<ResolvedNode> = {}): ResolvedNode =>
   ({ name, needs: [], platform: 'linux/amd64', vars: {}, steps: [], source: { file: 'x' }, ...extra }) as ResolvedNode;
 const tree: ResolvedTree = {
-  name: 'demo', file: '/p/trees/demo/demo.hjson', root: '/p', repository: 'demo', platform: 'linux/amd64',
+  name: 'demo',
+  file: '/p/trees/demo/demo.hjson',
+  root: '/p',
+  repository: 'demo',
+  platform: 'linux/amd64',
   nodes: new Map([
     ['base', node('base', { bootstrap: { kind: 'tarball', file: 'r.tar', sha256: 'x' } })],
     ['app', node('app', { from: 'base' })],
@@ -28,11 +32,14 @@ const tree: ResolvedTree = {
 const ID = `sha256:${'1234567890ab'.repeat(5)}abcd`;
 const plan: PlannedNode[] = [
   { node: 'base', steps: [{ step: 'bootstrap', key: 'k0', state: 'cached', reasons: [], image: ID }] },
-  { node: 'app', steps: [
-    { step: 'one', key: 'k1', state: 'cached', reasons: [], image: ID },
-    { step: 'two', key: 'k2', state: 'run', reasons: [{ part: 'script' }, { part: 'file', name: 'copy:/etc/motd' }] },
-    { step: 'three', key: 'k3', state: 'run', reasons: [{ part: 'parent' }] },
-  ] },
+  {
+    node: 'app',
+    steps: [
+      { step: 'one', key: 'k1', state: 'cached', reasons: [], image: ID },
+      { step: 'two', key: 'k2', state: 'run', reasons: [{ part: 'script' }, { part: 'file', name: 'copy:/etc/motd' }] },
+      { step: 'three', key: 'k3', state: 'run', reasons: [{ part: 'parent' }] },
+    ],
+  },
   { node: 'tools', steps: [{ step: 'apt', key: 'k4', state: 'run', reasons: [{ part: 'forced', by: '--rebuild tools' }] }] },
   { node: 'leaf', steps: [{ step: 'x', key: 'k5', state: 'blocked', reasons: [], waitsFor: 'img:bootstrap' }] },
 ];
@@ -54,8 +61,9 @@ describe('plan text', () => {
     ]);
   });
   test('a blocked step says why it cannot run', () => {
-    expect(stepReason({ step: 'bootstrap', key: 'k', state: 'blocked', reasons: [], note: 'node img: image sha256:0 is not in the engine' }))
-      .toBe('node img: image sha256:0 is not in the engine');
+    expect(stepReason({ step: 'bootstrap', key: 'k', state: 'blocked', reasons: [], note: 'node img: image sha256:0 is not in the engine' })).toBe(
+      'node img: image sha256:0 is not in the engine',
+    );
   });
 });
 
@@ -66,7 +74,9 @@ describe('graph', () => {
   });
   test('DOT: colored nodes with step counts, solid from-edges, dashed needs, a legend', () => {
     const dot = toDot(tree, plan);
-    expect(dot).toContain('"app" [label="app\\n1 cached, 2 to run", fillcolor="#ffcc80", tooltip="one: cached\\ntwo: run (script changed, file copy:/etc/motd changed)\\nthree: run (parent step changed)", class="run"];');
+    expect(dot).toContain(
+      '"app" [label="app\\n1 cached, 2 to run", fillcolor="#ffcc80", tooltip="one: cached\\ntwo: run (script changed, file copy:/etc/motd changed)\\nthree: run (parent step changed)", class="run"];',
+    );
     expect(dot).toContain('"base" [label="base\\n1 cached", fillcolor="#90caf9"');
     expect(dot).toContain('"leaf" [label="leaf\\n1 blocked", fillcolor="#e0e0e0"');
     expect(dot).toContain('"app" -> "leaf";');
@@ -76,8 +86,22 @@ describe('graph', () => {
 });
 
 describe('prune', () => {
-  const img = (id: string, labels: Record<string, string>, tags: string[] = [], created = 1000): ImageSummary => ({ id, tags, labels: { [LABEL.tool]: 'stalker', [LABEL.tree]: 'demo', ...labels }, created });
-  const trees = [{ name: 'demo', repository: 'demo', nodes: new Map([['app', ['one', 'two']], ['base', ['bootstrap']]]) }];
+  const img = (id: string, labels: Record<string, string>, tags: string[] = [], created = 1000): ImageSummary => ({
+    id,
+    tags,
+    labels: { [LABEL.tool]: 'stalker', [LABEL.tree]: 'demo', ...labels },
+    created,
+  });
+  const trees = [
+    {
+      name: 'demo',
+      repository: 'demo',
+      nodes: new Map([
+        ['app', ['one', 'two']],
+        ['base', ['bootstrap']],
+      ]),
+    },
+  ];
   const images = [
     img('base', { [LABEL.node]: 'base', [LABEL.step]: 'bootstrap' }, ['demo/base:bootstrap']),
     img('one', { [LABEL.node]: 'app', [LABEL.step]: 'one', [LABEL.parent]: 'base' }), // untagged, but a kept image is built on it
@@ -93,9 +117,16 @@ describe('prune', () => {
     { id: 'c-dead', labels: { [LABEL.pid]: '999999999', [LABEL.node]: 'app', [LABEL.step]: 'two', [LABEL.tree]: 'demo' }, state: 'exited', created: 100 },
     { id: 'c-live', labels: { [LABEL.pid]: '42', [LABEL.node]: 'app', [LABEL.step]: 'two', [LABEL.tree]: 'demo' }, state: 'running', created: 100 },
   ];
-  const decide = (olderThan?: number) => decidePrune({
-    images, containers, trees, planHits: new Set(['hit']), now: 2000, olderThan, alive: (pid) => pid === 42,
-  });
+  const decide = (olderThan?: number) =>
+    decidePrune({
+      images,
+      containers,
+      trees,
+      planHits: new Set(['hit']),
+      now: 2000,
+      olderThan,
+      alive: (pid) => pid === 42,
+    });
 
   test('keeps what a current tree references (tags, plan hits, their parents); removes the rest, newest first', () => {
     const d = decide();
@@ -115,8 +146,9 @@ describe('prune', () => {
     expect(decide(1300).containers.map((c) => c.id)).toEqual(['c-dead']);
   });
   test('durations', () => {
-    expect([parseDuration('45'), parseDuration('30m'), parseDuration('12h'), parseDuration('7d'), parseDuration('2w'), parseDuration('1.5h')])
-      .toEqual([45, 1800, 43_200, 604_800, 1_209_600, 5400]);
+    expect([parseDuration('45'), parseDuration('30m'), parseDuration('12h'), parseDuration('7d'), parseDuration('2w'), parseDuration('1.5h')]).toEqual([
+      45, 1800, 43_200, 604_800, 1_209_600, 5400,
+    ]);
     expect(() => parseDuration('soon')).toThrow(/not a duration: soon/);
   });
 });
@@ -138,19 +170,40 @@ describe('doctor', () => {
   test('a healthy host passes every check', async () => {
     const checks = await runChecks(host(), scope);
     expect(checks.every((c) => c.status === 'ok')).toBe(true);
-    expect(checks.map((c) => c.name)).toEqual(expect.arrayContaining(['engine', 'binfmt linux/arm64', 'platform linux/amd64', 'disk project', 'disk engine', 'tool mmdebstrap', 'tool qemu-system-aarch64']));
+    expect(checks.map((c) => c.name)).toEqual(
+      expect.arrayContaining([
+        'engine',
+        'binfmt linux/arm64',
+        'platform linux/amd64',
+        'disk project',
+        'disk engine',
+        'tool mmdebstrap',
+        'tool qemu-system-aarch64',
+      ]),
+    );
     expect(formatChecks(checks).pop()).toBe('all good');
   });
   test('each problem comes with its fix', async () => {
-    const checks = await runChecks(host({
-      engine: { ping: async () => { throw new Error('connect ENOENT /var/run/docker.sock'); } },
-      which: (cmd) => (cmd === 'mcopy' || cmd === 'dot' ? undefined : `/usr/bin/${cmd}`),
-      binfmt: (arch) => ({ arch, registered: true, enabled: true, flags: 'P' }),
-      freeBytes: async () => 1e9,
-    }), scope);
+    const checks = await runChecks(
+      host({
+        engine: {
+          ping: async () => {
+            throw new Error('connect ENOENT /var/run/docker.sock');
+          },
+        },
+        which: (cmd) => (cmd === 'mcopy' || cmd === 'dot' ? undefined : `/usr/bin/${cmd}`),
+        binfmt: (arch) => ({ arch, registered: true, enabled: true, flags: 'P' }),
+        freeBytes: async () => 1e9,
+      }),
+      scope,
+    );
     const by = Object.fromEntries(checks.map((c) => [c.name, c]));
     expect(by.engine).toMatchObject({ status: 'fail', fix: expect.stringMatching(/bin\/setup/) });
-    expect(by['binfmt linux/arm64']).toMatchObject({ status: 'fail', detail: expect.stringMatching(/without the F flag/), fix: expect.stringMatching(/stalker binfmt/) });
+    expect(by['binfmt linux/arm64']).toMatchObject({
+      status: 'fail',
+      detail: expect.stringMatching(/without the F flag/),
+      fix: expect.stringMatching(/stalker binfmt/),
+    });
     expect(by['disk project']).toMatchObject({ status: 'fail', detail: '1.0 GB free on /p' });
     expect(by['tool mcopy']).toMatchObject({ status: 'fail', fix: 'apt-get install mtools' });
     expect(by['tool dot']).toMatchObject({ status: 'warn', fix: 'apt-get install graphviz' });
@@ -181,7 +234,13 @@ describe('binfmt', () => {
     try {
       writeFileSync(join(dir, 'qemu-aarch64'), 'enabled\ninterpreter /usr/libexec/qemu-binfmt/aarch64-binfmt-P\nflags: PF\noffset 0\nmagic 7f454c46\n');
       writeFileSync(join(dir, 'qemu-arm'), 'disabled\ninterpreter /usr/bin/qemu-arm-static\nflags: \n');
-      expect(readBinfmt('aarch64', dir)).toEqual({ arch: 'aarch64', registered: true, enabled: true, flags: 'PF', interpreter: '/usr/libexec/qemu-binfmt/aarch64-binfmt-P' });
+      expect(readBinfmt('aarch64', dir)).toEqual({
+        arch: 'aarch64',
+        registered: true,
+        enabled: true,
+        flags: 'PF',
+        interpreter: '/usr/libexec/qemu-binfmt/aarch64-binfmt-P',
+      });
       expect(binfmtOk(readBinfmt('aarch64', dir))).toBe(true);
       expect(binfmtOk(readBinfmt('arm', dir))).toBe(false);
       expect(readBinfmt('riscv64', dir)).toEqual({ arch: 'riscv64', registered: false, enabled: false, flags: '' });
@@ -192,8 +251,21 @@ describe('binfmt', () => {
 });
 
 describe('shell', () => {
-  const spec = { ref: 'demo/app:two', platform: 'linux/arm64', tree: 'demo', node: 'app', step: 'two', pid: 7, tty: true, command: [] as string[], staged: true,
-    binds: [{ source: '/tmp/stage', target: '/run/stalker', readOnly: true }, { source: '/cache/apt', target: '/var/cache/apt', readOnly: false }] };
+  const spec = {
+    ref: 'demo/app:two',
+    platform: 'linux/arm64',
+    tree: 'demo',
+    node: 'app',
+    step: 'two',
+    pid: 7,
+    tty: true,
+    command: [] as string[],
+    staged: true,
+    binds: [
+      { source: '/tmp/stage', target: '/run/stalker', readOnly: true },
+      { source: '/cache/apt', target: '/var/cache/apt', readOnly: false },
+    ],
+  };
   test('a container of the step image, platform, mounts and labels; a login shell through the env-loading entry', () => {
     const c = shellSpec(spec);
     expect(c).toMatchObject({ image: 'demo/app:two', platform: 'linux/arm64', workingDir: '/', tty: true, stdin: true, binds: spec.binds });

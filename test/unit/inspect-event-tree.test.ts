@@ -22,7 +22,14 @@ const failedRun = [
   at(11, { type: 'step-cached', node: 'base', step: 'bootstrap', key: 'k', image: IMAGE }),
   at(12, { type: 'node-done', node: 'base', image: IMAGE, cached: true, durationMs: 2 }),
   at(20, { type: 'node-start', node: 'app' }),
-  at(21, { type: 'step-start', node: 'app', step: 'one', key: 'k', reasons: [{ part: 'var', name: 'who', before: 'a', after: 'b' }], logPath: '/logs/app/one.log' }),
+  at(21, {
+    type: 'step-start',
+    node: 'app',
+    step: 'one',
+    key: 'k',
+    reasons: [{ part: 'var', name: 'who', before: 'a', after: 'b' }],
+    logPath: '/logs/app/one.log',
+  }),
   at(1521, { type: 'step-done', node: 'app', step: 'one', key: 'k', image: IMAGE, durationMs: 1500 }),
   at(1522, { type: 'step-start', node: 'app', step: 'two', key: 'k', reasons: [{ part: 'parent' }], logPath: '/logs/app/two.log' }),
   at(1800, { type: 'step-failed', node: 'app', step: 'two', exitCode: 3, logPath: '/logs/app/two.log', durationMs: 278 }),
@@ -61,7 +68,7 @@ test('a failed run: outcomes, durations, offsets, why each step ran, logs, the s
   ]);
 });
 
-test('--node keeps one node; logs can point at the run\'s own copies', () => {
+test("--node keeps one node; logs can point at the run's own copies", () => {
   const lines = eventTree(foldEvents(failedRun), { node: 'app', logPathOf: (n, s) => `/runs/r1/${n}/${s}.log` });
   expect(lines[1]).toBe('└── ✖ app ⇒ failed ⧖ 1.78s @+0.02s');
   expect(lines).toContain('    │   └── log: /runs/r1/app/one.log');
@@ -69,10 +76,7 @@ test('--node keeps one node; logs can point at the run\'s own copies', () => {
 });
 
 test('an interrupted run that never ended: still running steps, the interrupt, no summary', () => {
-  const lines = eventTree(foldEvents([
-    ...failedRun.slice(0, 7),
-    at(900, { type: 'interrupted', signal: 'SIGINT' }),
-  ]));
+  const lines = eventTree(foldEvents([...failedRun.slice(0, 7), at(900, { type: 'interrupted', signal: 'SIGINT' })]));
   expect(lines[0]).toBe('run r1 · tree demo ⇒ running (or stopped without an end) 2025-01-02T03:04:05.000Z');
   expect(lines).toContain('│   └── ▶ one ⇒ running @+0.02s');
   expect(lines[lines.length - 1]).toBe('└── interrupted by SIGINT');

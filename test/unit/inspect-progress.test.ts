@@ -69,7 +69,9 @@ describe('liveLine', () => {
     expect(line(at({ type: 'node-done', node: 'base', image: IMAGE, cached: true, durationMs: 1 }))).toBe('◆ base cached (1 step) ab12cd34ef56');
   });
   test('failures, skips and interrupts', () => {
-    expect(line(at({ type: 'step-failed', node: 'leaf', step: 'x', exitCode: 3, logPath: '/l/x.log', durationMs: 200 }))).toBe('✖ leaf:x FAILED (exit 3) after 0.2s  log: /l/x.log');
+    expect(line(at({ type: 'step-failed', node: 'leaf', step: 'x', exitCode: 3, logPath: '/l/x.log', durationMs: 200 }))).toBe(
+      '✖ leaf:x FAILED (exit 3) after 0.2s  log: /l/x.log',
+    );
     expect(line(at({ type: 'node-failed', node: 'leaf', message: 'step leaf:x failed\nmore', durationMs: 5 }))).toBe('✖ leaf FAILED: step leaf:x failed');
     expect(line(at({ type: 'node-skipped', node: 'leaf', reason: 'upstream-failed', upstream: 'app' }))).toBe('⊘ leaf skipped (upstream app failed)');
     expect(line(at({ type: 'interrupted', signal: 'SIGINT' }))).toBe('interrupted by SIGINT: stopping containers');
@@ -82,8 +84,12 @@ describe('liveLine', () => {
     expect(line(at({ type: 'step-cached', node: 'app', step: 'one', key: 'k', image: IMAGE }), true)).toBe('◆ app:one cached');
   });
   test('the summary: ran, cached, failed, skipped and the total', () => {
-    expect(line(at({ type: 'run-done', ok: true, durationMs: 61_500, ran: 2, cached: 3, failed: 0, skipped: 0 }))).toBe('✔ done in 1m01s: 2 ran, 3 cached, 0 failed, 0 skipped, 3 nodes');
-    expect(line(at({ type: 'run-done', ok: false, durationMs: 900, ran: 1, cached: 0, failed: 1, skipped: 1 }))).toBe('✖ FAILED in 0.9s: 1 ran, 0 cached, 1 failed, 1 skipped, 3 nodes');
+    expect(line(at({ type: 'run-done', ok: true, durationMs: 61_500, ran: 2, cached: 3, failed: 0, skipped: 0 }))).toBe(
+      '✔ done in 1m01s: 2 ran, 3 cached, 0 failed, 0 skipped, 3 nodes',
+    );
+    expect(line(at({ type: 'run-done', ok: false, durationMs: 900, ran: 1, cached: 0, failed: 1, skipped: 1 }))).toBe(
+      '✖ FAILED in 0.9s: 1 ran, 0 cached, 1 failed, 1 skipped, 3 nodes',
+    );
   });
 });
 
@@ -92,7 +98,9 @@ describe('attachLive', () => {
     const events = new BuildEvents();
     const out = new PassThrough();
     let text = '';
-    out.on('data', (c: Buffer) => { text += c.toString(); });
+    out.on('data', (c: Buffer) => {
+      text += c.toString();
+    });
     const now = 5000;
     const detach = attachLive(events, out, { palette: NO_COLORS, width: 80, tickMs: 0, now: () => now });
     events.emit({ type: 'run-start', run: 'r1', tree: 't', nodes: ['app'], jobs: 1, graph: graph.slice(1, 2) });
@@ -126,9 +134,14 @@ describe('mode and color', () => {
   test('a live view under NO_COLOR writes no color codes', () => {
     const events = new BuildEvents();
     let text = '';
-    tty.on('data', (c: Buffer) => { text += c.toString(); });
+    tty.on('data', (c: Buffer) => {
+      text += c.toString();
+    });
     const detach = attachReporter(events, 'tty', tty, false, { NO_COLOR: '1' });
-    for (const e of midRun()) { const { time: _t, ...rest } = e; events.emit(rest as EventInput); }
+    for (const e of midRun()) {
+      const { time: _t, ...rest } = e;
+      events.emit(rest as EventInput);
+    }
     events.emit({ type: 'run-done', ok: true, durationMs: 20, ran: 0, cached: 2, failed: 0, skipped: 0 });
     detach();
     expect(text).not.toMatch(/\x1b\[\d+m/);
@@ -138,7 +151,9 @@ describe('mode and color', () => {
     const events = new BuildEvents();
     const out = new PassThrough();
     let text = '';
-    out.on('data', (c: Buffer) => { text += c.toString(); });
+    out.on('data', (c: Buffer) => {
+      text += c.toString();
+    });
     attachReporter(events, 'json', out, false, {});
     events.emit({ type: 'sweep', containers: 1 });
     expect(JSON.parse(text.trim())).toMatchObject({ type: 'sweep', containers: 1 });

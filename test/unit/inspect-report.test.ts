@@ -7,7 +7,13 @@ import { renderDagSvg } from '../../lib/report/dag-svg.js';
 import { renderReport } from '../../lib/report/html-report.js';
 import { renderTimelineSvg } from '../../lib/report/timeline-svg.js';
 
-const g = (node: string, from?: string, needs: string[] = [], steps = ['s']): RunGraphNode => ({ node, ...(from ? { from } : {}), needs, steps, platform: 'linux/amd64' });
+const g = (node: string, from?: string, needs: string[] = [], steps = ['s']): RunGraphNode => ({
+  node,
+  ...(from ? { from } : {}),
+  needs,
+  steps,
+  platform: 'linux/amd64',
+});
 const IMAGE = `sha256:${'0'.repeat(64)}`;
 const at = (ms: number, e: EventInput): StalkerEvent => ({ ...e, time: 1_000_000 + ms }) as StalkerEvent;
 
@@ -17,8 +23,10 @@ test('layout: each node one column after its deepest dependency; rows follow the
   const at = Object.fromEntries(layoutDag(tree).map((p) => [p.node, [p.col, p.row]]));
   expect(at).toEqual({ base: [0, 0], arm: [0, 1], a: [1, 0], b: [1, 1], c: [2, 0] });
   expect(edgesOf(tree)).toEqual([
-    { from: 'base', to: 'a', kind: 'from' }, { from: 'base', to: 'b', kind: 'from' },
-    { from: 'a', to: 'c', kind: 'from' }, { from: 'b', to: 'c', kind: 'needs' },
+    { from: 'base', to: 'a', kind: 'from' },
+    { from: 'base', to: 'b', kind: 'from' },
+    { from: 'a', to: 'c', kind: 'from' },
+    { from: 'b', to: 'c', kind: 'needs' },
   ]);
 });
 

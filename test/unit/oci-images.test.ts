@@ -14,7 +14,9 @@ let gone: string[];
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'oci-unit-'));
   gone = [];
-  images = new OciImages(new OciLayout(join(dir, 'oci')), async (d) => { gone.push(...d); });
+  images = new OciImages(new OciLayout(join(dir, 'oci')), async (d) => {
+    gone.push(...d);
+  });
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -56,7 +58,7 @@ test('a tag moved to another image leaves the first untagged but listed; removin
   expect(await images.inspect('t/n:s')).toMatchObject({ id: b });
 });
 
-test('two stores on one layout (two processes) do not lose each other\'s refs', async () => {
+test("two stores on one layout (two processes) do not lose each other's refs", async () => {
   const other = new OciImages(new OciLayout(join(dir, 'oci')));
   const tars = [0, 1, 2, 3, 4, 5].map((i) => rootTar(`c${i}`));
   await Promise.all(tars.map((t, i) => (i % 2 ? images : other).importTar(t, { repo: 't/c', tag: `s${i}`, platform: 'linux/amd64', labels: {} })));

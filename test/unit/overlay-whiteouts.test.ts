@@ -7,7 +7,10 @@ type Entry = Partial<Header> & { name: string; pax?: Record<string, string> };
 
 function tarOf(entries: Entry[]): Readable {
   const p = pack();
-  for (const e of entries) { if (e.type === 'file') p.entry(e as Header, 'x'.repeat(e.size ?? 0)); else p.entry(e as Header, ''); }
+  for (const e of entries) {
+    if (e.type === 'file') p.entry(e as Header, 'x'.repeat(e.size ?? 0));
+    else p.entry(e as Header, '');
+  }
   p.finalize();
   return p as unknown as Readable;
 }
@@ -15,7 +18,11 @@ function tarOf(entries: Entry[]): Readable {
 async function entries(tar: Readable): Promise<Entry[]> {
   const out: Entry[] = [];
   const x = extract();
-  x.on('entry', (h, body, next) => { out.push({ name: h.name, type: h.type, uid: h.uid, devmajor: h.devmajor, mode: h.mode, pax: h.pax as Record<string, string> }); body.resume(); body.on('end', next); });
+  x.on('entry', (h, body, next) => {
+    out.push({ name: h.name, type: h.type, uid: h.uid, devmajor: h.devmajor, mode: h.mode, pax: h.pax as Record<string, string> });
+    body.resume();
+    body.on('end', next);
+  });
   const done = new Promise<void>((resolve, reject) => x.on('finish', () => resolve()).on('error', reject));
   tar.pipe(x);
   await done;
@@ -51,18 +58,28 @@ test('an OCI layer: .wh. files become 0/0 devices, .wh..wh..opq the opaque xattr
     { name: 'opt/box/f', type: 'file', size: 1 },
   ]);
   const out = await entries(layerToLower(layer));
-  expect(out.map((e) => `${e.name} ${e.type}`)).toEqual(['srv/ directory', 'srv/gone character-device', 'opt/box/ directory', 'opt/box/ directory', 'opt/box/f file']);
+  expect(out.map((e) => `${e.name} ${e.type}`)).toEqual([
+    'srv/ directory',
+    'srv/gone character-device',
+    'opt/box/ directory',
+    'opt/box/ directory',
+    'opt/box/f file',
+  ]);
   const opaque = out.filter((e) => e.name === 'opt/box/')[1];
   expect(opaque.pax?.['SCHILY.xattr.user.overlay.opaque']).toBe('y');
   expect(opaque.mode).toBe(0o700); // the directory's own mode, not a default
 });
 
 test('device nodes of a root tarball are left out of a lower dir: a user namespace cannot make them', async () => {
-  const out = await entries(layerToLower(tarOf([
-    { name: 'dev/', type: 'directory', mode: 0o755 },
-    { name: 'dev/null', type: 'character-device', devmajor: 1, devminor: 3, mode: 0o666 },
-    { name: 'dev/sda', type: 'block-device', devmajor: 8, devminor: 0, mode: 0o660 },
-    { name: 'dev/keep', type: 'file', size: 1 },
-  ])));
+  const out = await entries(
+    layerToLower(
+      tarOf([
+        { name: 'dev/', type: 'directory', mode: 0o755 },
+        { name: 'dev/null', type: 'character-device', devmajor: 1, devminor: 3, mode: 0o666 },
+        { name: 'dev/sda', type: 'block-device', devmajor: 8, devminor: 0, mode: 0o660 },
+        { name: 'dev/keep', type: 'file', size: 1 },
+      ]),
+    ),
+  );
   expect(out.map((e) => e.name)).toEqual(['dev/', 'dev/keep']);
 });

@@ -14,8 +14,12 @@ const key = (n: number) => n.toString(16).padStart(64, '0');
 
 maybe('RemoteCache.classify', () => {
   let registry: RegistryServer;
-  beforeAll(async () => { registry = await startRegistry(); }, 30_000);
-  afterAll(async () => { await registry?.cleanup(); });
+  beforeAll(async () => {
+    registry = await startRegistry();
+  }, 30_000);
+  afterAll(async () => {
+    await registry?.cleanup();
+  });
 
   // Only the engine's capabilities are looked at here: nothing is pulled or pushed.
   const engine = openEngine({ STALKER_ENGINE: 'docker' });

@@ -2,12 +2,19 @@
 // ordering, overlap and stopping are asserted from what started when, never from wall time.
 import { schedule, type Job, type Outcome } from '../../lib/run/scheduler.js';
 
-interface Deferred<T> { promise: Promise<T>; resolve(v: T): void; reject(e: unknown): void }
+interface Deferred<T> {
+  promise: Promise<T>;
+  resolve(v: T): void;
+  reject(e: unknown): void;
+}
 
 function deferred<T>(): Deferred<T> {
   let resolve!: (v: T) => void;
   let reject!: (e: unknown) => void;
-  const promise = new Promise<T>((res, rej) => { resolve = res; reject = rej; });
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
   return { promise, resolve, reject };
 }
 
@@ -57,12 +64,16 @@ class FakeJobs {
     await tick();
   }
 
-  isRunning(name: string): boolean { return this.running.has(name); }
+  isRunning(name: string): boolean {
+    return this.running.has(name);
+  }
 
   /** Lets every job that starts finish, until the schedule settles. */
   async drain(result: Promise<unknown>): Promise<void> {
     let settled = false;
-    void result.finally(() => { settled = true; });
+    void result.finally(() => {
+      settled = true;
+    });
     while (!settled) {
       for (const name of [...this.running]) this.pending.get(name)!.resolve(`${name}-image`);
       await tick();
@@ -155,11 +166,16 @@ test('onSkip reports every skipped job once, with its reason', async () => {
   const skips: Array<[string, string, string | undefined]> = [];
   const jobs = [job('a'), job('b', 'a'), job('c', 'b')];
   const result = schedule(jobs, fake.run, {
-    concurrency: 2, keepGoing: false, onSkip: (name, o) => skips.push([name, o.reason, o.upstream]),
+    concurrency: 2,
+    keepGoing: false,
+    onSkip: (name, o) => skips.push([name, o.reason, o.upstream]),
   });
   await fake.fail('a');
   await result;
-  expect(skips).toEqual([['b', 'upstream-failed', 'a'], ['c', 'upstream-failed', 'a']]);
+  expect(skips).toEqual([
+    ['b', 'upstream-failed', 'a'],
+    ['c', 'upstream-failed', 'a'],
+  ]);
 });
 
 // A job that was ready while every slot was busy sits in p-queue's queue. When a running job then

@@ -9,7 +9,9 @@ import { ConfigError } from '../../lib/errors.js';
 import { openSite, sharedCacheOf } from '../../lib/cli/cache-flags.js';
 
 let dir: string;
-beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'stalker-site-')); });
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'stalker-site-'));
+});
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 function site(text: string): string {
@@ -39,10 +41,12 @@ test('found by flag, then STALKER_ENGINES, then the home config; none means no s
 });
 
 test('a valid site: engines with defaults, cache read-only unless push', () => {
-  const s = loadSite(site(`{
+  const s = loadSite(
+    site(`{
     engines: [ { name: "pi", host: "ssh://builder@pi5", platforms: ["linux/arm64"], jobs: 2, push: false } ]
     cache: { registry: "ci.example:5000/team/stalker", push: true }
-  }`));
+  }`),
+  );
   expect(s.engines).toEqual([{ name: 'pi', host: 'ssh://builder@pi5', platforms: ['linux/arm64'], emulates: [], jobs: 2, push: false }]);
   expect(s.cache).toEqual({ registry: { host: 'ci.example:5000', repository: 'team/stalker', scheme: 'https' }, push: true });
   // The engine may not push: this run reads the cache only.
@@ -61,10 +65,12 @@ test('problems are positioned: unknown keys, bad hosts, duplicate names, bad reg
   cache: { registry: "no-namespace:5000" }
 }`);
   const problems = problemsOf(file);
-  expect(problems).toEqual(expect.arrayContaining([
-    expect.stringMatching(/^4:\d+ unknown key "jobz" in engines\[1\].*did you mean "jobs"/),
-    expect.stringMatching(/^4:\d+ engines\[1\]\.host: "docker.example:2375" must match/),
-  ]));
+  expect(problems).toEqual(
+    expect.arrayContaining([
+      expect.stringMatching(/^4:\d+ unknown key "jobz" in engines\[1\].*did you mean "jobs"/),
+      expect.stringMatching(/^4:\d+ engines\[1\]\.host: "docker.example:2375" must match/),
+    ]),
+  );
   // Meaning is checked once the shape is right.
   const second = site(`{
   engines: [

@@ -5,23 +5,33 @@ import { treeKeys } from '../../lib/plan/tree-keys.js';
 import { fakeProject, type FakeProject, type NodeDef } from '../support/fake-tree.js';
 
 let project: FakeProject;
-beforeAll(async () => { project = await fakeProject('keys'); });
+beforeAll(async () => {
+  project = await fakeProject('keys');
+});
 afterAll(() => project.cleanup());
 
-const nodes = (over: Partial<Record<string, NodeDef>> = {}): Record<string, NodeDef> => ({
-  base: { bootstrap: 'tarball' },
-  tools: { from: 'base', steps: [{ name: 'make', run: 'write /t 1' }] },
-  app: { from: 'base', needs: ['tools'], steps: [{ name: 'one', run: 'write /a 1' }, { name: 'two', run: 'write /b 2' }] },
-  img: { from: 'app', writer: { output: 'out/x.img' } },
-  ...over,
-} as Record<string, NodeDef>);
+const nodes = (over: Partial<Record<string, NodeDef>> = {}): Record<string, NodeDef> =>
+  ({
+    base: { bootstrap: 'tarball' },
+    tools: { from: 'base', steps: [{ name: 'make', run: 'write /t 1' }] },
+    app: {
+      from: 'base',
+      needs: ['tools'],
+      steps: [
+        { name: 'one', run: 'write /a 1' },
+        { name: 'two', run: 'write /b 2' },
+      ],
+    },
+    img: { from: 'app', writer: { output: 'out/x.img' } },
+    ...over,
+  }) as Record<string, NodeDef>;
 const keysOf = (n = nodes(), executor = 'docker') => treeKeys(project.tree(n), executor);
 const key = (k: ReturnType<typeof keysOf>, target: string) => {
   const [node, step] = target.split(':');
   return k.get(node)!.steps.find((s) => s.step === step)!;
 };
 
-test('each step hashes its parent step\'s key; a needing step the needed node\'s final key; a writer its input\'s', () => {
+test("each step hashes its parent step's key; a needing step the needed node's final key; a writer its input's", () => {
   const k = keysOf();
   const one = key(k, 'app:one');
   expect(one.kind === 'script' && one.parts.parent).toBe(key(k, 'base:bootstrap').key);

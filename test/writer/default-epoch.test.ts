@@ -6,7 +6,9 @@ import { join } from 'node:path';
 import { chooseEpoch, FAT_EPOCH } from '../../lib/writer/default-epoch.js';
 
 let root: string;
-beforeEach(() => { root = mkdtempSync(join(tmpdir(), 'epoch-')); });
+beforeEach(() => {
+  root = mkdtempSync(join(tmpdir(), 'epoch-'));
+});
 afterEach(() => rmSync(root, { recursive: true, force: true }));
 
 test('the option wins, then the dpkg status mtime, then 1980; the environment is not read (not keyed)', async () => {

@@ -52,8 +52,18 @@ beforeAll(async () => {
 });
 
 afterAll(() => {
-  for (const m of mounted.reverse()) try { execFileSync('umount', [m]); } catch { /* already gone */ }
-  for (const l of loops.reverse()) try { execFileSync('losetup', ['-d', l]); } catch { /* already gone */ }
+  for (const m of mounted.reverse())
+    try {
+      execFileSync('umount', [m]);
+    } catch {
+      /* already gone */
+    }
+  for (const l of loops.reverse())
+    try {
+      execFileSync('losetup', ['-d', l]);
+    } catch {
+      /* already gone */
+    }
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -103,7 +113,13 @@ test('flashes a loop device after the typed name, verifies, and matches byte for
   const dev = attach(backingFile('target.bin', 16 * MiB));
   const name = dev.replace('/dev/', '');
   const phases = new Set<string>();
-  const r = await flash(image, dev, { confirm: async (p) => { expect(p).toContain(name); return name; }, onProgress: (ph) => phases.add(ph) });
+  const r = await flash(image, dev, {
+    confirm: async (p) => {
+      expect(p).toContain(name);
+      return name;
+    },
+    onProgress: (ph) => phases.add(ph),
+  });
   expect(r).toMatchObject({ verified: true, imageChecked: true, sparse: true, imageSize: 8 * MiB });
   expect(r.target.kind).toBe('block');
   expect([...phases]).toEqual(['write', 'verify']);

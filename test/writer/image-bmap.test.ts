@@ -16,8 +16,11 @@ const sha = (f: string) => execFileSync('sha256sum', [f], { encoding: 'utf8' }).
 beforeAll(async () => {
   out = mkdtempSync(join(tmpdir(), 'stalker-bmap-'));
   rootfs = makeRootfsDir({ bigFile: 3 * 1024 * 1024 });
-  result = await writeImage(tarStream(rootfs), { output: join(out, 'raspi.img'), seed: 'bmap-seed',
-    layout: { boot: { size: '40MiB', fat: 16 }, root: { headroom: '8MiB' } } });
+  result = await writeImage(tarStream(rootfs), {
+    output: join(out, 'raspi.img'),
+    seed: 'bmap-seed',
+    layout: { boot: { size: '40MiB', fat: 16 }, root: { headroom: '8MiB' } },
+  });
 }, 120_000);
 
 afterAll(() => {

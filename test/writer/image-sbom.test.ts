@@ -66,8 +66,12 @@ beforeAll(async () => {
   writeFileSync(join(rootfs, 'usr/share/doc/busybox-static/copyright'), DEP5);
   writeFileSync(join(rootfs, 'usr/share/doc/base-files/copyright'), 'This is the Debian prepackaged version of the base files.\nFree-form text.\n');
   writeFileSync(join(rootfs, 'etc/os-release'), 'PRETTY_NAME="Debian GNU/Linux 13 (trixie)"\nID=debian\nVERSION_ID="13"\nVERSION_CODENAME=trixie\n');
-  result = await writeImage(tarStream(rootfs), { output: join(out, 'raspi.img'), seed: 'sbom-seed', sourceDateEpoch: 1795219200,
-    layout: { boot: { size: '40MiB', fat: 16 }, root: { headroom: '8MiB' } } });
+  result = await writeImage(tarStream(rootfs), {
+    output: join(out, 'raspi.img'),
+    seed: 'sbom-seed',
+    sourceDateEpoch: 1795219200,
+    layout: { boot: { size: '40MiB', fat: 16 }, root: { headroom: '8MiB' } },
+  });
 }, 120_000);
 
 afterAll(() => {
@@ -110,8 +114,12 @@ test('it names the image by its sha256 and each installed package with version, 
 });
 
 test('the same image written again gives the same SBOM bytes', async () => {
-  const again = await writeImage(tarStream(rootfs), { output: join(out, 'again', 'raspi.img'), seed: 'sbom-seed', sourceDateEpoch: 1795219200,
-    layout: { boot: { size: '40MiB', fat: 16 }, root: { headroom: '8MiB' } } });
+  const again = await writeImage(tarStream(rootfs), {
+    output: join(out, 'again', 'raspi.img'),
+    seed: 'sbom-seed',
+    sourceDateEpoch: 1795219200,
+    layout: { boot: { size: '40MiB', fat: 16 }, root: { headroom: '8MiB' } },
+  });
   expect(again.sha256).toBe(result.sha256);
   expect(readFileSync(again.sbomFile, 'utf8')).toBe(readFileSync(result.sbomFile, 'utf8'));
 }, 120_000);

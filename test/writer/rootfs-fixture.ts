@@ -28,7 +28,11 @@ Version: 12.4+deb12u5
 
 function pseudoRandom(seed: string, size: number): Buffer {
   const out = Buffer.alloc(size);
-  for (let i = 0; i * 32 < size; i++) createHash('sha256').update(`${seed}:${i}`).digest().copy(out, i * 32);
+  for (let i = 0; i * 32 < size; i++)
+    createHash('sha256')
+      .update(`${seed}:${i}`)
+      .digest()
+      .copy(out, i * 32);
   return out;
 }
 
@@ -83,5 +87,11 @@ export function tarStream(dir: string): Readable {
 }
 
 export function sh(cmd: string, args: string[], input?: Buffer | string): string {
-  return execFileSync(cmd, args, { input, encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'], maxBuffer: 64 * 1024 * 1024, env: { ...process.env, MTOOLSRC: '/dev/null', MTOOLS_SKIP_CHECK: '1' } });
+  return execFileSync(cmd, args, {
+    input,
+    encoding: 'utf8',
+    stdio: ['pipe', 'pipe', 'pipe'],
+    maxBuffer: 64 * 1024 * 1024,
+    env: { ...process.env, MTOOLSRC: '/dev/null', MTOOLS_SKIP_CHECK: '1' },
+  });
 }

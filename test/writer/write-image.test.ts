@@ -60,7 +60,7 @@ test('both filesystems check clean (fsck.vfat -n, e2fsck -fn)', () => {
   expect(label).toContain(first.ids.ext4Uuid);
 });
 
-test('identity is the configured one, not Docker\'s', () => {
+test("identity is the configured one, not Docker's", () => {
   expect(debugfsCat(first, '/etc/hostname')).toBe('pi-test\n');
   expect(debugfsCat(first, '/etc/hosts')).toMatch(/^127\.0\.1\.1\tpi-test$/m);
   expect(debugfsCat(first, '/etc/hosts')).not.toContain('172.17.0.2');
@@ -87,7 +87,12 @@ test('boot partition holds /boot/firmware; the root keeps an empty mount point',
   expect(vol).toMatch(/Volume in drive : is RASPIFIRM/);
   const start4 = execFileSync('mtype', ['-i', fat(first), '::/start4.elf'], { env: { ...process.env, MTOOLSRC: '/dev/null' } });
   expect(start4.equals(readFileSync(join(rootfs, 'boot/firmware/start4.elf')))).toBe(true);
-  expect(sh('debugfs', ['-R', 'ls /boot/firmware', ext4(first)]).trim().split(/\s+/).filter((x) => /^[a-z]/i.test(x) && !x.startsWith('('))).toEqual([]);
+  expect(
+    sh('debugfs', ['-R', 'ls /boot/firmware', ext4(first)])
+      .trim()
+      .split(/\s+/)
+      .filter((x) => /^[a-z]/i.test(x) && !x.startsWith('(')),
+  ).toEqual([]);
 });
 
 test('owners, modes, device nodes, symlinks and hardlinks survive', () => {
@@ -111,8 +116,19 @@ test('writes .sha256 and a package manifest from the dpkg status', () => {
     { name: 'busybox-static', version: '1:1.35.0-4+b3', arch: 'arm64' },
     { name: 'raspi-firmware', version: '1.20230405+ds-1', arch: 'all' },
   ]);
-  expect(events.filter((e) => e.type === 'writer:phase').map((e) => (e as { phase: string }).phase))
-    .toEqual(['extract', 'scan', 'fixup', 'partition', 'boot-fs', 'root-fs', 'checksum', 'manifest', 'sbom', 'bmap', 'cleanup']);
+  expect(events.filter((e) => e.type === 'writer:phase').map((e) => (e as { phase: string }).phase)).toEqual([
+    'extract',
+    'scan',
+    'fixup',
+    'partition',
+    'boot-fs',
+    'root-fs',
+    'checksum',
+    'manifest',
+    'sbom',
+    'bmap',
+    'cleanup',
+  ]);
 });
 
 test('reproducible: the same input and seed give identical bytes; another seed changes the ids', async () => {
@@ -122,14 +138,18 @@ test('reproducible: the same input and seed give identical bytes; another seed c
   const other = await writeImage(tarStream(rootfs), opts('other.img', { seed: 'cache-key-2' }));
   expect(other.sha256).not.toBe(first.sha256);
   expect(other.ids.mbrDiskId).not.toBe(first.ids.mbrDiskId);
-  rmSync(again.image); rmSync(other.image);
+  rmSync(again.image);
+  rmSync(other.image);
 });
 
 test('GPT with LABEL references and zstd compression', async () => {
-  const r = await writeImage(tarStream(rootfs), opts('gpt.img', {
-    layout: { ...SMALL, table: 'gpt', reference: 'label', boot: { size: '40MiB', label: 'BOOTFS' }, root: { headroom: '10%', label: 'rootfs' } },
-    compression: 'zstd',
-  }));
+  const r = await writeImage(
+    tarStream(rootfs),
+    opts('gpt.img', {
+      layout: { ...SMALL, table: 'gpt', reference: 'label', boot: { size: '40MiB', label: 'BOOTFS' }, root: { headroom: '10%', label: 'rootfs' } },
+      compression: 'zstd',
+    }),
+  );
   const t = JSON.parse(sh('sfdisk', ['--json', r.image])).partitiontable;
   expect(t.label).toBe('gpt');
   expect(t.id.toLowerCase()).toBe(r.ids.gptDiskGuid);
@@ -183,7 +203,8 @@ test('a rootfs whose /boot is an absolute symlink is refused, not followed onto 
     rmSync(join(linked, 'boot'), { recursive: true });
     symlinkSync('/boot', join(linked, 'boot'));
     await expect(writeImage(tarStream(linked), opts('linked.img'))).rejects.toMatchObject({
-      code: 'WRITER_CONFIG', message: expect.stringContaining('passes through the symlink /boot'),
+      code: 'WRITER_CONFIG',
+      message: expect.stringContaining('passes through the symlink /boot'),
     });
   } finally {
     rmSync(linked, { recursive: true, force: true });

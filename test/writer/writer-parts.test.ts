@@ -18,10 +18,12 @@ test('cmdline: root= replaced in place, or appended; one line', () => {
 
 test('fstab: / and boot lines rewritten, other lines kept, missing ones added', () => {
   const refs = { root: 'PARTUUID=abcd-02', boot: 'PARTUUID=abcd-01' };
-  expect(rewriteFstab('# c\nproc /proc proc defaults 0 0\n', refs, '/boot/firmware'))
-    .toBe('# c\nproc /proc proc defaults 0 0\nPARTUUID=abcd-02\t/\text4\trw,noatime,errors=remount-ro\t0\t1\nPARTUUID=abcd-01\t/boot/firmware\tvfat\trw,noatime,umask=0077\t0\t2\n');
-  expect(rewriteFstab('/dev/sda2 / ext4 ro 0 1\n/dev/sda1 /boot/firmware vfat defaults 0 2\n', refs, '/boot/firmware'))
-    .toBe('PARTUUID=abcd-02\t/\text4\tro\t0\t1\nPARTUUID=abcd-01\t/boot/firmware\tvfat\tdefaults\t0\t2\n');
+  expect(rewriteFstab('# c\nproc /proc proc defaults 0 0\n', refs, '/boot/firmware')).toBe(
+    '# c\nproc /proc proc defaults 0 0\nPARTUUID=abcd-02\t/\text4\trw,noatime,errors=remount-ro\t0\t1\nPARTUUID=abcd-01\t/boot/firmware\tvfat\trw,noatime,umask=0077\t0\t2\n',
+  );
+  expect(rewriteFstab('/dev/sda2 / ext4 ro 0 1\n/dev/sda1 /boot/firmware vfat defaults 0 2\n', refs, '/boot/firmware')).toBe(
+    'PARTUUID=abcd-02\t/\text4\tro\t0\t1\nPARTUUID=abcd-01\t/boot/firmware\tvfat\tdefaults\t0\t2\n',
+  );
 });
 
 test('references follow the table and mode', () => {
@@ -50,8 +52,9 @@ test('disk plan: defaults are the Raspberry Pi layout; sizes aligned; fixed size
   expect(plan.root.size % (4 * MiB)).toBe(0);
   expect(plan.root.size).toBeGreaterThan(356 * MiB);
   expect(sfdiskScript(layout, plan, deriveIds('k'))).toContain('start=8192, size=524288, type=c, bootable');
-  expect(() => planDisk(resolveLayout({ boot: { size: '64MiB' } }), usage(70 * MiB), usage(MiB)))
-    .toThrow(/^boot partition \(FAT, \/boot\/firmware\) needs .* but layout\.boot\.size gives 64\.0 MiB$/);
+  expect(() => planDisk(resolveLayout({ boot: { size: '64MiB' } }), usage(70 * MiB), usage(MiB))).toThrow(
+    /^boot partition \(FAT, \/boot\/firmware\) needs .* but layout\.boot\.size gives 64\.0 MiB$/,
+  );
   expect(() => resolveLayout({ boot: { label: 'MUCH-TOO-LONG-LABEL' } })).toThrow(/layout\.boot\.label/);
   expect(parseSize('1.5GiB', 'x')).toBe(1.5 * 1024 * MiB);
   expect(() => parseSize('12 parsecs', 'layout.root.size')).toThrow(/layout\.root\.size/);

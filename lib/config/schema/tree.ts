@@ -5,7 +5,8 @@ export const treeSchema = {
   $schema: 'http://json-schema.org/draft-07/schema#',
   $id: 'https://stalker.local/schema/tree.schema.json',
   title: 'stalker tree',
-  description: "A tree of nodes (trees/<name>/<name>.hjson). Each node runs one stalk's steps on top of its parent's final image; roots start from a bootstrap, writer nodes turn their input into an image file.",
+  description:
+    "A tree of nodes (trees/<name>/<name>.hjson). Each node runs one stalk's steps on top of its parent's final image; roots start from a bootstrap, writer nodes turn their input into an image file.",
   type: 'object',
   additionalProperties: false,
   required: ['stalks'],
@@ -18,7 +19,8 @@ export const treeSchema = {
     platform: { $ref: '#/definitions/platform' },
     vars: {
       $ref: '#/definitions/vars',
-      description: 'Tree-wide variable values. They reach a node only if its stalk declares the variable; they override stalk defaults and are overridden by node vars.',
+      description:
+        'Tree-wide variable values. They reach a node only if its stalk declares the variable; they override stalk defaults and are overridden by node vars.',
     },
     stalks: { $ref: '#/definitions/nodes' },
   },
@@ -59,7 +61,8 @@ export const treeSchema = {
         },
         copy: {
           type: 'array',
-          description: "Files or directories taken from other nodes' final images before this node's first step (like a multi-stage COPY --from), committed with that step. Each source node becomes one of this node's needs.",
+          description:
+            "Files or directories taken from other nodes' final images before this node's first step (like a multi-stage COPY --from), committed with that step. Each source node becomes one of this node's needs.",
           items: {
             type: 'object',
             additionalProperties: false,

@@ -33,7 +33,14 @@ export interface Agent {
   shutdown?(): Promise<void>;
 }
 
-export interface RuntimeOptions { remote: string; dryRun?: boolean; log: Logger; print?: (line: string) => void; minBackoffMs?: number; maxBackoffMs?: number }
+export interface RuntimeOptions {
+  remote: string;
+  dryRun?: boolean;
+  log: Logger;
+  print?: (line: string) => void;
+  minBackoffMs?: number;
+  maxBackoffMs?: number;
+}
 
 const same = (a: Value | undefined, b: Value | undefined) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
 
@@ -48,12 +55,23 @@ export class AgentRuntime {
   private lastTick = Date.now();
   private disconnectedAt: number | undefined;
   private synced!: () => void;
-  private readonly firstSync = new Promise<void>((r) => { this.synced = r; });
+  private readonly firstSync = new Promise<void>((r) => {
+    this.synced = r;
+  });
 
-  constructor(private readonly agent: Agent, private readonly opts: RuntimeOptions) {
+  constructor(
+    private readonly agent: Agent,
+    private readonly opts: RuntimeOptions,
+  ) {
     this.client = new OvsdbClient({ remote: opts.remote, reconnect: !opts.dryRun, minBackoffMs: opts.minBackoffMs, maxBackoffMs: opts.maxBackoffMs });
-    this.client.on('disconnected', (e) => { this.disconnectedAt = Date.now(); opts.log.log('warning', 'database disconnected', { error: e.message }); });
-    this.client.on('connected', () => { this.disconnectedAt = undefined; opts.log.log('info', 'database connected', { remote: opts.remote }); });
+    this.client.on('disconnected', (e) => {
+      this.disconnectedAt = Date.now();
+      opts.log.log('warning', 'database disconnected', { error: e.message });
+    });
+    this.client.on('connected', () => {
+      this.disconnectedAt = undefined;
+      opts.log.log('info', 'database connected', { remote: opts.remote });
+    });
     this.client.on('error', (e) => opts.log.log('debug', 'database connection error', { error: e.message }));
     agent.attach?.(() => this.kick());
   }
@@ -100,7 +118,9 @@ export class AgentRuntime {
       this.again = true;
       return;
     }
-    this.running = this.loop().finally(() => { this.running = undefined; });
+    this.running = this.loop().finally(() => {
+      this.running = undefined;
+    });
   }
 
   private async loop(): Promise<void> {
@@ -149,7 +169,11 @@ export class AgentRuntime {
       upsertSingleton: async (table, values) => {
         if (dryRun) return;
         const [row] = this.cache.rows(table);
-        await this.client.transact(DB_NAME, [row ? { op: 'update', table, where: [['_uuid', '==', ['uuid', row._uuid]]], row: encodeRow(values) } : { op: 'insert', table, row: encodeRow(values) }]);
+        await this.client.transact(DB_NAME, [
+          row
+            ? { op: 'update', table, where: [['_uuid', '==', ['uuid', row._uuid]]], row: encodeRow(values) }
+            : { op: 'insert', table, row: encodeRow(values) },
+        ]);
       },
     };
   }

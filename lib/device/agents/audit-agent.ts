@@ -3,7 +3,10 @@ import path from 'node:path';
 import { headOf, parseHead, type Head } from '../audit.js';
 import type { Agent, AgentContext } from './agent-runtime.js';
 
-export interface AuditAgentOptions { anchorFile: string; intervalMs?: number }
+export interface AuditAgentOptions {
+  anchorFile: string;
+  intervalMs?: number;
+}
 
 async function writeAtomically(file: string, text: string): Promise<void> {
   await mkdir(path.dirname(file), { recursive: true });
@@ -33,7 +36,11 @@ export function auditAgent(o: AuditAgentOptions): Agent {
       const head = parseHead(sys?.audit_head as string | null);
       const anchored = parseHead(await readFile(o.anchorFile, 'utf8').catch(() => ''));
       if (anchored && (!head || head.seq < anchored.seq || !(await stillThere(ctx, anchored)))) {
-        ctx.log.log('error', 'audit head behind its anchor: database rolled back, truncated or rewritten', { anchor: headOf(anchored), head: sys?.audit_head ?? null, file: o.anchorFile });
+        ctx.log.log('error', 'audit head behind its anchor: database rolled back, truncated or rewritten', {
+          anchor: headOf(anchored),
+          head: sys?.audit_head ?? null,
+          file: o.anchorFile,
+        });
         if (sys) await ctx.observe('System', sys, { audit_anchor: headOf(anchored) });
         return;
       }

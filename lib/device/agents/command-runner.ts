@@ -1,7 +1,13 @@
 import { execFile } from 'node:child_process';
 
-export interface CommandResult { code: number; stdout: string; stderr: string }
-export interface CommandRunner { run(argv: string[]): Promise<CommandResult> }
+export interface CommandResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+export interface CommandRunner {
+  run(argv: string[]): Promise<CommandResult>;
+}
 
 /**
  * Runs commands for real. A prefix such as ['nsenter', '--net=/run/netns/x', '--'] moves every command

@@ -10,7 +10,9 @@ export interface Logger {
 export function jsonLogger(agent: string, write: (line: string) => void = (l) => process.stdout.write(`${l}\n`)): Logger {
   let min = 1;
   return {
-    setLevel: (level) => { min = LEVELS.indexOf(level); },
+    setLevel: (level) => {
+      min = LEVELS.indexOf(level);
+    },
     log: (level, msg, fields) => {
       if (LEVELS.indexOf(level) < min) return;
       write(JSON.stringify({ time: new Date().toISOString(), level, agent, msg, ...fields }));

@@ -23,12 +23,22 @@ function build(name: string, o: Record<string, string | boolean | undefined>): A
   const runner = execRunner();
   switch (name) {
     case 'net':
-      return netAgent({ runner, root: String(o.root ?? '/'), ovsDb: o['ovs-db'] as string | undefined, datapath: o.datapath === 'netdev' ? 'netdev' : 'system', bridge: o.bridge as string | undefined });
+      return netAgent({
+        runner,
+        root: String(o.root ?? '/'),
+        ovsDb: o['ovs-db'] as string | undefined,
+        datapath: o.datapath === 'netdev' ? 'netdev' : 'system',
+        bridge: o.bridge as string | undefined,
+      });
     case 'storage':
       return storageAgent({ runner });
     case 'vm': {
       const qemu = String(o.qemu ?? 'qemu-system-aarch64');
-      const placement = o.cgroup ? { kind: 'cgroupfs' as const, dir: String(o.cgroup) } : existsSync('/run/systemd/system') ? { kind: 'systemd' as const, slice: 'vm.slice' } : { kind: 'none' as const };
+      const placement = o.cgroup
+        ? { kind: 'cgroupfs' as const, dir: String(o.cgroup) }
+        : existsSync('/run/systemd/system')
+          ? { kind: 'systemd' as const, slice: 'vm.slice' }
+          : { kind: 'none' as const };
       return vmAgent({ qemu, kvm: defaultKvm(qemu), tap: !o['no-tap'], consoleDir: String(o['console-dir'] ?? '/run/stalker/vm'), placement });
     }
     case 'stat':
@@ -43,7 +53,19 @@ function build(name: string, o: Record<string, string | boolean | undefined>): A
 async function main(): Promise<number> {
   const { values: o, positionals } = parseArgs({
     allowPositionals: true,
-    options: { remote: { type: 'string' }, 'dry-run': { type: 'boolean' }, root: { type: 'string' }, 'ovs-db': { type: 'string' }, datapath: { type: 'string' }, bridge: { type: 'string' }, qemu: { type: 'string' }, cgroup: { type: 'string' }, 'console-dir': { type: 'string' }, 'no-tap': { type: 'boolean' }, anchor: { type: 'string' } },
+    options: {
+      remote: { type: 'string' },
+      'dry-run': { type: 'boolean' },
+      root: { type: 'string' },
+      'ovs-db': { type: 'string' },
+      datapath: { type: 'string' },
+      bridge: { type: 'string' },
+      qemu: { type: 'string' },
+      cgroup: { type: 'string' },
+      'console-dir': { type: 'string' },
+      'no-tap': { type: 'boolean' },
+      anchor: { type: 'string' },
+    },
   });
   if (positionals.length !== 1) {
     console.error(USAGE);
@@ -67,6 +89,11 @@ async function main(): Promise<number> {
 }
 
 main().then(
-  (code) => { process.exitCode = code; },
-  (e: Error) => { console.error(`stalker-agent: ${e.message}`); process.exitCode = 1; },
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: Error) => {
+    console.error(`stalker-agent: ${e.message}`);
+    process.exitCode = 1;
+  },
 );

@@ -126,7 +126,9 @@ export function netAgent(o: NetAgentOptions): Agent {
         const failure = await runSteps(ctx, linkSteps(i, now, managed), o.runner);
         const missing = !now.links.has(String(i.name)) && !ctx.dryRun;
         const portFailed = typeof i.bridge === 'string' && ovsFailure?.includes(` ${i.name}`);
-        await ctx.observe('Interface', i, { status: missing ? 'error: no such device' : failure ? `error: ${failure}` : portFailed ? `error: ${ovsFailure}` : 'ok' });
+        await ctx.observe('Interface', i, {
+          status: missing ? 'error: no such device' : failure ? `error: ${failure}` : portFailed ? `error: ${ovsFailure}` : 'ok',
+        });
       }
     },
   };

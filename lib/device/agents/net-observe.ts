@@ -1,8 +1,17 @@
 import { SysdbError } from '../errors.js';
 import type { CommandRunner } from './command-runner.js';
 
-export interface Link { name: string; mtu: number; up: boolean; addrs: string[] }
-export interface NetState { hostname: string; links: Map<string, Link>; ports: Map<string, Map<string, number | null>> }
+export interface Link {
+  name: string;
+  mtu: number;
+  up: boolean;
+  addrs: string[];
+}
+export interface NetState {
+  hostname: string;
+  links: Map<string, Link>;
+  ports: Map<string, Map<string, number | null>>;
+}
 
 async function out(runner: CommandRunner, argv: string[]): Promise<string> {
   const r = await runner.run(argv);
@@ -17,15 +26,22 @@ export function vsctl(ovsDb: string | undefined, ...args: string[]): string[] {
 /** What the system looks like now: the plan is the difference, so a converged system yields no steps. */
 export async function observeNet(runner: CommandRunner, ovsDb: string | undefined): Promise<NetState> {
   const hostname = (await out(runner, ['hostname'])).trim();
-  const addr = JSON.parse(await out(runner, ['ip', '-j', 'addr', 'show'])) as { ifname: string; mtu: number; flags: string[]; addr_info?: { family: string; local: string; prefixlen: number; scope: string }[] }[];
+  const addr = JSON.parse(await out(runner, ['ip', '-j', 'addr', 'show'])) as {
+    ifname: string;
+    mtu: number;
+    flags: string[];
+    addr_info?: { family: string; local: string; prefixlen: number; scope: string }[];
+  }[];
   const links = new Map<string, Link>();
   for (const l of addr) {
     const addrs = (l.addr_info ?? []).filter((a) => a.scope === 'global').map((a) => `${a.local}/${a.prefixlen}`);
     links.set(l.ifname, { name: l.ifname, mtu: l.mtu, up: l.flags.includes('UP'), addrs });
   }
   const ports = new Map<string, Map<string, number | null>>();
-  const tags = JSON.parse(await out(runner, vsctl(ovsDb, '--format=json', '--columns=name,tag', 'list', 'Port'))) as { data: [string, number | ['set', number[]]][] };
-  const tagOf = new Map(tags.data.map(([n, t]) => [n, typeof t === 'number' ? t : t[1][0] ?? null]));
+  const tags = JSON.parse(await out(runner, vsctl(ovsDb, '--format=json', '--columns=name,tag', 'list', 'Port'))) as {
+    data: [string, number | ['set', number[]]][];
+  };
+  const tagOf = new Map(tags.data.map(([n, t]) => [n, typeof t === 'number' ? t : (t[1][0] ?? null)]));
   for (const br of (await out(runner, vsctl(ovsDb, 'list-br'))).split('\n').filter(Boolean)) {
     const names = (await out(runner, vsctl(ovsDb, 'list-ports', br))).split('\n').filter(Boolean);
     ports.set(br, new Map(names.map((p) => [p, tagOf.get(p) ?? null])));

@@ -12,12 +12,29 @@ export interface StorageProbe {
 }
 export const realProbe: StorageProbe = { exists: existsSync, mounts: () => readFileSync('/proc/mounts', 'utf8') };
 
-export interface StorageAgentOptions { runner: CommandRunner; probe?: StorageProbe; deviceWaitMs?: number; intervalMs?: number }
+export interface StorageAgentOptions {
+  runner: CommandRunner;
+  probe?: StorageProbe;
+  deviceWaitMs?: number;
+  intervalMs?: number;
+}
 
-interface Target { iqn: string; portal: string; lun: number; mountPoint: string; fstype: string | null }
+interface Target {
+  iqn: string;
+  portal: string;
+  lun: number;
+  mountPoint: string;
+  fstype: string | null;
+}
 
 const byPath = (t: Target) => `/dev/disk/by-path/ip-${t.portal}:3260-iscsi-${t.iqn}-lun-${t.lun}`;
-const targetOf = (r: Row): Target => ({ iqn: String(r.target_iqn), portal: String(r.portal), lun: Number(r.lun), mountPoint: String(r.mount_point), fstype: (r.fstype as string | null) ?? null });
+const targetOf = (r: Row): Target => ({
+  iqn: String(r.target_iqn),
+  portal: String(r.portal),
+  lun: Number(r.lun),
+  mountPoint: String(r.mount_point),
+  fstype: (r.fstype as string | null) ?? null,
+});
 // /proc/mounts writes space, tab, newline and backslash in paths as octal escapes (\040 ...).
 const unescapeMount = (field: string) => field.replace(/\\([0-7]{3})/g, (_, oct: string) => String.fromCharCode(parseInt(oct, 8)));
 export const mountedAt = (mounts: string, mp: string) => mounts.split('\n').some((l) => l.split(' ')[1] !== undefined && unescapeMount(l.split(' ')[1]) === mp);
@@ -57,14 +74,20 @@ export function storageAgent(o: StorageAgentOptions): Agent {
     const t = targetOf(row);
     managed.set(String(row.name), t);
     const sessions = await loggedIn(o.runner);
-    const login: Step[] = sessions.includes(t.iqn) ? [] : [
-      { kind: 'run', argv: ['iscsiadm', '-m', 'discovery', '-t', 'sendtargets', '-p', t.portal] },
-      { kind: 'run', argv: ['iscsiadm', '-m', 'node', '-T', t.iqn, '-p', t.portal, '--login'] },
-    ];
+    const login: Step[] = sessions.includes(t.iqn)
+      ? []
+      : [
+          { kind: 'run', argv: ['iscsiadm', '-m', 'discovery', '-t', 'sendtargets', '-p', t.portal] },
+          { kind: 'run', argv: ['iscsiadm', '-m', 'node', '-T', t.iqn, '-p', t.portal, '--login'] },
+        ];
     if (!(await run(ctx, login))) return ctx.observe('Storage', row, { status: 'error', device: null });
     const dev = byPath(t);
     if (ctx.dryRun) {
-      if (!mountedAt(probe.mounts(), t.mountPoint)) await run(ctx, [{ kind: 'mkdir', path: t.mountPoint }, { kind: 'run', argv: ['mount', ...(t.fstype ? ['-t', t.fstype] : []), '--', dev, t.mountPoint] }]);
+      if (!mountedAt(probe.mounts(), t.mountPoint))
+        await run(ctx, [
+          { kind: 'mkdir', path: t.mountPoint },
+          { kind: 'run', argv: ['mount', ...(t.fstype ? ['-t', t.fstype] : []), '--', dev, t.mountPoint] },
+        ]);
       return;
     }
     if (!(await waitForDevice(dev))) {
@@ -72,7 +95,10 @@ export function storageAgent(o: StorageAgentOptions): Agent {
       return ctx.observe('Storage', row, { status: 'logged-in', device: null });
     }
     if (!mountedAt(probe.mounts(), t.mountPoint)) {
-      const ok = await run(ctx, [{ kind: 'mkdir', path: t.mountPoint }, { kind: 'run', argv: ['mount', ...(t.fstype ? ['-t', t.fstype] : []), '--', dev, t.mountPoint] }]);
+      const ok = await run(ctx, [
+        { kind: 'mkdir', path: t.mountPoint },
+        { kind: 'run', argv: ['mount', ...(t.fstype ? ['-t', t.fstype] : []), '--', dev, t.mountPoint] },
+      ]);
       if (!ok) return ctx.observe('Storage', row, { status: 'error', device: dev });
     }
     await ctx.observe('Storage', row, { status: 'mounted', device: dev });

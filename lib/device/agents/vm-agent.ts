@@ -17,7 +17,13 @@ export interface VmAgentOptions extends QemuOptions {
   stopTimeoutMs?: number;
 }
 
-interface Tracked { pid: number; child?: ChildProcess; restarts: number; notBefore: number; exited: boolean }
+interface Tracked {
+  pid: number;
+  child?: ChildProcess;
+  restarts: number;
+  notBefore: number;
+  exited: boolean;
+}
 
 function alive(pid: number, name: string): boolean {
   try {
@@ -35,15 +41,22 @@ export function vmAgent(o: VmAgentOptions): Agent {
   function launch(vm: Row, t: Tracked | undefined): Tracked {
     mkdirSync(o.consoleDir, { recursive: true });
     const argv = qemuArgv(vm, o);
-    const full = o.placement.kind === 'systemd'
-      ? ['systemd-run', '--scope', '--quiet', '--collect', `--slice=${o.placement.slice}`, `--unit=stalker-vm-${vm.name}`, ...(o.prefix ?? []), ...argv]
-      : [...(o.prefix ?? []), ...argv];
+    const full =
+      o.placement.kind === 'systemd'
+        ? ['systemd-run', '--scope', '--quiet', '--collect', `--slice=${o.placement.slice}`, `--unit=stalker-vm-${vm.name}`, ...(o.prefix ?? []), ...argv]
+        : [...(o.prefix ?? []), ...argv];
     const child = spawn(full[0], full.slice(1), { stdio: 'ignore' });
     // VMs outlive the agent (a restarted agent adopts them by pid): the child must not keep this process alive.
     child.unref();
     const entry: Tracked = { pid: child.pid ?? 0, child, restarts: t?.restarts ?? 0, notBefore: 0, exited: false };
-    child.on('error', () => { entry.exited = true; kick(); });
-    child.on('exit', () => { entry.exited = true; kick(); });
+    child.on('error', () => {
+      entry.exited = true;
+      kick();
+    });
+    child.on('exit', () => {
+      entry.exited = true;
+      kick();
+    });
     if (o.placement.kind === 'cgroupfs' && entry.pid) {
       mkdirSync(o.placement.dir, { recursive: true });
       writeFileSync(path.join(o.placement.dir, 'cgroup.procs'), String(entry.pid));
@@ -91,7 +104,9 @@ export function vmAgent(o: VmAgentOptions): Agent {
     }
     const argv = qemuArgv(vm, o).join(' ');
     let started: Tracked | undefined;
-    await ctx.step(`start vm ${name}: ${argv}`, async () => { started = launch(vm, t); });
+    await ctx.step(`start vm ${name}: ${argv}`, async () => {
+      started = launch(vm, t);
+    });
     if (ctx.dryRun) return;
     await new Promise((r) => setTimeout(r, 200));
     if (!started || started.exited || !started.pid) {
@@ -106,7 +121,9 @@ export function vmAgent(o: VmAgentOptions): Agent {
     name: 'vm',
     tables: { VirtualMachine: {} },
     intervalMs: 2000,
-    attach: (k) => { kick = k; },
+    attach: (k) => {
+      kick = k;
+    },
     async reconcile(ctx) {
       const rows = ctx.rows('VirtualMachine');
       for (const vm of rows) {
@@ -115,7 +132,12 @@ export function vmAgent(o: VmAgentOptions): Agent {
       }
       for (const [name, t] of tracked) {
         if (rows.some((r) => r.name === name)) continue;
-        if (await ctx.step(`stop vm ${name} (row deleted, pid ${t.pid})`, async () => { if (alive(t.pid, name)) await stopPid(name, t); })) tracked.delete(name);
+        if (
+          await ctx.step(`stop vm ${name} (row deleted, pid ${t.pid})`, async () => {
+            if (alive(t.pid, name)) await stopPid(name, t);
+          })
+        )
+          tracked.delete(name);
       }
     },
   };

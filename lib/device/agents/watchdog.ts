@@ -6,10 +6,14 @@ import { execFile } from 'node:child_process';
  * Node cannot send on a unix datagram socket, so the ping goes through systemd-notify with
  * --pid=<our pid>, which attributes the message to this (main) process.
  */
-export interface Notifier { notify(state: string): void }
+export interface Notifier {
+  notify(state: string): void;
+}
 
 export const systemdNotifier: Notifier = {
-  notify: (state) => { execFile('systemd-notify', [`--pid=${process.pid}`, state], () => {}); },
+  notify: (state) => {
+    execFile('systemd-notify', [`--pid=${process.pid}`, state], () => {});
+  },
 };
 
 export function startWatchdog(healthy: () => boolean, notifier: Notifier, env = process.env): NodeJS.Timeout | undefined {
@@ -17,5 +21,10 @@ export function startWatchdog(healthy: () => boolean, notifier: Notifier, env = 
   if (!env.NOTIFY_SOCKET) return undefined;
   notifier.notify('READY=1');
   if (!Number.isFinite(usec) || usec <= 0) return undefined;
-  return setInterval(() => { if (healthy()) notifier.notify('WATCHDOG=1'); }, Math.max(usec / 2000, 100));
+  return setInterval(
+    () => {
+      if (healthy()) notifier.notify('WATCHDOG=1');
+    },
+    Math.max(usec / 2000, 100),
+  );
 }

@@ -9,7 +9,13 @@ import type { Io } from './io.js';
 /** Where the audit agent keeps its copy of the head on the device: beside the database. */
 export const ANCHOR_FILE = '/var/lib/sysdb/audit-head';
 
-export interface AuditOptions { who?: string; table?: string; last?: string; anchor?: string; localDevice: boolean }
+export interface AuditOptions {
+  who?: string;
+  table?: string;
+  last?: string;
+  anchor?: string;
+  localDevice: boolean;
+}
 
 function count(text: string, what: string): number {
   if (!/^[1-9]\d{0,9}$/.test(text)) throw new SysdbError('USAGE', `${what} must be a positive integer, not "${text}"`);

@@ -9,5 +9,12 @@ function cell(v: Value | undefined): string {
 export function formatTable(columns: string[], rows: Row[]): string {
   const grid = [columns, ...rows.map((r) => columns.map((c) => cell(r[c])))];
   const widths = columns.map((_, i) => Math.max(...grid.map((line) => line[i].length)));
-  return grid.map((line) => line.map((s, i) => s.padEnd(widths[i])).join('  ').trimEnd()).join('\n');
+  return grid
+    .map((line) =>
+      line
+        .map((s, i) => s.padEnd(widths[i]))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }

@@ -1,2 +1,6 @@
 /** Where the CLI writes: stdout/stderr lines in the program, captured arrays in tests. stdin for `apply -`. */
-export interface Io { out: (line: string) => void; err: (line: string) => void; stdin?: () => Promise<string> }
+export interface Io {
+  out: (line: string) => void;
+  err: (line: string) => void;
+  stdin?: () => Promise<string>;
+}

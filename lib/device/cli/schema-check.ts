@@ -8,7 +8,11 @@ function shape(raw: RawSchema): Map<string, string> {
   const out = new Map<string, string>();
   for (const [name, t] of new SchemaInfo(raw).tables) {
     for (const [c, col] of t.columns) {
-      const base = Object.fromEntries(Object.entries(col.base).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => [k, Array.isArray(v) && v[0] === 'set' ? [...(v[1] as unknown[])].sort() : v]));
+      const base = Object.fromEntries(
+        Object.entries(col.base)
+          .sort(([a], [b]) => a.localeCompare(b))
+          .map(([k, v]) => [k, Array.isArray(v) && v[0] === 'set' ? [...(v[1] as unknown[])].sort() : v]),
+      );
       out.set(`${name}.${c}`, JSON.stringify([base, col.optional, col.scalar, col.max ?? null]));
     }
   }
@@ -29,6 +33,7 @@ export async function checkSchemaFile(file: string, server: RawSchema): Promise<
   const mine = shape(raw);
   const theirs = shape(server);
   for (const key of new Set([...mine.keys(), ...theirs.keys()])) {
-    if (mine.get(key) !== theirs.get(key)) throw new SysdbError('BAD_VALUE', `--schema ${file}: column ${key} differs from the server's schema (same version: one of them was edited)`);
+    if (mine.get(key) !== theirs.get(key))
+      throw new SysdbError('BAD_VALUE', `--schema ${file}: column ${key} differs from the server's schema (same version: one of them was edited)`);
   }
 }

@@ -27,8 +27,17 @@ const USAGE = `usage: sysdb [--remote unix:PATH|tcp:HOST:PORT|ssh://[USER@]HOST[
   audit [--who W] [--table T] [--last N] | audit show N | audit verify [--anchor FILE]`;
 
 const OPTIONS = {
-  remote: { type: 'string', short: 'r' }, timeout: { type: 'string' }, schema: { type: 'string' }, 'dry-run': { type: 'boolean' }, json: { type: 'boolean' },
-  wait: { type: 'boolean' }, who: { type: 'string' }, table: { type: 'string' }, last: { type: 'string' }, anchor: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+  remote: { type: 'string', short: 'r' },
+  timeout: { type: 'string' },
+  schema: { type: 'string' },
+  'dry-run': { type: 'boolean' },
+  json: { type: 'boolean' },
+  wait: { type: 'boolean' },
+  who: { type: 'string' },
+  table: { type: 'string' },
+  last: { type: 'string' },
+  anchor: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
 } as const;
 
 type Options = { remote: string; timeoutMs: number; schema?: string; dryRun: boolean; json: boolean; wait: boolean; waitMs: number };
@@ -54,16 +63,20 @@ async function withClient<T>(o: Options, fn: (c: OvsdbClient, s: SchemaInfo) => 
 async function write(client: OvsdbClient, schema: SchemaInfo, o: Options, io: Io, compute: (current: (t: string) => Row[]) => Change[]): Promise<number> {
   let committed: Change[] = [];
   let seq: number | undefined;
-  await commitWithRetry(client, async () => {
-    const cache = new Map<string, Row[]>();
-    for (const t of schema.tables.keys()) if (!READ_ONLY_TABLES.has(t)) cache.set(t, await selectAll(client, t));
-    return compute((t) => cache.get(t) ?? []);
-  }, async (changes, system) => {
-    committed = changes;
-    if (!changes.length || o.dryRun) return undefined;
-    seq = await commitChanges(client, changes, who(), system);
-    return seq;
-  });
+  await commitWithRetry(
+    client,
+    async () => {
+      const cache = new Map<string, Row[]>();
+      for (const t of schema.tables.keys()) if (!READ_ONLY_TABLES.has(t)) cache.set(t, await selectAll(client, t));
+      return compute((t) => cache.get(t) ?? []);
+    },
+    async (changes, system) => {
+      committed = changes;
+      if (!changes.length || o.dryRun) return undefined;
+      seq = await commitChanges(client, changes, who(), system);
+      return seq;
+    },
+  );
   if (!committed.length) {
     io.out('no changes');
     return 0;
@@ -117,7 +130,8 @@ async function run(cmd: string, rest: string[], o: Options, opt: Record<string, 
       return withClient(o, async (client, schema) => {
         const t = schema.table(rest[0] ?? '');
         const [key, column, text] = t.singleton ? ['.', ...rest.slice(1)] : rest.slice(1);
-        if (text === undefined || rest.length !== (t.singleton ? 3 : 4)) throw new SysdbError('USAGE', t.singleton ? `usage: sysdb set ${t.alias} COLUMN VALUE` : `usage: sysdb set ${t.alias} NAME COLUMN VALUE`);
+        if (text === undefined || rest.length !== (t.singleton ? 3 : 4))
+          throw new SysdbError('USAGE', t.singleton ? `usage: sysdb set ${t.alias} COLUMN VALUE` : `usage: sysdb set ${t.alias} NAME COLUMN VALUE`);
         const value = parseValue(t, schema.writableColumn(t, column), text);
         if (t.keyed) parseValue(t, t.columns.get('name')!, key);
         return write(client, schema, o, io, (current) => setChange(t, key, column, value, current));
@@ -154,7 +168,20 @@ async function run(cmd: string, rest: string[], o: Options, opt: Record<string, 
       });
     }
     case 'audit':
-      return withClient(o, (client) => auditVerb(client, rest, { who: opt.who as string, table: opt.table as string, last: opt.last as string, anchor: opt.anchor as string, localDevice: o.remote === DEFAULT_REMOTE }, io));
+      return withClient(o, (client) =>
+        auditVerb(
+          client,
+          rest,
+          {
+            who: opt.who as string,
+            table: opt.table as string,
+            last: opt.last as string,
+            anchor: opt.anchor as string,
+            localDevice: o.remote === DEFAULT_REMOTE,
+          },
+          io,
+        ),
+      );
     default:
       throw new SysdbError('USAGE', `unknown command "${cmd}"`);
   }
@@ -168,18 +195,27 @@ export async function runSysdb(argv: string[], io: Io): Promise<number> {
     io.err(`sysdb: ${(e as Error).message}\n${USAGE}`);
     return 2;
   }
-  const { values: opt, positionals: [cmd, ...rest] } = args;
+  const {
+    values: opt,
+    positionals: [cmd, ...rest],
+  } = args;
   if (opt.help || !cmd) {
     (opt.help ? io.out : io.err)(USAGE);
     return opt.help ? 0 : 2;
   }
   try {
     const seconds = opt.timeout === undefined ? undefined : Number(opt.timeout);
-    if (seconds !== undefined && !(seconds > 0 && seconds <= 86_400)) throw new SysdbError('USAGE', `--timeout takes seconds (0 < s <= 86400), not "${opt.timeout}"`);
+    if (seconds !== undefined && !(seconds > 0 && seconds <= 86_400))
+      throw new SysdbError('USAGE', `--timeout takes seconds (0 < s <= 86400), not "${opt.timeout}"`);
     const timeoutMs = seconds === undefined ? DEFAULT_TIMEOUT_MS : seconds * 1000;
     const o: Options = {
-      remote: opt.remote ?? process.env.SYSDB_REMOTE ?? DEFAULT_REMOTE, timeoutMs, schema: opt.schema, dryRun: !!opt['dry-run'], json: !!opt.json,
-      wait: !!opt.wait, waitMs: seconds === undefined ? 60_000 : timeoutMs,
+      remote: opt.remote ?? process.env.SYSDB_REMOTE ?? DEFAULT_REMOTE,
+      timeoutMs,
+      schema: opt.schema,
+      dryRun: !!opt['dry-run'],
+      json: !!opt.json,
+      wait: !!opt.wait,
+      waitMs: seconds === undefined ? 60_000 : timeoutMs,
     };
     return await run(cmd, rest, o, opt, io);
   } catch (e) {

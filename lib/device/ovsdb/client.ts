@@ -21,9 +21,22 @@ export interface ClientOptions {
 export const DEFAULT_TIMEOUT_MS = 10_000;
 
 type UpdateHandler = (updates: TableUpdates, initial: boolean) => void;
-interface Monitor { db: string; requests: MonitorRequests; onUpdate: UpdateHandler }
-interface Pending { resolve: (v: unknown) => void; reject: (e: Error) => void; method: string; timer?: NodeJS.Timeout }
-interface Events { connected: []; disconnected: [Error]; error: [Error] }
+interface Monitor {
+  db: string;
+  requests: MonitorRequests;
+  onUpdate: UpdateHandler;
+}
+interface Pending {
+  resolve: (v: unknown) => void;
+  reject: (e: Error) => void;
+  method: string;
+  timer?: NodeJS.Timeout;
+}
+interface Events {
+  connected: [];
+  disconnected: [Error];
+  error: [Error];
+}
 
 /** RFC 7047 client: requests, server echo replies, monitors that are re-established after a reconnect. */
 export class OvsdbClient extends EventEmitter<Events> {
@@ -58,11 +71,17 @@ export class OvsdbClient extends EventEmitter<Events> {
       this.target = { kind: 'unix', path: this.tunnel.path };
     }
     return new Promise((resolve, reject) => {
-      const timer = this.options.reconnect ? undefined : setTimeout(() => {
-        onError(new SysdbError('TIMEOUT', `no connection to ${formatRemote(this.remote)} after ${timeoutMs} ms`));
-        this.close();
-      }, timeoutMs);
-      const onConnected = () => { clearTimeout(timer); this.off('error', onError); resolve(); };
+      const timer = this.options.reconnect
+        ? undefined
+        : setTimeout(() => {
+            onError(new SysdbError('TIMEOUT', `no connection to ${formatRemote(this.remote)} after ${timeoutMs} ms`));
+            this.close();
+          }, timeoutMs);
+      const onConnected = () => {
+        clearTimeout(timer);
+        this.off('error', onError);
+        resolve();
+      };
       const onError = (e: Error) => {
         if (this.options.reconnect) return;
         clearTimeout(timer);

@@ -5,7 +5,11 @@ import { SysdbError } from '../errors.js';
 // count. Each chunk is scanned once (string contents skipped with indexOf) and kept as a piece; a
 // message is joined and parsed once when it completes, so an N-byte reply costs O(N), whatever the
 // chunk size.
-const QUOTE = 0x22, OPEN_BRACE = 0x7b, CLOSE_BRACE = 0x7d, OPEN_BRACKET = 0x5b, CLOSE_BRACKET = 0x5d;
+const QUOTE = 0x22,
+  OPEN_BRACE = 0x7b,
+  CLOSE_BRACE = 0x7d,
+  OPEN_BRACKET = 0x5b,
+  CLOSE_BRACKET = 0x5d;
 
 export const DEFAULT_MAX_MESSAGE_BYTES = 256 * 1024 * 1024;
 

@@ -4,9 +4,7 @@ import { SysdbError } from '../errors.js';
 // Remotes are spelled like ovsdb-client's (unix:/path, tcp:host:port), plus ssh://[user@]host[:port]
 // for remote administration through OpenSSH's unix-socket forwarding (see ssh-tunnel.ts).
 export type Remote =
-  | { kind: 'unix'; path: string }
-  | { kind: 'tcp'; host: string; port: number }
-  | { kind: 'ssh'; user?: string; host: string; port?: number; socket: string };
+  { kind: 'unix'; path: string } | { kind: 'tcp'; host: string; port: number } | { kind: 'ssh'; user?: string; host: string; port?: number; socket: string };
 
 export const DEVICE_SOCKET = '/run/sysdb/sysdb.sock';
 const EXPECTED = 'expected unix:<path>, tcp:<host>:<port> or ssh://[user@]host[:port]';
@@ -22,7 +20,8 @@ export function parseRemote(text: string): Remote {
   const tcp = /^tcp:(\[[^\]]+\]|[^:]+):(\d+)$/.exec(text);
   if (tcp) {
     const host = tcp[1].replace(/^\[|\]$/g, '');
-    if (!net.isIP(host) && !/^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/.test(host)) throw new SysdbError('BAD_REMOTE', `bad remote "${text}": bad host "${host}"`);
+    if (!net.isIP(host) && !/^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/.test(host))
+      throw new SysdbError('BAD_REMOTE', `bad remote "${text}": bad host "${host}"`);
     return { kind: 'tcp', host, port: port(tcp[2], text) };
   }
   // The user and host end up as ssh arguments: a leading "-" would be read as an option.

@@ -11,14 +11,29 @@ import type { Remote } from './remote.js';
  * Sysdb and authentication is ssh's (the rootssh stage's keys). Extra ssh flags (an identity file,
  * a known_hosts file) come from SYSDB_SSH_ARGS, split on whitespace; ~/.ssh/config works as usual.
  */
-export interface SshTunnel { path: string; close(): void }
+export interface SshTunnel {
+  path: string;
+  close(): void;
+}
 
 export function sshArgv(remote: Extract<Remote, { kind: 'ssh' }>, local: string, env = process.env): string[] {
   const extra = (env.SYSDB_SSH_ARGS ?? '').split(/\s+/).filter(Boolean);
   const dest = remote.user ? `${remote.user}@${remote.host}` : remote.host;
   return [
-    env.SYSDB_SSH ?? 'ssh', '-N', '-o', 'BatchMode=yes', '-o', 'ExitOnForwardFailure=yes', '-o', 'StreamLocalBindUnlink=yes',
-    ...(remote.port ? ['-p', String(remote.port)] : []), ...extra, '-L', `${local}:${remote.socket}`, '--', dest,
+    env.SYSDB_SSH ?? 'ssh',
+    '-N',
+    '-o',
+    'BatchMode=yes',
+    '-o',
+    'ExitOnForwardFailure=yes',
+    '-o',
+    'StreamLocalBindUnlink=yes',
+    ...(remote.port ? ['-p', String(remote.port)] : []),
+    ...extra,
+    '-L',
+    `${local}:${remote.socket}`,
+    '--',
+    dest,
   ];
 }
 
@@ -28,10 +43,17 @@ export async function openSshTunnel(remote: Extract<Remote, { kind: 'ssh' }>, ti
   const [file, ...args] = sshArgv(remote, local);
   const child: ChildProcess = spawn(file, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
-  child.stderr?.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-4000); });
+  child.stderr?.on('data', (d: Buffer) => {
+    stderr = (stderr + d.toString()).slice(-4000);
+  });
   let exited: number | null | undefined;
-  child.on('exit', (code) => { exited = code; });
-  child.on('error', (e) => { exited = -1; stderr = e.message; });
+  child.on('exit', (code) => {
+    exited = code;
+  });
+  child.on('error', (e) => {
+    exited = -1;
+    stderr = e.message;
+  });
   const close = () => {
     if (exited === undefined) child.kill('SIGTERM');
     rmSync(dir, { recursive: true, force: true });

@@ -5,14 +5,23 @@ import { randomBytes } from 'node:crypto';
 import type { ImageClient, ImageDetails, ImageSummary, ImportOptions, Labels } from '../engine-port.js';
 import { type Descriptor, type ImageConfig, type Manifest, MEDIA, OciLayout, REF_NAME } from './oci-layout.js';
 
-export interface StoredImage { id: string; manifest: Descriptor; config: ImageConfig; layers: Descriptor[]; tags: string[] }
+export interface StoredImage {
+  id: string;
+  manifest: Descriptor;
+  config: ImageConfig;
+  layers: Descriptor[];
+  tags: string[];
+}
 
 const matches = (have: Labels, want: Labels) => Object.entries(want).every(([k, v]) => (v === '' ? k in have : have[k] === v));
 
 export const DEFAULT_ENV = ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'];
 
 export class OciImages implements ImageClient {
-  constructor(readonly layout: OciLayout, private readonly onBlobsGone: (digests: string[]) => Promise<void> = async () => {}) {}
+  constructor(
+    readonly layout: OciLayout,
+    private readonly onBlobsGone: (digests: string[]) => Promise<void> = async () => {},
+  ) {}
 
   async all(): Promise<StoredImage[]> {
     const byManifest = new Map<string, StoredImage>();
@@ -20,7 +29,13 @@ export class OciImages implements ImageClient {
       let image = byManifest.get(d.digest);
       if (!image) {
         const m = await this.layout.readJson<Manifest>(d.digest);
-        image = { id: m.config.digest, manifest: { mediaType: d.mediaType, digest: d.digest, size: d.size }, config: await this.layout.readJson<ImageConfig>(m.config.digest), layers: m.layers, tags: [] };
+        image = {
+          id: m.config.digest,
+          manifest: { mediaType: d.mediaType, digest: d.digest, size: d.size },
+          config: await this.layout.readJson<ImageConfig>(m.config.digest),
+          layers: m.layers,
+          tags: [],
+        };
         byManifest.set(d.digest, image);
       }
       const ref = d.annotations?.[REF_NAME];
@@ -32,14 +47,19 @@ export class OciImages implements ImageClient {
   async find(ref: string): Promise<StoredImage | undefined> {
     const all = await this.all();
     const hex = ref.replace(/^sha256:/, '');
-    return all.find((i) => i.id === ref || i.tags.includes(ref))
-      ?? (hex.length >= 12 && /^[0-9a-f]+$/.test(hex) ? all.find((i) => i.id.slice(7).startsWith(hex)) : undefined);
+    return (
+      all.find((i) => i.id === ref || i.tags.includes(ref)) ??
+      (hex.length >= 12 && /^[0-9a-f]+$/.test(hex) ? all.find((i) => i.id.slice(7).startsWith(hex)) : undefined)
+    );
   }
 
   private summary(i: StoredImage): ImageSummary {
     return {
-      id: i.id, tags: [...i.tags], labels: { ...(i.config.config.Labels ?? {}) },
-      created: Date.parse(i.config.created) / 1000, size: i.layers.reduce((n, l) => n + l.size, 0),
+      id: i.id,
+      tags: [...i.tags],
+      labels: { ...(i.config.config.Labels ?? {}) },
+      created: Date.parse(i.config.created) / 1000,
+      size: i.layers.reduce((n, l) => n + l.size, 0),
     };
   }
 
@@ -64,7 +84,10 @@ export class OciImages implements ImageClient {
     await this.layout.updateIndex((ms) => {
       const out: Descriptor[] = [];
       for (const d of ms) {
-        if (d.annotations?.[REF_NAME] !== ref) { out.push(d); continue; }
+        if (d.annotations?.[REF_NAME] !== ref) {
+          out.push(d);
+          continue;
+        }
         const others = ms.some((o) => o !== d && o.digest === d.digest);
         if (!others && d.digest !== manifest.digest) out.push({ mediaType: d.mediaType, digest: d.digest, size: d.size });
       }
@@ -100,7 +123,10 @@ export class OciImages implements ImageClient {
     const [os, architecture, variant] = opts.platform.split('/');
     const created = new Date().toISOString();
     const config: ImageConfig = {
-      architecture, os, ...(variant ? { variant } : {}), created,
+      architecture,
+      os,
+      ...(variant ? { variant } : {}),
+      created,
       config: { Cmd: ['/bin/sh'], Env: DEFAULT_ENV, Labels: opts.labels },
       rootfs: { type: 'layers', diff_ids: [layer.digest] }, // uncompressed layers: digest = diff id
       history: [{ created, created_by: 'stalker import' }],

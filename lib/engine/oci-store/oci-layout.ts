@@ -20,15 +20,32 @@ export const MEDIA = {
 
 export const REF_NAME = 'org.opencontainers.image.ref.name';
 
-export interface Descriptor { mediaType: string; digest: string; size: number; annotations?: Record<string, string> }
-export interface Manifest { schemaVersion: 2; mediaType: string; config: Descriptor; layers: Descriptor[] }
+export interface Descriptor {
+  mediaType: string;
+  digest: string;
+  size: number;
+  annotations?: Record<string, string>;
+}
+export interface Manifest {
+  schemaVersion: 2;
+  mediaType: string;
+  config: Descriptor;
+  layers: Descriptor[];
+}
 export interface ImageConfig {
-  architecture: string; os: string; variant?: string; created: string;
+  architecture: string;
+  os: string;
+  variant?: string;
+  created: string;
   config: { Cmd?: string[] | null; Env?: string[]; Labels?: Record<string, string> };
   rootfs: { type: 'layers'; diff_ids: string[] };
   history?: { created: string; created_by: string }[];
 }
-interface Index { schemaVersion: 2; mediaType: string; manifests: Descriptor[] }
+interface Index {
+  schemaVersion: 2;
+  mediaType: string;
+  manifests: Descriptor[];
+}
 
 export class OciLayout {
   private queue: Promise<unknown> = Promise.resolve();
@@ -50,7 +67,10 @@ export class OciLayout {
     const tmp = join(this.dir, 'blobs', `.in-${randomBytes(6).toString('hex')}`);
     const hash = createHash('sha256');
     let size = 0;
-    body.on('data', (c: Buffer) => { hash.update(c); size += c.length; });
+    body.on('data', (c: Buffer) => {
+      hash.update(c);
+      size += c.length;
+    });
     await pipeline(body, createWriteStream(tmp));
     const digest = `sha256:${hash.digest('hex')}`;
     await rename(tmp, this.blobPath(digest));
@@ -77,7 +97,10 @@ export class OciLayout {
   }
 
   async hasBlob(digest: string): Promise<boolean> {
-    return stat(this.blobPath(digest)).then(() => true, () => false);
+    return stat(this.blobPath(digest)).then(
+      () => true,
+      () => false,
+    );
   }
 
   async removeBlob(digest: string): Promise<void> {
@@ -94,7 +117,10 @@ export class OciLayout {
         return () => rm(path, { force: true });
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-        const age = await stat(path).then((s) => Date.now() - s.mtimeMs, () => 0);
+        const age = await stat(path).then(
+          (s) => Date.now() - s.mtimeMs,
+          () => 0,
+        );
         if (age > 30_000) await rm(path, { force: true });
         else if (waited > 60_000) throw new Error(`${path} held for over a minute: remove it if no stalker runs on this store`);
         await new Promise((r) => setTimeout(r, 20));

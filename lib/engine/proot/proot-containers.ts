@@ -13,24 +13,46 @@ import { DEFAULT_ENV, newId, type OciImages } from '../oci-store/oci-images.js';
 import { MEDIA } from '../oci-store/oci-layout.js';
 import { applyLayer, diffLayer } from './root-dirs.js';
 
-interface Meta { id: string; spec: ContainerSpec; image: string; created: number; state: string }
+interface Meta {
+  id: string;
+  spec: ContainerSpec;
+  image: string;
+  created: number;
+  state: string;
+}
 
 const matches = (have: Labels, want: Labels) => Object.entries(want).every(([k, v]) => (v === '' ? k in have : have[k] === v));
 const QEMU: Record<string, string> = { 'linux/arm64': 'aarch64', 'linux/arm/v7': 'arm', 'linux/amd64': 'x86_64' };
 const rootName = (imageId: string) => imageId.replace(/^sha256:/, '').slice(0, 20);
-const exists = (p: string) => stat(p).then(() => true, () => false);
+const exists = (p: string) =>
+  stat(p).then(
+    () => true,
+    () => false,
+  );
 
 export class ProotContainers implements ContainerClient {
   private readonly running = new Map<string, number>();
   private readonly building = new Map<string, Promise<string>>();
 
-  constructor(private readonly dir: string, private readonly images: OciImages, private readonly proot: string) {}
+  constructor(
+    private readonly dir: string,
+    private readonly images: OciImages,
+    private readonly proot: string,
+  ) {}
 
-  private cdir(id: string) { return join(this.dir, 'containers', id); }
-  private root(id: string) { return join(this.cdir(id), 'root'); }
+  private cdir(id: string) {
+    return join(this.dir, 'containers', id);
+  }
+  private root(id: string) {
+    return join(this.cdir(id), 'root');
+  }
 
   private async meta(id: string): Promise<Meta> {
-    try { return JSON.parse(await readFile(join(this.cdir(id), 'meta.json'), 'utf8')) as Meta; } catch (err) { throw new EngineError('find container', id, err); }
+    try {
+      return JSON.parse(await readFile(join(this.cdir(id), 'meta.json'), 'utf8')) as Meta;
+    } catch (err) {
+      throw new EngineError('find container', id, err);
+    }
   }
 
   /** The image's root directory, made from its layers the first time it is needed. */
@@ -62,7 +84,10 @@ export class ProotContainers implements ContainerClient {
     const id = `p${newId().slice(0, 16)}`;
     await mkdir(this.cdir(id), { recursive: true });
     await exec('cp', ['-a', '--reflink=auto', from, this.root(id)]);
-    await writeFile(join(this.cdir(id), 'meta.json'), JSON.stringify({ id, spec, image: image.id, created: Date.now() / 1000, state: 'created' } satisfies Meta));
+    await writeFile(
+      join(this.cdir(id), 'meta.json'),
+      JSON.stringify({ id, spec, image: image.id, created: Date.now() / 1000, state: 'created' } satisfies Meta),
+    );
     return id;
   }
 
@@ -91,7 +116,8 @@ export class ProotContainers implements ContainerClient {
   private async command(m: Meta): Promise<{ args: string[]; env: Record<string, string> }> {
     const image = await this.images.inspect(m.image);
     const env: Record<string, string> = {};
-    for (const e of [...(image?.env.length ? image.env : DEFAULT_ENV), 'HOME=/root', ...(m.spec.env ?? [])]) env[e.slice(0, e.indexOf('='))] = e.slice(e.indexOf('=') + 1);
+    for (const e of [...(image?.env.length ? image.env : DEFAULT_ENV), 'HOME=/root', ...(m.spec.env ?? [])])
+      env[e.slice(0, e.indexOf('='))] = e.slice(e.indexOf('=') + 1);
     const args = ['-0', '-r', this.root(m.id), '-b', '/dev', '-b', '/proc', '-b', '/sys', '-b', '/etc/resolv.conf', '-w', m.spec.workingDir ?? '/'];
     // read-only binds are not a thing proot offers: they are read-write (see README)
     for (const b of m.spec.binds) args.push('-b', `${b.source}:${b.target}`);
@@ -130,19 +156,34 @@ export class ProotContainers implements ContainerClient {
     const layer = await this.images.layout.putStream(diffLayer(this.root(id), await this.imageRoot(parent.id), skip), MEDIA.layer);
     const created = new Date().toISOString();
     const c = parent.config;
-    const image = await this.images.add({
-      ...c, created, config: { ...c.config, Labels: opts.labels },
-      rootfs: { type: 'layers', diff_ids: [...c.rootfs.diff_ids, layer.digest] },
-      history: [...(c.history ?? []), { created, created_by: `stalker step ${opts.repo}:${opts.tag} (proot)` }],
-    }, [...parent.layers, layer], `${opts.repo}:${opts.tag}`);
+    const image = await this.images.add(
+      {
+        ...c,
+        created,
+        config: { ...c.config, Labels: opts.labels },
+        rootfs: { type: 'layers', diff_ids: [...c.rootfs.diff_ids, layer.digest] },
+        history: [...(c.history ?? []), { created, created_by: `stalker step ${opts.repo}:${opts.tag} (proot)` }],
+      },
+      [...parent.layers, layer],
+      `${opts.repo}:${opts.tag}`,
+    );
     const keep = join(this.dir, 'roots', rootName(image));
-    if (!(await exists(keep))) { await rename(this.root(id), keep); this.building.set(keep, Promise.resolve(keep)); }
+    if (!(await exists(keep))) {
+      await rename(this.root(id), keep);
+      this.building.set(keep, Promise.resolve(keep));
+    }
     return image;
   }
 
   async remove(id: string): Promise<void> {
     const pid = this.running.get(id);
-    if (pid) { try { process.kill(-pid, 'SIGKILL'); } catch { /* gone */ } }
+    if (pid) {
+      try {
+        process.kill(-pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
     await exec('chmod', ['-R', 'u+rwX', this.cdir(id)]).catch(() => {});
     await rm(this.cdir(id), { recursive: true, force: true });
   }

@@ -20,7 +20,10 @@ export class ProotEngine implements Engine {
   readonly images: OciImages;
   readonly containers: ContainerClient;
 
-  constructor(readonly dir: string, readonly proot = prootBinary()) {
+  constructor(
+    readonly dir: string,
+    readonly proot = prootBinary(),
+  ) {
     const layout = new OciLayout(join(dir, 'oci'));
     this.images = new OciImages(layout);
     this.containers = new ProotContainers(join(dir, 'proot'), this.images, proot);

@@ -37,14 +37,23 @@ export async function applyLayer(root: string, layer: string): Promise<void> {
         if (h.type !== 'symlink' && h.mtime) await utimes(path, h.mtime, h.mtime);
       } // devices and fifos: an ordinary user cannot make devices; /dev is bound from the host
       body.resume();
-    })().then(() => next(), (err: Error) => x.destroy(err));
+    })().then(
+      () => next(),
+      (err: Error) => x.destroy(err),
+    );
   });
   const done = new Promise<void>((resolve, reject) => x.on('finish', () => resolve()).on('error', reject));
   createReadStream(layer).pipe(x);
   await done;
 }
 
-interface Node { type: 'dir' | 'file' | 'symlink' | 'other'; mode: number; size: number; mtime: number; target?: string }
+interface Node {
+  type: 'dir' | 'file' | 'symlink' | 'other';
+  mode: number;
+  size: number;
+  mtime: number;
+  target?: string;
+}
 
 async function nodeOf(path: string): Promise<Node | undefined> {
   const s = await lstat(path).catch(() => undefined);
@@ -58,9 +67,12 @@ const same = (a: Node, b: Node) => a.type === b.type && a.mode === b.mode && a.s
 /** The difference `root` - `parent` as an OCI layer tar; every entry root-owned (proot -0). */
 export function diffLayer(root: string, parent: string, skip: Set<string>): Readable {
   const p = pack();
-  const put = (h: Partial<Header> & { name: string }, body?: Buffer) => new Promise<void>((resolve, reject) => {
-    p.entry({ uid: 0, gid: 0, ...h } as Header, body ?? (h.type === 'file' ? Buffer.alloc(0) : undefined as never), (err) => (err ? reject(err) : resolve()));
-  });
+  const put = (h: Partial<Header> & { name: string }, body?: Buffer) =>
+    new Promise<void>((resolve, reject) => {
+      p.entry({ uid: 0, gid: 0, ...h } as Header, body ?? (h.type === 'file' ? Buffer.alloc(0) : (undefined as never)), (err) =>
+        err ? reject(err) : resolve(),
+      );
+    });
   const walk = async (rel: string): Promise<void> => {
     const names = new Set(await readdir(join(root, rel)).catch(() => [] as string[]));
     for (const name of [...names].sort()) {
@@ -80,9 +92,13 @@ export function diffLayer(root: string, parent: string, skip: Set<string>): Read
       }
     }
     for (const name of (await readdir(join(parent, rel)).catch(() => [] as string[])).sort()) {
-      if (!names.has(name) && !skip.has(`/${rel ? `${rel}/` : ''}${name}`)) await put({ name: `${rel ? `${rel}/` : ''}.wh.${name}`, type: 'file', mode: 0o644 });
+      if (!names.has(name) && !skip.has(`/${rel ? `${rel}/` : ''}${name}`))
+        await put({ name: `${rel ? `${rel}/` : ''}.wh.${name}`, type: 'file', mode: 0o644 });
     }
   };
-  walk('').then(() => p.finalize(), (err: Error) => p.destroy(err));
+  walk('').then(
+    () => p.finalize(),
+    (err: Error) => p.destroy(err),
+  );
   return p as unknown as Readable;
 }

@@ -4,14 +4,21 @@
 import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 
-export interface SubRange { start: number; count: number }
+export interface SubRange {
+  start: number;
+  count: number;
+}
 
 /** A range for the user, or undefined: then only root is mapped (see README: what it costs). */
 export type IdMap = { kind: 'range'; uid: number; gid: number; users: SubRange; groups: SubRange } | { kind: 'single'; uid: number; gid: number; why: string };
 
 function firstRange(file: string, name: string, id: number): SubRange | undefined {
   let text = '';
-  try { text = readFileSync(file, 'utf8'); } catch { return undefined; }
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
   for (const line of text.split('\n')) {
     const [who, start, count] = line.trim().split(':');
     if ((who === name || who === String(id)) && Number(count) > 0) return { start: Number(start), count: Number(count) };

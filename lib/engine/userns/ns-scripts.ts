@@ -20,26 +20,36 @@ cd /
 `;
 }
 
-export interface RunMount { source: string; target: string; readOnly: boolean }
+export interface RunMount {
+  source: string;
+  target: string;
+  readOnly: boolean;
+}
 
 /**
  * Host paths onto the root: a missing target is made (and listed in $C/made, so the commit drops
  * it as Docker drops its mount points' stand-ins); /proc is a fresh one of the step's pid namespace.
  */
 export function mountInputs(binds: RunMount[], archives: { tar: string; path: string }[]): string {
-  const lines = [`mnt() {
+  const lines = [
+    `mnt() {
   if [ ! -e "$M$2" ] && [ ! -L "$M$2" ]; then
     if [ -d "$1" ]; then mkdir -p "$M$2"; else mkdir -p "$(dirname "$M$2")"; : > "$M$2"; fi
     echo "$2" >> "$C/made"
   fi
   mount --rbind "$1" "$M$2"
   if [ "$3" = ro ]; then mount -o remount,bind,ro "$M$2" 2>/dev/null || true; fi
-}`];
+}`,
+  ];
   for (const a of archives) lines.push(`mkdir -p "$M"${q(a.path)}; tar -C "$M"${q(a.path)} --numeric-owner -xpf ${q(a.tar)}`);
-  lines.push('mnt /dev /dev rw', 'mnt /sys /sys rw', '[ -d "$M/proc" ] || { mkdir -p "$M/proc"; echo /proc >> "$C/made"; }',
+  lines.push(
+    'mnt /dev /dev rw',
+    'mnt /sys /sys rw',
+    '[ -d "$M/proc" ] || { mkdir -p "$M/proc"; echo /proc >> "$C/made"; }',
     'mount -t proc proc "$M/proc" 2>/dev/null || mount --rbind /proc "$M/proc"',
     // the host's resolver as a copy: a step writing /etc/resolv.conf must not write the host's
-    'if [ -d "$M/etc" ] && [ ! -L "$M/etc/resolv.conf" ]; then cp /etc/resolv.conf "$C/resolv.conf" 2>/dev/null && mnt "$C/resolv.conf" /etc/resolv.conf rw || true; fi');
+    'if [ -d "$M/etc" ] && [ ! -L "$M/etc/resolv.conf" ]; then cp /etc/resolv.conf "$C/resolv.conf" 2>/dev/null && mnt "$C/resolv.conf" /etc/resolv.conf rw || true; fi',
+  );
   for (const b of binds) lines.push(`mnt ${q(b.source)} ${q(b.target)} ${b.readOnly ? 'ro' : 'rw'}`);
   return `${lines.join('\n')}\n`;
 }

@@ -5,7 +5,7 @@
 import { Readable } from 'node:stream';
 import { extract, type Header as Header0, pack } from 'tar-stream';
 
-type Headers = Partial<Omit<Header0, "pax">> & { name: string; pax?: Record<string, string> };
+type Headers = Partial<Omit<Header0, 'pax'>> & { name: string; pax?: Record<string, string> };
 const XATTR = 'SCHILY.xattr.';
 const OPAQUE = `${XATTR}user.overlay.opaque`;
 const WH = '.wh.';
@@ -16,13 +16,20 @@ type Rewrite = (h: Headers) => Headers[]; // entries to emit for one header (the
 function retar(input: Readable, rewrite: Rewrite): Readable {
   const x = extract();
   const p = pack();
-  x.on("entry", (h0, body, next) => {
+  x.on('entry', (h0, body, next) => {
     const h = h0 as unknown as Headers;
     const out = rewrite(h);
-    if (!out.length) { body.resume(); body.on('end', next); return; }
+    if (!out.length) {
+      body.resume();
+      body.on('end', next);
+      return;
+    }
     const [first, ...rest] = out;
     const sink = p.entry(first as Header0, (err) => {
-      if (err) { x.destroy(err); return; }
+      if (err) {
+        x.destroy(err);
+        return;
+      }
       for (const r of rest) p.entry(r as Header0, Buffer.alloc(0)); // with content: never waits for a write
       next();
     });

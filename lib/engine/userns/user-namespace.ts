@@ -13,7 +13,8 @@ import { type IdMap, mapArgs } from './id-map.js';
 
 const SBIN_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
-const STAGE1 = 'echo ready >&3; read -r go <&3; exec 3>&-; [ "$go" = go ] || exit 125; exec unshare --mount --pid --fork --kill-child --propagation private /bin/sh -c "$0" stalker-ns "$@"';
+const STAGE1 =
+  'echo ready >&3; read -r go <&3; exec 3>&-; [ "$go" = go ] || exit 125; exec unshare --mount --pid --fork --kill-child --propagation private /bin/sh -c "$0" stalker-ns "$@"';
 
 export interface NsProcess {
   child: ChildProcess;
@@ -32,7 +33,10 @@ export interface NsOptions {
 
 function writeMaps(pid: number, m: IdMap): void {
   if (m.kind === 'range') {
-    for (const [tool, which] of [['newuidmap', 'uid'], ['newgidmap', 'gid']] as const) {
+    for (const [tool, which] of [
+      ['newuidmap', 'uid'],
+      ['newgidmap', 'gid'],
+    ] as const) {
       const r = spawnSync(tool, [String(pid), ...mapArgs(m, which)], { encoding: 'utf8' });
       if (r.status !== 0) throw new EngineError(tool, String(pid), `${(r.stderr || r.error?.message || '').trim()} (is the uidmap package installed?)`);
     }
@@ -76,14 +80,23 @@ function osSignal(name: NodeJS.Signals): number {
 }
 
 /** Runs a script to completion; stdout kept (or handed to `onStdout`), non-zero exit an EngineError. */
-export async function nsRun(what: string, script: string, ids: IdMap, opts: NsOptions & { input?: Readable; okCodes?: number[] } = {}): Promise<{ code: number; stdout: Buffer }> {
+export async function nsRun(
+  what: string,
+  script: string,
+  ids: IdMap,
+  opts: NsOptions & { input?: Readable; okCodes?: number[] } = {},
+): Promise<{ code: number; stdout: Buffer }> {
   const p = nsSpawn(script, ids, opts);
   const out: Buffer[] = [];
   let err = '';
   p.stdout?.on('data', (c: Buffer) => out.push(c));
-  p.stderr?.on('data', (c: Buffer) => { err = (err + c.toString()).slice(-4000); });
-  if (opts.input) opts.input.pipe(p.stdin!); else p.stdin?.end();
+  p.stderr?.on('data', (c: Buffer) => {
+    err = (err + c.toString()).slice(-4000);
+  });
+  if (opts.input) opts.input.pipe(p.stdin!);
+  else p.stdin?.end();
   const code = await p.done;
-  if (code !== 0 && !(opts.okCodes ?? []).includes(code)) throw new EngineError(what, `(user namespace, exit ${code})`, err.trim().split('\n').slice(-6).join('\n'));
+  if (code !== 0 && !(opts.okCodes ?? []).includes(code))
+    throw new EngineError(what, `(user namespace, exit ${code})`, err.trim().split('\n').slice(-6).join('\n'));
   return { code, stdout: Buffer.concat(out) };
 }

@@ -17,16 +17,29 @@ import { upperToLayer } from './overlay-whiteouts.js';
 import type { UsernsStore } from './userns-store.js';
 import { nsRun, nsSpawn } from './user-namespace.js';
 
-interface Meta { id: string; spec: ContainerSpec; image: string; lowers: string[]; created: number; state: string; pending: { tar: string; path: string }[] }
+interface Meta {
+  id: string;
+  spec: ContainerSpec;
+  image: string;
+  lowers: string[];
+  created: number;
+  state: string;
+  pending: { tar: string; path: string }[];
+}
 
 const matches = (have: Labels, want: Labels) => Object.entries(want).every(([k, v]) => (v === '' ? k in have : have[k] === v));
 
 export class UsernsContainers implements ContainerClient {
   private readonly running = new Map<string, number>(); // container -> process group
 
-  constructor(private readonly store: UsernsStore, private readonly ids: IdMap) {}
+  constructor(
+    private readonly store: UsernsStore,
+    private readonly ids: IdMap,
+  ) {}
 
-  private dir(id: string) { return join(this.store.containersDir, id); }
+  private dir(id: string) {
+    return join(this.store.containersDir, id);
+  }
 
   private async meta(id: string): Promise<Meta> {
     try {
@@ -140,7 +153,9 @@ export class UsernsContainers implements ContainerClient {
     const p = nsSpawn(tarUpper(this.dir(id)), this.ids);
     p.stdin?.end();
     let err = '';
-    p.stderr?.on('data', (c: Buffer) => { err = (err + c.toString()).slice(-2000); });
+    p.stderr?.on('data', (c: Buffer) => {
+      err = (err + c.toString()).slice(-2000);
+    });
     const made = new Set((await readFile(join(this.dir(id), 'made'), 'utf8').catch(() => '')).split('\n').filter(Boolean));
     const layer = await this.store.layout.putStream(upperToLayer(p.stdout!.pipe(new PassThrough()), made), MEDIA.layer);
     const code = await p.done;
@@ -149,7 +164,8 @@ export class UsernsContainers implements ContainerClient {
     const created = new Date().toISOString();
     const c = parent.config;
     const config = {
-      ...c, created,
+      ...c,
+      created,
       config: { ...c.config, Labels: opts.labels },
       rootfs: { type: 'layers' as const, diff_ids: [...c.rootfs.diff_ids, layer.digest] },
       history: [...(c.history ?? []), { created, created_by: `stalker step ${opts.repo}:${opts.tag}` }],
@@ -159,7 +175,13 @@ export class UsernsContainers implements ContainerClient {
 
   async remove(id: string): Promise<void> {
     const pgid = this.running.get(id);
-    if (pgid) { try { process.kill(-pgid, 'SIGKILL'); } catch { /* already gone */ } }
+    if (pgid) {
+      try {
+        process.kill(-pgid, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    }
     // Files the step made belong to ids of the namespace: only its root can remove them.
     await this.store.removeTree(this.dir(id));
   }
@@ -179,7 +201,9 @@ export class UsernsContainers implements ContainerClient {
     p.stdin?.end();
     const out = new PassThrough();
     let err = '';
-    p.stderr?.on('data', (c: Buffer) => { err = (err + c.toString()).slice(-2000); });
+    p.stderr?.on('data', (c: Buffer) => {
+      err = (err + c.toString()).slice(-2000);
+    });
     p.stdout!.pipe(out, { end: false });
     p.stdout!.on('end', () => {
       void p.done.then((code) => (code === 0 ? out.end() : out.destroy(new EngineError('export container', id, `exit ${code}: ${err.trim()}`))));
@@ -187,4 +211,3 @@ export class UsernsContainers implements ContainerClient {
     return out;
   }
 }
-

@@ -46,7 +46,11 @@ export class UsernsEngine implements Engine {
 
   async ping(): Promise<string> {
     await this.open();
-    try { accessSync(this.store.dir, constants.W_OK); } catch (err) { throw new EngineError('open store', this.store.dir, err); }
+    try {
+      accessSync(this.store.dir, constants.W_OK);
+    } catch (err) {
+      throw new EngineError('open store', this.store.dir, err);
+    }
     const r = spawnSync('unshare', ['--version'], { encoding: 'utf8' });
     if (r.status !== 0) throw new EngineError('find', 'unshare (util-linux)', r.error ?? r.stderr);
     if (this.ids.kind === 'range' && spawnSync('sh', ['-c', 'command -v newuidmap && command -v newgidmap']).status !== 0) {
@@ -78,7 +82,12 @@ function lazy<T extends object>(target: T, open: () => Promise<void>): T {
   return new Proxy(target, {
     get(t, p, r) {
       const v = Reflect.get(t, p, r) as unknown;
-      return typeof v === 'function' ? async (...a: unknown[]) => { await open(); return (v as (...x: unknown[]) => unknown).apply(t, a); } : v;
+      return typeof v === 'function'
+        ? async (...a: unknown[]) => {
+            await open();
+            return (v as (...x: unknown[]) => unknown).apply(t, a);
+          }
+        : v;
     },
   });
 }

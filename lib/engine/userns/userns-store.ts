@@ -29,7 +29,10 @@ export class UsernsStore {
   readonly volumesDir: string;
   private readonly unpacking = new Map<string, Promise<string>>();
 
-  constructor(readonly dir: string, private readonly ids: IdMap) {
+  constructor(
+    readonly dir: string,
+    private readonly ids: IdMap,
+  ) {
     this.layout = new OciLayout(join(dir, 'oci'));
     this.images = new OciImages(this.layout, (gone) => this.dropUnpacked(gone));
     this.layersDir = join(dir, 'layers');
@@ -44,21 +47,29 @@ export class UsernsStore {
 
   /** The lower dir names of these layers (bottom first), unpacking the ones not unpacked yet. */
   async unpacked(digests: string[]): Promise<string[]> {
-    return Promise.all(digests.map((d) => {
-      let p = this.unpacking.get(d);
-      if (!p) {
-        p = this.unpack(d);
-        this.unpacking.set(d, p);
-        p.catch(() => this.unpacking.delete(d));
-      }
-      return p;
-    }));
+    return Promise.all(
+      digests.map((d) => {
+        let p = this.unpacking.get(d);
+        if (!p) {
+          p = this.unpack(d);
+          this.unpacking.set(d, p);
+          p.catch(() => this.unpacking.delete(d));
+        }
+        return p;
+      }),
+    );
   }
 
   private async unpack(digest: string): Promise<string> {
     const name = lowerName(digest);
     const dir = join(this.layersDir, name);
-    if (await stat(dir).then(() => true, () => false)) return name;
+    if (
+      await stat(dir).then(
+        () => true,
+        () => false,
+      )
+    )
+      return name;
     const tmp = join(this.layersDir, `.in-${newId().slice(0, 12)}`);
     await mkdir(tmp);
     // As root of the namespace, so every file keeps its owner (mapped into the subordinate range).
@@ -72,7 +83,13 @@ export class UsernsStore {
   /** A committed container's upper dir becomes its layer's unpacked copy. */
   async adoptUnpacked(digest: string, upper: string): Promise<void> {
     const dir = join(this.layersDir, lowerName(digest));
-    if (await stat(dir).then(() => true, () => false)) return;
+    if (
+      await stat(dir).then(
+        () => true,
+        () => false,
+      )
+    )
+      return;
     await rename(upper, dir);
     this.unpacking.set(digest, Promise.resolve(lowerName(digest)));
   }
@@ -86,7 +103,13 @@ export class UsernsStore {
 
   /** rm -rf as the namespace's root: the files belong to its ids, not to us. */
   async removeTree(path: string): Promise<void> {
-    if (!(await stat(path).then(() => true, () => false))) return;
+    if (
+      !(await stat(path).then(
+        () => true,
+        () => false,
+      ))
+    )
+      return;
     await nsRun(`remove ${path}`, `exec rm -rf ${q(path)}\n`, this.ids);
     await rm(path, { recursive: true, force: true });
   }

@@ -38,10 +38,20 @@ export class NetnsOvs {
     this.sh('unshare', `--uts=${this.uts}`, 'hostname', 'before');
     const db = path.join(this.dir, 'conf.db');
     this.sh('ovsdb-tool', 'create', db, '/usr/share/openvswitch/vswitch.ovsschema');
-    this.procs.push(spawn('ovsdb-server', [db, `--remote=p${this.ovsDb}`, `--unixctl=${path.join(this.dir, 'ovsdb.ctl')}`, '--no-chdir', '--log-file'], { stdio: 'ignore', env: this.env() }));
+    this.procs.push(
+      spawn('ovsdb-server', [db, `--remote=p${this.ovsDb}`, `--unixctl=${path.join(this.dir, 'ovsdb.ctl')}`, '--no-chdir', '--log-file'], {
+        stdio: 'ignore',
+        env: this.env(),
+      }),
+    );
     await until('ovs db socket', () => existsSync(this.ovsDb.slice(5)));
     this.sh('ovs-vsctl', `--db=${this.ovsDb}`, '--no-wait', 'init');
-    this.procs.push(spawn('ip', ['netns', 'exec', this.ns, 'ovs-vswitchd', this.ovsDb, `--unixctl=${path.join(this.dir, 'vswitchd.ctl')}`, '--no-chdir', '--log-file'], { stdio: 'ignore', env: this.env() }));
+    this.procs.push(
+      spawn('ip', ['netns', 'exec', this.ns, 'ovs-vswitchd', this.ovsDb, `--unixctl=${path.join(this.dir, 'vswitchd.ctl')}`, '--no-chdir', '--log-file'], {
+        stdio: 'ignore',
+        env: this.env(),
+      }),
+    );
     await until('vswitchd', () => existsSync(path.join(this.dir, 'vswitchd.ctl')));
   }
 
@@ -52,7 +62,15 @@ export class NetnsOvs {
       p.kill('SIGTERM');
       await exited;
     }
-    try { execFileSync('ip', ['netns', 'del', this.ns]); } catch { /* never created */ }
-    try { execFileSync('umount', [this.uts]); } catch { /* never mounted */ }
+    try {
+      execFileSync('ip', ['netns', 'del', this.ns]);
+    } catch {
+      /* never created */
+    }
+    try {
+      execFileSync('umount', [this.uts]);
+    } catch {
+      /* never mounted */
+    }
   }
 }

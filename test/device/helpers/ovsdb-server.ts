@@ -20,12 +20,25 @@ export class OvsdbServer {
 
   async start(): Promise<void> {
     rmSync(this.sock, { force: true });
-    this.proc = spawn('ovsdb-server', [this.db, `--remote=punix:${this.sock}`, `--unixctl=${path.join(this.dir, 'ctl')}`, '--no-chdir', `--log-file=${path.join(this.dir, 'ovsdb.log')}`], { stdio: 'ignore' });
+    this.proc = spawn(
+      'ovsdb-server',
+      [this.db, `--remote=punix:${this.sock}`, `--unixctl=${path.join(this.dir, 'ctl')}`, '--no-chdir', `--log-file=${path.join(this.dir, 'ovsdb.log')}`],
+      { stdio: 'ignore' },
+    );
     // The socket file appears at bind(), before listen(): wait until a connection is accepted.
-    await until('ovsdb-server accepting on its socket', () => existsSync(this.sock) && new Promise<boolean>((resolve) => {
-      const c = net.createConnection(this.sock, () => { c.destroy(); resolve(true); });
-      c.on('error', () => resolve(false));
-    }), 5000);
+    await until(
+      'ovsdb-server accepting on its socket',
+      () =>
+        existsSync(this.sock) &&
+        new Promise<boolean>((resolve) => {
+          const c = net.createConnection(this.sock, () => {
+            c.destroy();
+            resolve(true);
+          });
+          c.on('error', () => resolve(false));
+        }),
+      5000,
+    );
   }
 
   get pid(): number | undefined {

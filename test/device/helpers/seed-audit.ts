@@ -7,7 +7,7 @@ export async function seedAudit(remote: string, n: number): Promise<void> {
   await client.start();
   try {
     let last: Head | undefined;
-    for (let done = 0; done < n; ) {
+    for (let done = 0; done < n;) {
       const ops = [];
       for (let i = 0; i < 5000 && done < n; i++, done++) {
         const e = nextEntry(last, 'seed@host', [{ op: 'modify', table: 'Interface', key: 'eth0', set: { mtu: { from: 1500, to: 1500 + done } } }]);
