@@ -6,17 +6,7 @@ import { must } from './docker-call.js';
 import { DockerContainers } from './docker-containers.js';
 import { DockerImages } from './docker-images.js';
 import type { ContainerClient, Engine, EngineDescription, EngineInfo, ImageClient } from './engine-port.js';
-
-// uname machine / qemu binfmt handler name -> OCI platform
-const PLATFORM_OF: Record<string, string> = {
-  x86_64: 'linux/amd64',
-  aarch64: 'linux/arm64',
-  arm: 'linux/arm/v7',
-  i386: 'linux/386',
-  ppc64le: 'linux/ppc64le',
-  s390x: 'linux/s390x',
-  riscv64: 'linux/riscv64',
-};
+import { PLATFORM_OF } from './host-platforms.js';
 
 /** A daemon on this machine (unix socket) sees our paths; a remote one (tcp, ssh) does not. */
 function localDaemon(host = process.env.DOCKER_HOST ?? ''): boolean {
