@@ -315,7 +315,7 @@ describe('trees/raspi: raspi.img boots in QEMU and the managed system answers', 
     if (r.status !== 0) throw new Error(`bin/sysdb set system hostname exited ${r.status}: ${r.stderr}`);
     // the net agent's JSON log line for the step it applied, forwarded to the console by its unit
     await waitForConsole(
-      [new RegExp(`"agent":"net","msg":"applied","step":"[^"]*hostname ${next}`)],
+      [new RegExp(`"agent":"net","msg":"applied","step":"[^"]*hostname -- ${next}`)],
       Date.now() + 60_000,
       'the net agent applying the hostname',
       () => qemu,
