@@ -6,9 +6,9 @@ import path from 'node:path';
 import { jest } from '@jest/globals';
 import type { AgentRuntime } from '../../lib/device/agents/agent-runtime.js';
 import { auditAgent } from '../../lib/device/agents/audit-agent.js';
-import { runSysdb } from '../../lib/device/cli/sysdb-main.js';
 import { startAgent } from './helpers/agents.js';
 import { OvsdbServer, until } from './helpers/ovsdb-server.js';
+import { sysdbOn } from './helpers/sysdb-in-process.js';
 
 jest.setTimeout(30_000);
 let server: OvsdbServer;
@@ -23,12 +23,7 @@ afterEach(async () => {
   await server.dispose();
 });
 
-async function sysdb(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await runSysdb(['--remote', server.remote, ...args], { out: (l) => out.push(l), err: (l) => err.push(l) });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
+const sysdb = (...args: string[]) => sysdbOn(server.remote, args);
 
 it('a delete records the deleted values; audit show N prints one entry; a missing entry is one clear line', async () => {
   await sysdb('set', 'interface', 'eth0', 'mtu', '9000');

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { runSysdb } from '../../lib/device/cli/sysdb-main.js';
 import { OvsdbServer } from './helpers/ovsdb-server.js';
+import { sysdbOn } from './helpers/sysdb-in-process.js';
 
 let server: OvsdbServer;
 beforeEach(async () => {
@@ -10,12 +10,7 @@ beforeEach(async () => {
 });
 afterEach(() => server.dispose());
 
-async function sysdb(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await runSysdb(['--remote', server.remote, ...args], { out: (l) => out.push(l), err: (l) => err.push(l) });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
+const sysdb = (...args: string[]) => sysdbOn(server.remote, args);
 
 function state(doc: unknown): string {
   const file = path.join(server.dir, `state-${Math.random()}.json`);

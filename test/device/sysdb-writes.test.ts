@@ -3,9 +3,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { jest } from '@jest/globals';
-import { runSysdb } from '../../lib/device/cli/sysdb-main.js';
 import { OvsdbServer, SCHEMA } from './helpers/ovsdb-server.js';
 import { seedAudit } from './helpers/seed-audit.js';
+import { sysdbOn } from './helpers/sysdb-in-process.js';
 
 jest.setTimeout(60_000);
 let server: OvsdbServer;
@@ -15,12 +15,7 @@ beforeEach(async () => {
 });
 afterEach(() => server.dispose());
 
-async function sysdb(args: string[], stdin?: string): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await runSysdb(['--remote', server.remote, ...args], { out: (l) => out.push(l), err: (l) => err.push(l), stdin: async () => stdin ?? '' });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
+const sysdb = (args: string[], stdin?: string) => sysdbOn(server.remote, args, stdin);
 const rowsOf = (table: string) => (server.transact([{ op: 'select', table, where: [] }]) as [{ rows: Record<string, unknown>[] }])[0].rows;
 
 it('20 concurrent sysdb set on one row all land: write conflicts are retried, the chain stays linear', async () => {

@@ -3,8 +3,8 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { qemuArgv } from '../../lib/device/agents/qemu-command.js';
-import { runSysdb } from '../../lib/device/cli/sysdb-main.js';
 import { OvsdbServer } from './helpers/ovsdb-server.js';
+import { sysdbOn } from './helpers/sysdb-in-process.js';
 
 let server: OvsdbServer;
 beforeEach(async () => {
@@ -13,12 +13,7 @@ beforeEach(async () => {
 });
 afterEach(() => server.dispose());
 
-async function sysdb(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await runSysdb(['--remote', server.remote, ...args], { out: (l) => out.push(l), err: (l) => err.push(l) });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
+const sysdb = (...args: string[]) => sysdbOn(server.remote, args);
 const count = (table: string) => (server.transact([{ op: 'select', table, where: [] }]) as [{ rows: unknown[] }])[0].rows.length;
 
 it.each([
