@@ -1,37 +1,14 @@
 // JSON Schema validation of tree and stalk files with ajv; errors become positioned problems.
-import AjvModule, { type ErrorObject, type ValidateFunction } from 'ajv';
-import { writerConfigSchema } from '../writer/writer-schema.js';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import type { SchemaKind } from './editor-schemas.js';
 import { pointerEscape } from './hjson-positions.js';
 import { pointerLabel, type Problems, type SourceFile } from './problems.js';
-import { siteSchema } from './schema/site.js';
-import { stalkSchema } from './schema/stalk.js';
-import { treeSchema } from './schema/tree.js';
+import { validatorOf } from './schema-validators.js';
 import { didYouMean } from './suggest.js';
-
-// ajv is CommonJS: under NodeNext the default import is module.exports, whose `default` is the class.
-const Ajv = AjvModule.default;
-
-type Validated = SchemaKind | 'writer';
-const SCHEMAS = { tree: treeSchema, stalk: stalkSchema, site: siteSchema, writer: writerConfigSchema };
-
-const compiled = new Map<Validated, ValidateFunction>();
-// One instance for every schema: ajv's own set-up is paid once (tree + stalk + writer compile in
-// ~80 ms this way, ~140 ms with an instance each: most of a cached rebuild's time in ajv).
-let ajv: InstanceType<typeof Ajv> | undefined;
-
-function validator(kind: Validated): ValidateFunction {
-  const hit = compiled.get(kind);
-  if (hit) return hit;
-  ajv ??= new Ajv({ allErrors: true, strict: true, verbose: true, discriminator: true, allowUnionTypes: true });
-  const v = ajv.compile(SCHEMAS[kind]);
-  compiled.set(kind, v);
-  return v;
-}
 
 /** Validates; records problems; returns the JSON pointers that had errors (to skip them later). */
 export function checkSchema(kind: SchemaKind, src: SourceFile, problems: Problems): string[] {
-  return report(validator(kind), src.data, src, '', '', problems);
+  return report(validatorOf(kind), src.data, src, '', '', problems);
 }
 
 /**
@@ -39,7 +16,7 @@ export function checkSchema(kind: SchemaKind, src: SourceFile, problems: Problem
  * `src` at `base`; messages name it as `label` (say `node "img": writer`).
  */
 export function checkWriterSchema(data: unknown, src: SourceFile, base: string, label: string, problems: Problems): string[] {
-  return report(validator('writer'), data, src, base, label, problems);
+  return report(validatorOf('writer'), data, src, base, label, problems);
 }
 
 function report(v: ValidateFunction, data: unknown, src: SourceFile, base: string, label: string, problems: Problems): string[] {

@@ -23,7 +23,8 @@ afterAll(() => p.cleanup());
 const stalker = (args: string[], opts: { cwd?: string; hook?: string } = {}) =>
   spawnSync('node', [...(opts.hook ? ['--require', opts.hook] : []), main, ...args], { cwd: opts.cwd ?? p.root, encoding: 'utf8', timeout: 30_000 });
 
-test('--help loads no dependency (no dockerode, winston, ajv, hjson): commands load when they run', () => {
+/** A --require hook that prints every module the CLI loads (on stderr, after LOADED:). */
+function loadHook(): string {
   const hook = join(p.root, 'hook.cjs');
   writeFileSync(
     hook,
@@ -31,6 +32,11 @@ test('--help loads no dependency (no dockerode, winston, ajv, hjson): commands l
 M._load = function (r, ...a) { seen.push(r); return load.call(this, r, ...a); };
 process.on('exit', () => process.stderr.write('LOADED:' + seen.join(',')));`,
   );
+  return hook;
+}
+
+test('--help loads no dependency (no dockerode, winston, ajv, hjson): commands load when they run', () => {
+  const hook = loadHook();
   const help = stalker(['--help'], { hook });
   expect(help.status).toBe(0);
   expect(help.stderr).toBe('LOADED:');
@@ -39,6 +45,17 @@ process.on('exit', () => process.stderr.write('LOADED:' + seen.join(',')));`,
   // and the hook does see them when a command runs (a missing tree file: no engine is asked)
   const bad = stalker(['plan', '--config', join(p.root, 'trees/none/none.hjson')], { hook });
   expect(bad.stderr).toMatch(/LOADED:.*\bhjson\b/);
+});
+
+test('a run validates with the validators compiled at build time: ajv itself is not loaded', () => {
+  const hook = loadHook();
+  p.write('trees/bad/bad.hjson', `{\n  stalks: {\n    base: { ${IMAGE}, stalk: "s", colour: 1 }\n  }\n}\n`);
+  const r = stalker(['plan', 'bad'], { hook });
+  expect(r.status).toBe(2);
+  expect(r.stderr).toMatch(/bad\.hjson:3:\d+: unknown key "colour"/);
+  const loaded = r.stderr.slice(r.stderr.indexOf('LOADED:') + 7).split(',');
+  expect(loaded).toContain('./schema/validators.cjs');
+  expect(loaded.filter((m) => /^ajv(\/dist\/(standalone|core|compile)|$)/.test(m))).toEqual([]);
 });
 
 test('--version and version print the package version', () => {
