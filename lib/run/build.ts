@@ -3,7 +3,7 @@
 import { mkdtemp, rm, symlink, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RemoteCache } from '../cache/remote-cache.js';
+import type { RemoteCache } from '../cache/remote-cache.js';
 import type { SharedCacheOptions } from '../cache/shared-cache-options.js';
 import type { ResolvedTree } from '../config/types.js';
 import type { Engine } from '../engine/engine-port.js';
@@ -63,7 +63,12 @@ export async function build(req: BuildRequest): Promise<BuildSummary> {
 
 async function buildLocked(req: BuildRequest, runId: string): Promise<BuildSummary> {
   const { tree, engine, events } = req;
+  const started = Date.now();
   const logs = new LogPaths(req.logsDir, tree.name, runId);
+  // The engine's answer (sweep, image index) is on its way while the event log opens and the keys
+  // are computed; it is awaited (and its failure handled) inside the try below.
+  const opening = EngineSession.open(engine, tree.name);
+  opening.catch(() => {});
   const closeLog = await attachJsonLog(events, logs.events);
   const counts = { ran: 0, cached: 0, failed: 0, skipped: 0, pulled: 0 };
   const seen: StalkerEvent[] = []; // for the run's HTML report; output lines stay in the step logs
@@ -76,7 +81,6 @@ async function buildLocked(req: BuildRequest, runId: string): Promise<BuildSumma
     } else if (e.type === 'node-failed') counts.failed++;
     else if (e.type === 'node-skipped') counts.skipped++;
   });
-  const started = Date.now();
   const jobs = jobsOf(tree);
   events.emit({ type: 'run-start', run: runId, tree: tree.name, nodes: jobs.map((j) => j.name), jobs: req.jobs, graph: runGraphOf(tree) });
   const stagingDir = await mkdtemp(join(tmpdir(), `stalker-${runId}-`));
@@ -92,10 +96,11 @@ async function buildLocked(req: BuildRequest, runId: string): Promise<BuildSumma
   req.signal.addEventListener('abort', onAbort, { once: true });
   const errors: unknown[] = [];
   try {
-    const opened = await EngineSession.open(engine, tree.name);
+    const opened = await opening;
     session = opened.session;
     if (opened.swept) events.emit({ type: 'sweep', containers: opened.swept });
     if (req.cache?.from || req.cache?.to) {
+      const { RemoteCache } = await import('../cache/remote-cache.js'); // only with a shared cache
       remote = new RemoteCache(engine, {
         ...req.cache,
         warn: (message) => events.emit({ type: 'cache-warning', message }),

@@ -14,10 +14,13 @@ export class EngineSession {
     readonly index: ImageIndex,
   ) {}
 
-  /** Sweeps what killed runs of the tree left in this engine, then indexes its images (one call). */
+  /**
+   * Sweeps what killed runs of the tree left in this engine and indexes its images (one call), at
+   * once: the sweep removes containers only, which the index does not look at.
+   */
   static async open(engine: Engine, tree: string): Promise<{ session: EngineSession; swept: number }> {
-    const swept = await sweepLeftovers(engine, tree);
-    return { session: new EngineSession(engine, await ImageIndex.load(engine)), swept };
+    const [swept, index] = await Promise.all([sweepLeftovers(engine, tree), ImageIndex.load(engine)]);
+    return { session: new EngineSession(engine, index), swept };
   }
 
   async create(spec: ContainerSpec): Promise<string> {

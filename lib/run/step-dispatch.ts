@@ -1,15 +1,14 @@
 // The build's side of the step model: take the probe's decision (the same one `stalker plan`
 // shows) and act on it: reuse a hit, execute a miss through the step's kind, fail on a block.
+// A kind's runner (and the writer, tar streams and staging behind it) is imported when a step of
+// that kind runs, so a fully cached build never loads them.
 import type { KeyChange } from '../cache/key-diff.js';
 import { StalkerError } from '../errors.js';
 import { probeStep } from '../plan/probe.js';
 import { sharable } from '../plan/shared-keys.js';
 import type { KeyedStep } from '../plan/tree-keys.js';
-import { runBootstrap } from './bootstrap.js';
 import { type BuildContext, repoOf } from './build-context.js';
 import { stepLifecycle, type StepScope } from './step-lifecycle.js';
-import { runStep } from './step-runner.js';
-import { runWriter } from './writer-runner.js';
 
 export interface NodeInput {
   parent?: string; // the image the step starts from (absent for a bootstrap)
@@ -57,14 +56,14 @@ async function runMiss(ctx: BuildContext, s: KeyedStep, input: NodeInput, reason
   return { image, cached: false };
 }
 
-function execute(ctx: BuildContext, s: KeyedStep, input: NodeInput, scope: StepScope): Promise<string> {
+async function execute(ctx: BuildContext, s: KeyedStep, input: NodeInput, scope: StepScope): Promise<string> {
   switch (s.kind) {
     case 'bootstrap':
-      return runBootstrap(ctx, s, scope);
+      return (await import('./bootstrap.js')).runBootstrap(ctx, s, scope);
     case 'script':
-      return runStep(ctx, s, { parent: parentOf(s, input), needs: input.needs, platform: input.platform }, scope);
+      return (await import('./step-runner.js')).runStep(ctx, s, { parent: parentOf(s, input), needs: input.needs, platform: input.platform }, scope);
     case 'writer':
-      return runWriter(ctx, s, parentOf(s, input), input.platform, scope);
+      return (await import('./writer-runner.js')).runWriter(ctx, s, parentOf(s, input), input.platform, scope);
   }
 }
 
