@@ -1,4 +1,4 @@
-// Small helpers for benchmarks: wall time of a command, best of N, and ratio lines.
+// Small helpers for benchmarks: wall time of a command, best of N, median, and ratio lines.
 import { spawnSync } from 'node:child_process';
 
 export function timeCommand(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): number {
@@ -13,6 +13,11 @@ export function bestOf(n: number, fn: () => number): number {
   let best = Infinity;
   for (let i = 0; i < n; i++) best = Math.min(best, fn());
   return best;
+}
+
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
 export function ratioLine(label: string, ours: number, base: number, baseLabel: string, goal: number): string {
