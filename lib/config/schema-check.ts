@@ -15,11 +15,27 @@ export function checkSchema(kind: SchemaKind, src: SourceFile, problems: Problem
  * A writer block, after its templates were substituted: `data` is the rendered block, found in
  * `src` at `base`; messages name it as `label` (say `node "img": writer`).
  */
-export function checkWriterSchema(data: unknown, src: SourceFile, base: string, label: string, problems: Problems): string[] {
-  return report(validatorOf('writer'), data, src, base, label, problems);
+export function checkWriterSchema(
+  data: unknown,
+  src: SourceFile,
+  base: string,
+  label: string,
+  problems: Problems,
+  reported: (pointer: string) => boolean = () => false,
+): string[] {
+  return report(validatorOf('writer'), data, src, base, label, problems, reported);
 }
 
-function report(v: ValidateFunction, data: unknown, src: SourceFile, base: string, label: string, problems: Problems): string[] {
+/** `reported`: pointers whose problem is said already (a placeholder): counted bad, not said twice. */
+function report(
+  v: ValidateFunction,
+  data: unknown,
+  src: SourceFile,
+  base: string,
+  label: string,
+  problems: Problems,
+  reported: (pointer: string) => boolean = () => false,
+): string[] {
   if (v(data)) return [];
   const errors = v.errors ?? [];
   // an anyOf (a size: integer or "256MiB") is one problem, said with its description, not one per branch
@@ -29,7 +45,7 @@ function report(v: ValidateFunction, data: unknown, src: SourceFile, base: strin
     if (branches.some((b) => e.schemaPath.startsWith(b))) continue;
     const r = describe(e, label);
     if (!r) continue;
-    problems.at(src, base + r.pointer, r.message + commentHint(e));
+    if (!reported(base + r.pointer)) problems.at(src, base + r.pointer, r.message + commentHint(e));
     // duplicates in a list are reported, but the list is still usable (its cycles still found)
     if (e.keyword !== 'uniqueItems') bad.push(base + r.pointer);
   }

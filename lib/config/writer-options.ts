@@ -15,7 +15,7 @@ export function writerOptions(e: NodeEntry, treeVars: Record<string, Scalar>, sr
   const vars = Object.fromEntries(Object.entries({ ...treeVars, ...(e.raw.vars ?? {}) }).map(([k, v]) => [k, String(v)]));
   const known = new Set(Object.keys(vars));
   const base = `${e.pointer}/writer`;
-  let bad = false;
+  const unrendered: string[] = []; // values with a template problem: already reported
   const walk = (value: unknown, pointer: string): unknown => {
     if (typeof value === 'string') {
       const where = `node "${e.name}": ${pointerLabel(pointer.slice(e.pointer.length))}`;
@@ -29,7 +29,7 @@ export function writerOptions(e: NodeEntry, treeVars: Record<string, Scalar>, sr
         },
         ": set it in the tree's or the node's vars",
       );
-      bad ||= !ok;
+      if (!ok) unrendered.push(pointer);
       return ok ? render(t, vars) : value;
     }
     if (Array.isArray(value)) return value.map((v, i) => walk(v, `${pointer}/${i}`));
@@ -38,23 +38,51 @@ export function writerOptions(e: NodeEntry, treeVars: Record<string, Scalar>, sr
     return value;
   };
   const options = walk(e.raw.writer, base) as Record<string, unknown>;
-  // an unrendered placeholder would only add a second problem about the same value
-  if (!bad && !checkWriterSchema(options, src, base, `node "${e.name}": writer`, problems).length) semantic(options, e, src, base, problems);
+  // Every problem at once: the schema checks the whole block, but says nothing more about a value
+  // whose placeholder was already reported; the semantic checks see the block without the values
+  // found bad (the writer's defaults stand in for them).
+  const within = (p: string, at: string) => p === at || p.startsWith(`${at}/`);
+  const reported = (p: string) => unrendered.some((u) => within(p, u));
+  const bad = [...unrendered, ...checkWriterSchema(options, src, base, `node "${e.name}": writer`, problems, reported)];
+  if (typeof options === 'object' && options !== null && !Array.isArray(options)) {
+    const pruned = structuredClone(options);
+    for (const p of bad) if (p !== base && p.startsWith(`${base}/`)) drop(pruned, p.slice(base.length + 1).split('/'));
+    semantic(pruned, e, src, base, problems);
+  }
   return options;
 }
 
-/** What the schema cannot say (a whole number of MiB), from the writer's own checks. */
+/** Deletes the value at a (JSON pointer) path, when there is one. */
+function drop(data: unknown, path: string[]): boolean {
+  let at = data;
+  for (const k of path.slice(0, -1)) {
+    if (typeof at !== 'object' || at === null) return false;
+    at = (at as Record<string, unknown>)[k.replace(/~1/g, '/').replace(/~0/g, '~')];
+  }
+  if (typeof at !== 'object' || at === null) return false;
+  const last = path[path.length - 1].replace(/~1/g, '/').replace(/~0/g, '~');
+  if (!(last in at)) return false;
+  delete (at as Record<string, unknown>)[last];
+  return true;
+}
+
+/**
+ * What the schema cannot say (a whole number of MiB), from the writer's own checks. The writer
+ * stops at its first complaint: the option it names is dropped and the rest checked again.
+ */
 function semantic(options: Record<string, unknown>, e: NodeEntry, src: SourceFile, base: string, problems: Problems): void {
-  const tryIt = (f: () => unknown) => {
+  const check = (f: () => unknown): boolean => {
     try {
       f();
+      return true;
     } catch (err) {
       if (!(err instanceof WriterError)) throw err;
       // the writer names the option first ("layout.alignment must be ..."): point at it
       const field = /^(layout(?:\.\w+)+|hostname)/.exec(err.message)?.[1];
       problems.at(src, field ? `${base}/${field.replace(/\./g, '/')}` : base, `node "${e.name}": writer.${err.message}`);
+      return !field || !drop(options, field.split('.')); // done unless another option is left to check
     }
   };
-  tryIt(() => resolveLayout(options.layout as WriterLayoutConfig | undefined));
-  if (typeof options.hostname === 'string') tryIt(() => validateHostname(options.hostname as string));
+  while (!check(() => resolveLayout(options.layout as WriterLayoutConfig | undefined)));
+  if (typeof options.hostname === 'string') check(() => validateHostname(options.hostname as string));
 }

@@ -66,6 +66,20 @@ test.each([
   expect(await writerProblems(writer)).toEqual([expected]);
 });
 
+test('every writer problem at once: schema, placeholders and the semantic checks do not hide each other', async () => {
+  expect(
+    await writerProblems(
+      '{ output: "o.img", hostname: "{{ nope }}", compression: "gzip", layout: { alignment: 3, boot: { fat: 12 }, root: { label: "bad label!" } } }',
+    ),
+  ).toEqual([
+    'trees/t/t.hjson:7:45: node "img": writer.hostname: undefined variable "nope": set it in the tree\'s or the node\'s vars',
+    'trees/t/t.hjson:7:58: node "img": writer.compression: must be one of "none", "zstd", "xz"',
+    'trees/t/t.hjson:7:89: node "img": writer.layout.alignment must be a whole number of MiB (>= 1MiB)',
+    'trees/t/t.hjson:7:111: node "img": writer.layout.boot.fat: must be one of 16, 32',
+    'trees/t/t.hjson:7:130: node "img": writer.layout.root.label: "bad label!" must match ^[A-Za-z0-9_-]{1,16}$',
+  ]);
+});
+
 test.each(['tree', 'stalk'] as const)("the %s schema shipped for editors is generated from the loader's (run `npm run schema` when this fails)", (kind) => {
   const shipped = JSON.parse(readFileSync(schemaPath(kind), 'utf8'));
   expect(shipped).toEqual(editorSchema(kind));
