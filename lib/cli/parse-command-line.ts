@@ -84,6 +84,8 @@ export function parseCommandLine(argv: string[], cwd = process.cwd()): Parsed {
   if (args.length > command.max)
     usageError(`unexpected argument "${args[command.max]}": stalker ${command.name} takes ${command.args ?? 'no arguments'}`, command);
   if (args.length < command.min) usageError(`stalker ${command.name} needs ${command.args}`, command);
+  if (command.tree === 'required' && values.config === undefined && args.length === command.min && args[0] !== undefined && findTree(args[0], cwd))
+    usageError(`stalker ${command.name} ${args[0]} ${command.args}: ${command.args} is missing after the tree`, command);
   if (command.tree === 'required' && values.config === undefined)
     usageError(
       `no tree given: name it first (stalker ${command.name === 'build' ? '' : `${command.name} `}raspi${command.args ? ` ${command.args}` : ''}) or give --config trees/NAME/NAME.hjson`,

@@ -54,6 +54,7 @@ describe('the tree, named like a buildx context', () => {
     expect(usage('plan trees/nope')).toBe('no tree at trees/nope: no such file');
     expect(usage('plan')).toBe('no tree given: name it first (stalker plan raspi) or give --config trees/NAME/NAME.hjson');
     expect(usage('logs app')).toBe('no tree given: name it first (stalker logs raspi NODE[:STEP]) or give --config trees/NAME/NAME.hjson');
+    expect(usage('explain demo')).toBe('stalker explain demo NODE: NODE is missing after the tree');
   });
   test('a directory without its tree file', () => {
     writeFileSync(join(p.root, 'sub/x'), '');
