@@ -144,21 +144,30 @@ describe('bootstraps are checked against the node and their pins at load', () =>
     ]);
   });
 
-  test('a tarball whose sha256 is not the pinned one; the hash is cached by path, size and mtime', async () => {
+  test('a tarball whose sha256 is not the pinned one; the hash is cached by path, size, mtime, ctime and inode', async () => {
     const pin = 'a'.repeat(64);
     project(
       `{ steps: [ { name: "one", run: "true" } ] }\n`,
       { 'trees/t/root.tar': 'not really a tar' },
       `{\n  stalks: {\n    base: { bootstrap: { kind: "tarball", file: "root.tar", sha256: "${pin}" } }\n  }\n}\n`,
     );
+    const file = join(p.root, 'trees/t/root.tar');
+    utimesSync(file, 1_700_000_000, 1_700_000_000); // whole seconds: an mtime that can be put back exactly
     const actual = createHash('sha256').update('not really a tar').digest('hex');
     expect(await load()).toEqual([`trees/t/t.hjson:3:61: node "base": tarball trees/t/root.tar has sha256 ${actual}, not the pinned ${pin}`]);
-    // a cache entry for the same size and mtime is trusted: nothing rereads the file
-    const file = join(p.root, 'trees/t/root.tar');
+    // a cache entry for the same file (size, mtime, ctime, inode) is trusted: nothing rereads it
     const cache = JSON.parse(readFileSync(hashCacheFile(p.root), 'utf8'));
-    expect(cache[file]).toMatchObject({ size: statSync(file).size, mtimeMs: statSync(file).mtimeMs });
+    const st = statSync(file);
+    expect(cache[file]).toMatchObject({ size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino });
     writeFileSync(hashCacheFile(p.root), JSON.stringify({ [file]: { ...cache[file], sha256: pin } }));
     expect(await load()).toEqual([]);
+    // new bytes of the same size with the old mtime put back (touch -r, cp -p, tar): ctime tells
+    writeFileSync(file, 'not really a taR');
+    utimesSync(file, 1_700_000_000, 1_700_000_000);
+    expect(statSync(file).mtimeMs).toBe(st.mtimeMs);
+    const changed = createHash('sha256').update('not really a taR').digest('hex');
+    expect(await load()).toEqual([expect.stringContaining(`has sha256 ${changed}, not the pinned`)]);
+    writeFileSync(file, 'not really a tar');
     // a new mtime is a new file: hashed again, and the real hash is not the pin
     utimesSync(file, new Date(), new Date(Date.now() + 5000));
     expect(await load()).toEqual([expect.stringContaining(`has sha256 ${actual}, not the pinned`)]);
