@@ -11,6 +11,7 @@ import { exec } from '../../util/exec.js';
 import { hostMachine } from '../host-platforms.js';
 import { DEFAULT_ENV, newId, type OciImages } from '../oci-store/oci-images.js';
 import { MEDIA } from '../oci-store/oci-layout.js';
+import { PROOT_ENV } from './proot-binary.js';
 import { applyLayer, diffLayer } from './root-dirs.js';
 
 interface Meta {
@@ -115,7 +116,7 @@ export class ProotContainers implements ContainerClient {
 
   private async command(m: Meta): Promise<{ args: string[]; env: Record<string, string> }> {
     const image = await this.images.inspect(m.image);
-    const env: Record<string, string> = {};
+    const env: Record<string, string> = { ...PROOT_ENV };
     for (const e of [...(image?.env.length ? image.env : DEFAULT_ENV), 'HOME=/root', ...(m.spec.env ?? [])])
       env[e.slice(0, e.indexOf('='))] = e.slice(e.indexOf('=') + 1);
     const args = ['-0', '-r', this.root(m.id), '-b', '/dev', '-b', '/proc', '-b', '/sys', '-b', '/etc/resolv.conf', '-w', m.spec.workingDir ?? '/'];

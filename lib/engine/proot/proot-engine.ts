@@ -1,17 +1,14 @@
 // The proot backend, for hosts where user namespaces are unavailable (Android/Termux, nested
 // unprivileged containers): steps run under `proot -0` (ptrace; fakes root), images in the same
 // OCI layout as the userns backend. Ownership is not kept: see README, "under proot".
-import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import type { ContainerClient, Engine, EngineDescription, EngineInfo } from '../engine-port.js';
 import { EngineError } from '../../errors.js';
 import { hostMachine, hostPlatforms } from '../host-platforms.js';
 import { OciImages } from '../oci-store/oci-images.js';
 import { OciLayout } from '../oci-store/oci-layout.js';
+import { prootBinary, prootRunsDpkg, prootVersion, STALKER_PROOT_DIR } from './proot-binary.js';
 import { ProotContainers } from './proot-containers.js';
-
-/** STALKER_PROOT names the binary (bin/setup may build a newer one); else proot on PATH. */
-export const prootBinary = (env: NodeJS.ProcessEnv = process.env) => env.STALKER_PROOT || 'proot';
 
 export class ProotEngine implements Engine {
   readonly kind = 'proot';
@@ -32,14 +29,28 @@ export class ProotEngine implements Engine {
 
   async ping(): Promise<string> {
     await this.images.layout.init();
-    const r = spawnSync(this.proot, ['--version'], { encoding: 'utf8' });
-    const v = /v(\d+\.\d+\.\d+)/.exec(r.stdout ?? '')?.[1];
-    if (r.status !== 0 || !v) throw new EngineError('find', this.proot, r.error ?? 'proot --version gave no version');
-    return `proot ${v} (${this.proot})${v < '5.4' ? ': older than 5.4, dpkg in a bookworm root fails (faccessat2)' : ''}`;
+    const v = prootVersion(this.proot);
+    if (!v) throw new EngineError('find', this.proot, 'it does not run (proot --version failed)');
+    return `${v} (${this.proot})`;
   }
 
   async info(): Promise<EngineInfo> {
-    return { version: await this.ping(), rootDir: this.dir, storageDriver: 'plain directories (cp -a --reflink=auto)', architecture: hostMachine() };
+    const problems = prootRunsDpkg(this.proot)
+      ? []
+      : [
+          {
+            name: 'proot dpkg',
+            detail: `${this.proot} cannot run dpkg: it does not translate faccessat2 (Debian bookworm's and trixie's proot 5.1.0), so a step installing packages in a Debian root fails`,
+            fix: `run bin/setup as root (builds proot 5.4 from Debian's forky source into ${STALKER_PROOT_DIR}), or point STALKER_PROOT at a proot >= 5.4`,
+          },
+        ];
+    return {
+      version: await this.ping(),
+      rootDir: this.dir,
+      storageDriver: 'plain directories (cp -a --reflink=auto)',
+      architecture: hostMachine(),
+      problems,
+    };
   }
 
   async describe(): Promise<EngineDescription> {
