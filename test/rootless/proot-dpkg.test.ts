@@ -59,7 +59,8 @@ test('doctor says plainly when a proot cannot run dpkg (Debian bookworm/trixie 5
   const r = stalkerAs(user, join(work, 'store'), ['doctor', '--engine', 'proot'], { STALKER_PROOT: old });
   expect(r.status).toBe(1);
   expect(r.stdout).toMatch(/FAIL proot dpkg: \/usr\/bin\/proot cannot run dpkg: it does not translate faccessat2/);
+  expect(r.stdout).toMatch(/FAIL proot owners: \/usr\/bin\/proot forgets the owners a step gives with chown/);
   const now = stalkerAs(user, join(work, 'store'), ['doctor', '--engine', 'proot']);
   expect(now.stdout).toMatch(new RegExp(`ok {3}engine: proot 5\\.4[^ ]* \\(${prootBinary().replace(/[/.]/g, '\\$&')}\\)`));
-  expect(now.stdout).not.toMatch(/proot dpkg/);
+  expect(now.stdout).not.toMatch(/proot dpkg|proot owners/);
 }, 120_000);

@@ -70,3 +70,23 @@ export function prootRunsDpkg(binary: string): boolean {
     rmSync(dir, { recursive: true, force: true });
   }
 }
+
+/** Whether this proot keeps the owners -0 fakes (stalker's patch): a chown reaches its log. */
+export function prootKeepsOwners(binary: string): boolean {
+  const dir = mkdtempSync(join(tmpdir(), 'stalker-proot-probe-'));
+  try {
+    const file = join(dir, 'probe');
+    writeFileSync(file, '');
+    const log = join(dir, 'owners');
+    spawnSync(binary, ['-0', '-b', `${file}:/stalker-owner-probe`, '/bin/sh', '-c', 'chown 4321:4321 /stalker-owner-probe'], {
+      env: { ...process.env, ...PROOT_ENV, STALKER_PROOT_OWNERS: log },
+      stdio: 'ignore',
+      timeout: 30_000,
+    });
+    return / 4321 4321$/m.test(readFileSync(log, 'utf8'));
+  } catch {
+    return false;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

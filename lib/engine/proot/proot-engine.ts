@@ -7,7 +7,7 @@ import { EngineError } from '../../errors.js';
 import { hostMachine, hostPlatforms } from '../host-platforms.js';
 import { OciImages } from '../oci-store/oci-images.js';
 import { OciLayout } from '../oci-store/oci-layout.js';
-import { prootBinary, prootRunsDpkg, prootVersion, STALKER_PROOT_DIR } from './proot-binary.js';
+import { prootBinary, prootKeepsOwners, prootRunsDpkg, prootVersion, STALKER_PROOT_DIR } from './proot-binary.js';
 import { ProotContainers } from './proot-containers.js';
 
 export class ProotEngine implements Engine {
@@ -16,12 +16,14 @@ export class ProotEngine implements Engine {
   readonly seesHostPaths = true;
   readonly images: OciImages;
   readonly containers: ContainerClient;
+  readonly ociLayout: string;
 
   constructor(
     readonly dir: string,
     readonly proot = prootBinary(),
   ) {
-    const layout = new OciLayout(join(dir, 'oci'));
+    this.ociLayout = join(dir, 'oci');
+    const layout = new OciLayout(this.ociLayout);
     this.images = new OciImages(layout);
     this.containers = new ProotContainers(join(dir, 'proot'), this.images, proot);
     void layout.init().catch(() => {});
@@ -35,15 +37,20 @@ export class ProotEngine implements Engine {
   }
 
   async info(): Promise<EngineInfo> {
-    const problems = prootRunsDpkg(this.proot)
-      ? []
-      : [
-          {
-            name: 'proot dpkg',
-            detail: `${this.proot} cannot run dpkg: it does not translate faccessat2 (Debian bookworm's and trixie's proot 5.1.0), so a step installing packages in a Debian root fails`,
-            fix: `run bin/setup as root (builds proot 5.4 from Debian's forky source into ${STALKER_PROOT_DIR}), or point STALKER_PROOT at a proot >= 5.4`,
-          },
-        ];
+    const fix = `run bin/setup as root (builds Debian's proot 5.4 with stalker's patch into ${STALKER_PROOT_DIR}), or unset STALKER_PROOT`;
+    const problems = [];
+    if (!prootRunsDpkg(this.proot))
+      problems.push({
+        name: 'proot dpkg',
+        detail: `${this.proot} cannot run dpkg: it does not translate faccessat2 (Debian bookworm's and trixie's proot 5.1.0), so a step installing packages in a Debian root fails`,
+        fix,
+      });
+    if (!prootKeepsOwners(this.proot))
+      problems.push({
+        name: 'proot owners',
+        detail: `${this.proot} forgets the owners a step gives with chown (no STALKER_PROOT_OWNERS log): every file would be committed as root's`,
+        fix,
+      });
     return {
       version: await this.ping(),
       rootDir: this.dir,
