@@ -143,6 +143,8 @@ export interface Engine {
   readonly seesHostPaths: boolean;
   images: ImageClient;
   containers: ContainerClient;
+  /** Rootless engines: the OCI image layout directory their images live in (skopeo reads it). */
+  readonly ociLayout?: string;
   /** Engine reachable? Resolves with its version string or throws EngineError. */
   ping(): Promise<string>;
   /** Engine facts for diagnostics; throws EngineError when it does not answer. */
