@@ -2,12 +2,13 @@
 // cached rerun, a failure then a resume; owners a step gives with chown reach the committed
 // layers and the exported root (stalker's proot records the chowns that -0 fakes: README).
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { lastLayer, tarEntries } from '../support/oci-store-read.js';
 import { makeProject } from '../support/project.js';
 import { chownTo, type RootlessUser, rootlessUser, stalkerAs, userDir } from '../support/rootless-user.js';
 import { tarballTree } from '../support/tarball-tree.js';
+import { rootPartition, writerTree } from '../support/written-image.js';
 
 const TREE = `pr${process.pid}`;
 let user: RootlessUser;
@@ -115,3 +116,20 @@ test('export --docker on the Docker engine is a usage error (exit 2), not a copy
   expect(r.status).toBe(2);
   expect(r.stderr).toMatch(/--docker copies from a rootless engine's store/);
 });
+
+test('the writer writes a disk image from a proot-built node, as the same user (under fakeroot); fsck finds it clean and the owners kept', () => {
+  const w = makeProject(`${TREE}w`, writerTree(`${TREE}w`, tarballTree));
+  chownTo(user, w.root);
+  try {
+    ok(stalkerAs(user, store, ['--config', w.tree, '--progress', 'plain'], { STALKER_ENGINE: 'proot' }));
+    const img = join(w.root, 'out/test.img');
+    expect(statSync(img).uid).toBe(user.uid);
+    const p2 = rootPartition(img); // e2fsck -fn: throws unless clean
+    expect(p2.stat('/home/pi/note')).toMatch(/User:\s+1000\s+Group:\s+1000/);
+    expect(p2.stat('/usr/bin/suid-thing')).toMatch(/Mode:\s+04755/);
+    expect(p2.stat('/bin/busybox')).toMatch(/User:\s+0\s+Group:\s+0/);
+    expect(p2.cat('/etc/hostname').trim()).toBe('rl-board');
+  } finally {
+    rmSync(w.root, { recursive: true, force: true });
+  }
+}, 180_000);

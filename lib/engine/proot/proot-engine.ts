@@ -1,7 +1,9 @@
 // The proot backend, for hosts where user namespaces are unavailable (Android/Termux, nested
 // unprivileged containers): steps run under `proot -0` (ptrace; fakes root), images in the same
-// OCI layout as the userns backend. Ownership is not kept: see README, "under proot".
+// OCI layout as the userns backend. Owners: see root-owners.ts and README, "under proot".
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import type { ContainerClient, Engine, EngineDescription, EngineInfo } from '../engine-port.js';
 import { EngineError } from '../../errors.js';
 import { hostMachine, hostPlatforms } from '../host-platforms.js';
@@ -58,6 +60,24 @@ export class ProotEngine implements Engine {
       architecture: hostMachine(),
       problems,
     };
+  }
+
+  /**
+   * The image writer's root: Debian's fakeroot, which fakes the owners and device nodes that tar
+   * extracts and reports them to mkfs.ext4 -d (host programs: its LD_PRELOAD reaches them).
+   */
+  async asRoot(cmd: string[], input: Readable, read: (stdout: Readable) => Promise<void>): Promise<number> {
+    const child = spawn('fakeroot', ['--', ...cmd], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const started = new Promise<number>((resolve, reject) =>
+      child
+        .on('error', (err) => reject(new EngineError('run', 'fakeroot', `${err.message} (apt-get install fakeroot; bin/setup installs it)`)))
+        .on('close', (code) => resolve(code ?? 1)),
+    );
+    input.on('error', () => child.kill('SIGKILL'));
+    child.stdin.on('error', () => {}); // a child that exits early: its exit code says why
+    input.pipe(child.stdin);
+    const [code] = await Promise.all([started, read(child.stdout)]);
+    return code;
   }
 
   async describe(): Promise<EngineDescription> {
