@@ -88,6 +88,8 @@ export interface EngineInfo {
   rootDir: string; // where images and containers live on the engine's host
   storageDriver: string;
   architecture: string; // the engine host's, e.g. x86_64
+  /** What the engine knows it cannot do here, each with how to fix it (`stalker doctor` fails on them). */
+  problems?: Array<{ name: string; detail: string; fix: string }>;
 }
 
 export interface CommitOptions {
@@ -141,6 +143,8 @@ export interface Engine {
   readonly seesHostPaths: boolean;
   images: ImageClient;
   containers: ContainerClient;
+  /** Rootless engines: the OCI image layout directory their images live in (skopeo reads it). */
+  readonly ociLayout?: string;
   /** Engine reachable? Resolves with its version string or throws EngineError. */
   ping(): Promise<string>;
   /** Engine facts for diagnostics; throws EngineError when it does not answer. */

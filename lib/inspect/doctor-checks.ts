@@ -1,9 +1,8 @@
 // `stalker doctor`: everything a build needs from the host, each problem with how to fix it.
 // The checks take their view of the host as a parameter, so tests can show them a broken one.
 import { statfs } from 'node:fs/promises';
-import { accessSync, constants } from 'node:fs';
-import { delimiter, join } from 'node:path';
 import type { Engine } from '../engine/engine-port.js';
+import { whichOnPath } from '../util/which.js';
 import { type BinfmtState, binfmtOk, emulatedArch, hostQemuArch, readBinfmt } from './binfmt.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail';
@@ -37,19 +36,6 @@ const GB = 1e9;
 const FREE_FAIL = 2 * GB;
 const FREE_WARN = 10 * GB;
 
-export function whichOnPath(cmd: string, path = process.env.PATH ?? ''): string | undefined {
-  for (const dir of path.split(delimiter).filter(Boolean)) {
-    const file = join(dir, cmd);
-    try {
-      accessSync(file, constants.X_OK);
-      return file;
-    } catch {
-      /* not here */
-    }
-  }
-  return undefined;
-}
-
 export function realHost(engine: DoctorHost['engine']): DoctorHost {
   return {
     engine,
@@ -78,6 +64,7 @@ async function engineChecks(host: DoctorHost): Promise<{ checks: Check[]; rootDi
     const name = !d || d.kind === 'docker' ? 'Docker' : d.kind; // a rootless engine names itself
     const detail = (info ? `${name} ${version}, storage driver ${info.storageDriver}, data in ${info.rootDir}` : `${name} ${version}`) + how;
     const checks: Check[] = [{ name: 'engine', status: 'ok', detail }];
+    for (const p of info?.problems ?? []) checks.push({ ...p, status: 'fail' });
     if (info && name === 'Docker' && info.storageDriver !== 'overlay2') {
       checks.push({
         name: 'engine storage',

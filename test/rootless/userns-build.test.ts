@@ -8,6 +8,7 @@ import { lastLayer, refs } from '../support/oci-store-read.js';
 import { makeProject } from '../support/project.js';
 import { chownTo, type RootlessUser, rootlessUser, stalkerAs, userDir } from '../support/rootless-user.js';
 import { tarballTree } from '../support/tarball-tree.js';
+import { rootPartition, writerTree } from '../support/written-image.js';
 
 const TREE = `rl${process.pid}`;
 let user: RootlessUser;
@@ -118,37 +119,17 @@ test('the store is an OCI layout other tools read (skopeo, installed by bin/setu
 });
 
 test('the writer writes a disk image from a userns-built node, as the same user; fsck finds it clean and the owners kept', () => {
-  const w = makeProject(`${TREE}w`, {
-    [`trees/${TREE}w/${TREE}w.hjson`]: tarballTree(
-      `
-      rootfs: { from: "base", stalk: "fw" }
-      image: { from: "rootfs", writer: { output: "out/test.img", hostname: "rl-board", layout: { boot: { size: "64MiB" }, root: { headroom: "16MiB" } } } }`,
-      { repository: `${TREE}w` },
-    ),
-    'stalks/fw/fw.hjson': `{ steps: [ { name: "firmware", script: "fw.sh" } ] }`,
-    'stalks/fw/fw.sh': `#!/bin/sh -e
-mkdir -p /boot/firmware /home/pi
-echo "arm_64bit=1" > /boot/firmware/config.txt
-echo "console=serial0,115200 root=/dev/mmcblk0p2 rootwait" > /boot/firmware/cmdline.txt
-printf '/dev/mmcblk0p2 / ext4 defaults 0 1\\n/dev/mmcblk0p1 /boot/firmware vfat defaults 0 2\\n' > /etc/fstab
-echo hi > /home/pi/note; chown -R 1000:1000 /home/pi
-`,
-  });
+  const w = makeProject(`${TREE}w`, writerTree(`${TREE}w`, tarballTree));
   chownTo(user, w.root);
   try {
     const r = stalkerAs(user, store, ['--config', w.tree, '--progress', 'plain']);
     ok(r);
     const img = join(w.root, 'out/test.img');
     expect(statSync(img).uid).toBe(user.uid);
-    const table = JSON.parse(execFileSync('sfdisk', ['--json', img], { encoding: 'utf8' }));
-    const offset = table.partitiontable.partitions[1].start * 512;
-    execFileSync('dd', [`if=${img}`, 'bs=1M', `skip=${offset}`, 'iflag=skip_bytes', 'status=none', `of=${img}.p2`]);
-    execFileSync('e2fsck', ['-fn', `${img}.p2`], { stdio: 'pipe' }); // throws unless clean
-    const stat = execFileSync('debugfs', ['-R', 'stat /home/pi/note', `${img}.p2`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-    expect(stat).toMatch(/User:\s+1000\s+Group:\s+1000/);
-    expect(execFileSync('debugfs', ['-R', 'cat /etc/hostname', `${img}.p2`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim()).toBe(
-      'rl-board',
-    );
+    const p2 = rootPartition(img); // e2fsck -fn: throws unless clean
+    expect(p2.stat('/home/pi/note')).toMatch(/User:\s+1000\s+Group:\s+1000/);
+    expect(p2.stat('/usr/bin/suid-thing')).toMatch(/Mode:\s+04755/);
+    expect(p2.cat('/etc/hostname').trim()).toBe('rl-board');
   } finally {
     rmSync(w.root, { recursive: true, force: true });
   }

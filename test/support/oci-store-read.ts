@@ -27,15 +27,20 @@ export function manifestOf(store: string, ref: string): { config: { digest: stri
 
 export async function lastLayer(store: string, ref: string): Promise<LayerEntry[]> {
   const m = manifestOf(store, ref);
+  return tarEntries(blob(store, m.layers[m.layers.length - 1].digest));
+}
+
+/** The entries of a tar file (names without a trailing slash or a leading ./). */
+export async function tarEntries(file: string): Promise<LayerEntry[]> {
   const entries: LayerEntry[] = [];
   const x = extract();
   x.on('entry', (h, body, next) => {
-    entries.push({ name: h.name.replace(/\/$/, ''), type: h.type ?? 'file', uid: h.uid ?? 0, gid: h.gid ?? 0, mode: h.mode ?? 0 });
+    entries.push({ name: h.name.replace(/\/$/, '').replace(/^\.\//, ''), type: h.type ?? 'file', uid: h.uid ?? 0, gid: h.gid ?? 0, mode: h.mode ?? 0 });
     body.resume();
     body.on('end', next);
   });
   const done = new Promise<void>((resolve, reject) => x.on('finish', () => resolve()).on('error', reject));
-  createReadStream(blob(store, m.layers[m.layers.length - 1].digest)).pipe(x);
+  createReadStream(file).pipe(x);
   await done;
   return entries;
 }

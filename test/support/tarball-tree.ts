@@ -1,8 +1,8 @@
 // hjson for a test tree whose root node is a busybox tarball, plus the given nodes.
-import { busyboxRoot } from './busybox-root.js';
+import { busyboxRoot, type RootTar } from './busybox-root.js';
 
-export function tarballTree(nodes: string, opts: { arch?: 'amd64' | 'arm64'; vars?: string; repository?: string } = {}): string {
-  const root = busyboxRoot(opts.arch ?? 'amd64');
+export function tarballTree(nodes: string, opts: { arch?: 'amd64' | 'arm64'; vars?: string; repository?: string; root?: RootTar } = {}): string {
+  const root = opts.root ?? busyboxRoot(opts.arch ?? 'amd64');
   const platform = opts.arch === 'arm64' ? 'linux/arm64' : 'linux/amd64';
   return `{
     repository: "${opts.repository ?? 'stalkertest'}"

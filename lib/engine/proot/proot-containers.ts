@@ -4,14 +4,17 @@
 import { spawn } from 'node:child_process';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import type { AttachedIo, CommitOptions, ContainerClient, ContainerSpec, ContainerSummary, Labels, OutputStream } from '../engine-port.js';
 import { EngineError } from '../../errors.js';
 import { exec } from '../../util/exec.js';
 import { hostMachine } from '../host-platforms.js';
 import { DEFAULT_ENV, newId, type OciImages } from '../oci-store/oci-images.js';
 import { MEDIA } from '../oci-store/oci-layout.js';
+import { PROOT_ENV } from './proot-binary.js';
 import { applyLayer, diffLayer } from './root-dirs.js';
+import { applyChownLog, type InodeOwners, ownerLines, type OwnerMap, ownersByInode, readOwners, writeOwners } from './root-owners.js';
+import { withOwners } from './tar-owners.js';
 
 interface Meta {
   id: string;
@@ -67,7 +70,9 @@ export class ProotContainers implements ContainerClient {
         const tmp = `${dir}.in-${process.pid}`;
         await rm(tmp, { recursive: true, force: true });
         await mkdir(tmp, { recursive: true });
-        for (const l of image.layers) await applyLayer(tmp, this.images.layout.blobPath(l.digest));
+        const owners: OwnerMap = new Map();
+        for (const l of image.layers) await applyLayer(tmp, this.images.layout.blobPath(l.digest), owners);
+        await writeOwners(dir, owners);
         await rename(tmp, dir);
         return dir;
       })();
@@ -84,6 +89,8 @@ export class ProotContainers implements ContainerClient {
     const id = `p${newId().slice(0, 16)}`;
     await mkdir(this.cdir(id), { recursive: true });
     await exec('cp', ['-a', '--reflink=auto', from, this.root(id)]);
+    // the owners the copy starts with, by inode: stalker's proot reports them and appends chowns
+    await writeFile(this.chownLog(id), ownerLines(await ownersByInode(this.root(id), await readOwners(from))));
     await writeFile(
       join(this.cdir(id), 'meta.json'),
       JSON.stringify({ id, spec, image: image.id, created: Date.now() / 1000, state: 'created' } satisfies Meta),
@@ -101,21 +108,27 @@ export class ProotContainers implements ContainerClient {
     const full = join(this.root(id), path);
     if (!(await exists(full))) return undefined;
     const slash = full.lastIndexOf('/');
-    return this.tarOut(full.slice(0, slash), full.slice(slash + 1));
+    return this.tarOut(full.slice(0, slash), full.slice(slash + 1), this.owners(id));
   }
 
-  private tarOut(dir: string, what: string): Readable {
-    // proot -0 pretends root owns everything: the archive says so too
-    const child = spawn('tar', ['-C', dir, '--owner=0', '--group=0', '--numeric-owner', '-cf', '-', what], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const out = new PassThrough();
-    child.stdout.pipe(out, { end: false });
-    child.on('close', (code) => (code === 0 ? out.end() : out.destroy(new EngineError('tar', dir, `exit ${code}`))));
+  /** The container's owners now: its copy's, then every chown its steps made (proot's log). */
+  private async owners(id: string): Promise<InodeOwners> {
+    return applyChownLog(new Map(), await readFile(this.chownLog(id), 'utf8').catch(() => ''));
+  }
+  private chownLog(id: string) {
+    return join(this.cdir(id), 'chowns.log');
+  }
+
+  private tarOut(dir: string, what: string, owners: Promise<InodeOwners>): Readable {
+    const child = spawn('tar', ['-C', dir, '--numeric-owner', '-cf', '-', what], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const out = withOwners(child.stdout, dir, owners);
+    child.on('close', (code) => (code === 0 ? undefined : out.destroy(new EngineError('tar', dir, `exit ${code}`))));
     return out;
   }
 
   private async command(m: Meta): Promise<{ args: string[]; env: Record<string, string> }> {
     const image = await this.images.inspect(m.image);
-    const env: Record<string, string> = {};
+    const env: Record<string, string> = { ...PROOT_ENV, STALKER_PROOT_OWNERS: this.chownLog(m.id) };
     for (const e of [...(image?.env.length ? image.env : DEFAULT_ENV), 'HOME=/root', ...(m.spec.env ?? [])])
       env[e.slice(0, e.indexOf('='))] = e.slice(e.indexOf('=') + 1);
     const args = ['-0', '-r', this.root(m.id), '-b', '/dev', '-b', '/proc', '-b', '/sys', '-b', '/etc/resolv.conf', '-w', m.spec.workingDir ?? '/'];
@@ -153,7 +166,9 @@ export class ProotContainers implements ContainerClient {
     const parent = await this.images.find(m.image);
     if (!parent) throw new EngineError('commit container', id, `its image ${m.image} is gone`);
     const skip = new Set(m.spec.binds.map((b) => b.target));
-    const layer = await this.images.layout.putStream(diffLayer(this.root(id), await this.imageRoot(parent.id), skip), MEDIA.layer);
+    const parentRoot = await this.imageRoot(parent.id);
+    const owners = { byInode: await this.owners(id), parent: await readOwners(parentRoot), out: new Map() as OwnerMap };
+    const layer = await this.images.layout.putStream(diffLayer(this.root(id), parentRoot, skip, owners), MEDIA.layer);
     const created = new Date().toISOString();
     const c = parent.config;
     const image = await this.images.add(
@@ -169,6 +184,7 @@ export class ProotContainers implements ContainerClient {
     );
     const keep = join(this.dir, 'roots', rootName(image));
     if (!(await exists(keep))) {
+      await writeOwners(keep, owners.out);
       await rename(this.root(id), keep);
       this.building.set(keep, Promise.resolve(keep));
     }
@@ -198,6 +214,6 @@ export class ProotContainers implements ContainerClient {
   }
 
   async export(id: string): Promise<Readable> {
-    return this.tarOut(this.root(id), '.');
+    return this.tarOut(this.root(id), '.', this.owners(id));
   }
 }

@@ -28,6 +28,10 @@ export class UsernsEngine implements Engine {
     this.containers = lazy(new UsernsContainers(this.store, ids), () => this.open());
   }
 
+  get ociLayout(): string {
+    return this.store.layout.dir;
+  }
+
   get images() {
     return lazy(this.store.images, () => this.open());
   }
