@@ -10,6 +10,7 @@ import type { KeyedStep } from '../plan/tree-keys.js';
 import { exec } from '../util/exec.js';
 import { fileSha256 } from '../util/file-sha256.js';
 import { type BuildContext, repoOf, runLabels } from './build-context.js';
+import { emulatedCpuEnv } from './emulated-cpu.js';
 import type { StepScope } from './step-lifecycle.js';
 
 export { BOOTSTRAP_STEP } from '../plan/bootstrap-step.js';
@@ -49,13 +50,15 @@ async function makeRootTar(ctx: BuildContext, s: KeyedBootstrap, scope: StepScop
       const args = mmdebstrapArgs(b, out);
       // mmdebstrap's reproducible mode: SOURCE_DATE_EPOCH set (the node's, when its stalk sets one)
       const env = b.sourceDateEpoch === undefined ? {} : { SOURCE_DATE_EPOCH: b.sourceDateEpoch };
+      // the emulated CPU for the chroot's dpkg and maintainer scripts (emulated-cpu.ts)
+      const cpu = emulatedCpuEnv(s.parts.platform);
       scope.log.note(
         `$ ${Object.entries(env)
           .map(([k, v]) => `${k}=${v} `)
           .join('')}mmdebstrap ${args.join(' ')}`,
       );
       try {
-        await exec('mmdebstrap', args, { env, signal: ctx.signal, onOutput: (_s, c) => scope.log.write(c) });
+        await exec('mmdebstrap', args, { env: { ...cpu, ...env }, signal: ctx.signal, onOutput: (_s, c) => scope.log.write(c) });
       } catch (err) {
         await rm(out, { force: true });
         const code = err instanceof ExecError ? err.exitCode : null;
