@@ -5,6 +5,7 @@ const modules = [
   './engine.bench.js',
   './writer.bench.js',
   './raspi.bench.js',
+  './repro.bench.js',
   './device.bench.js',
   './rootless.bench.js',
   './registry.bench.js',
