@@ -6,6 +6,7 @@ const modules = [
   './writer.bench.js',
   './raspi.bench.js',
   './repro.bench.js',
+  './emulated-cpu.bench.js',
   './device.bench.js',
   './rootless.bench.js',
   './registry.bench.js',
