@@ -1,15 +1,16 @@
-// Reproducible clean builds of trees/raspi: two `--no-cache` builds (same day, same archive state),
-// each into its own repository, must write a bit-identical raspi.img. When the images differ, the
-// node the writer writes is exported from both builds and compared file by file (content, mode,
-// owner, link target; not mtimes, which the writer clamps to the tree's clock), and diffoscope
-// reports on the two trees (out/repro/diffoscope.txt).
+// Reproducible clean builds of trees/raspi: two `--no-cache` builds (same day, same archive state)
+// must write a bit-identical raspi.img. They run side by side, each in a throwaway project of its
+// own (another directory, as two checkouts would be), with its own repository and its own empty
+// apt cache. When the images differ, the node the writer writes is exported from both builds and
+// compared file by file (content, mode, owner, link target; not mtimes, which the writer clamps
+// to the tree's clock), and diffoscope reports on the two trees (out/repro/diffoscope.txt).
 //
-// Two clean builds: ~35 min on 2 cores, under the heavy lock. BENCH_ONLY=repro runs only this.
-// The parts can also run one at a time (REPRO_PART=a, then b, then compare), e.g. in two lock
-// windows; out/repro/ keeps the images and the first build's repository between them.
-import { spawnSync } from 'node:child_process';
+// Two clean builds at once: ~20-35 min on 2 cores, under the heavy lock. BENCH_ONLY=repro runs
+// only this; REPRO_PART=builds or REPRO_PART=compare runs one half (out/repro/ keeps the builds;
+// the compare removes their images unless REPRO_KEEP=1).
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import Hjson from 'hjson';
 import tar from 'tar-stream';
@@ -21,32 +22,39 @@ const WORK = join(ROOT, 'out', 'repro');
 const BUILDS = ['a', 'b'] as const;
 type Build = (typeof BUILDS)[number];
 
-// One throwaway project for both builds, sharing this one's stalks: the writer's key (which seeds
-// the disk's ids) holds the output path, so both write the same path; only the repository differs,
-// so the first build's images stay for the comparison. Each image is moved aside once written.
-const PROJECT = join(WORK, 'project');
-const TREE = join(PROJECT, 'trees', 'raspirepro', 'raspirepro.hjson');
-const repository = (b: Build) => `raspirepro-${b}`;
-const imageOf = (b: Build) => join(WORK, `${b}.img`);
+const project = (b: Build) => join(WORK, b);
+const treeFile = (b: Build) => join(project(b), 'trees', 'raspirepro', 'raspirepro.hjson');
+const imageOf = (b: Build) => join(project(b), 'out', 'raspi.img');
 
 function setUp(b: Build): void {
-  if (!existsSync(PROJECT)) {
-    mkdirSync(dirname(TREE), { recursive: true });
-    for (const d of ['stalks', 'plugins', 'sysroot', 'dist', 'lib']) symlinkSync(join(ROOT, d), join(PROJECT, d));
-  }
+  rmSync(project(b), { recursive: true, force: true });
+  mkdirSync(dirname(treeFile(b)), { recursive: true });
+  for (const d of ['stalks', 'plugins', 'sysroot', 'dist', 'lib']) symlinkSync(join(ROOT, d), join(project(b), d));
   const tree = Hjson.parse(readFileSync(join(ROOT, 'trees/raspi/raspi.hjson'), 'utf8')) as { repository: string };
-  tree.repository = repository(b);
-  writeFileSync(TREE, JSON.stringify(tree, null, 2));
+  tree.repository = `raspirepro-${b}`;
+  writeFileSync(treeFile(b), JSON.stringify(tree, null, 2));
 }
 
-function build(b: Build): number {
+/** One clean build, its output in out/repro/<b>.log; resolves to its wall time in seconds. */
+function build(b: Build): Promise<number> {
   setUp(b);
-  // one apt cache for both: the same .debs (apt checks their hashes), downloaded once
-  const env = { ...process.env, STALKER_CACHE_DIR: join(WORK, 'caches') };
-  const seconds = timeCommand(STALKER, ['--config', TREE, '--no-cache', '--progress', 'plain'], { cwd: PROJECT, env });
-  renameSync(join(PROJECT, 'out', 'raspi.img'), imageOf(b));
-  console.log(`repro: clean build ${b}: ${seconds.toFixed(0)} s`);
-  return seconds;
+  const env = { ...process.env, STALKER_CACHE_DIR: join(project(b), 'caches') };
+  const log = join(WORK, `${b}.log`);
+  const started = Date.now();
+  return new Promise((res, rej) => {
+    const child = spawn('sh', ['-c', 'exec "$0" "$@" > "$LOG" 2>&1', STALKER, '--config', treeFile(b), '--no-cache', '--progress', 'plain'], {
+      cwd: project(b),
+      env: { ...env, LOG: log },
+      stdio: 'ignore',
+    });
+    child.on('error', rej);
+    child.on('exit', (code) => (code === 0 ? res((Date.now() - started) / 1000) : rej(new Error(`repro: clean build ${b} exited ${code} (log: ${log})`))));
+  });
+}
+
+async function builds(): Promise<void> {
+  const seconds = await Promise.all(BUILDS.map(build));
+  BUILDS.forEach((b, i) => console.log(`repro: clean build ${b}: ${seconds[i]!.toFixed(0)} s (side by side)`));
 }
 
 function sha256(file: string): string {
@@ -77,7 +85,7 @@ async function manifest(tarFile: string): Promise<Map<string, string>> {
 
 /** The node the writer writes: the image node's parent, from the plan. */
 function writerInput(): string {
-  const r = spawnSync(STALKER, ['plan', '--config', TREE], { encoding: 'utf8', cwd: PROJECT });
+  const r = spawnSync(STALKER, ['plan', '--config', treeFile('a')], { encoding: 'utf8', cwd: project('a') });
   const parent = /^\S+\s+from (\S+) · writer/m.exec(r.stdout)?.[1];
   if (!parent) throw new Error(`repro: no writer node in the plan:\n${r.stdout}`);
   return parent;
@@ -94,10 +102,7 @@ async function compare(): Promise<void> {
   // what the writer was given, file by file (mtimes left out: the writer clamps them)
   const node = writerInput();
   const tars = BUILDS.map((x) => join(WORK, `${x}-${node}.tar`));
-  BUILDS.forEach((x, i) => {
-    setUp(x);
-    timeCommand(STALKER, ['export', '--config', TREE, node, '-o', tars[i]!], { cwd: PROJECT });
-  });
+  BUILDS.forEach((x, i) => timeCommand(STALKER, ['export', '--config', treeFile(x), node, '-o', tars[i]!], { cwd: project(x) }));
   const [ma, mb] = [await manifest(tars[0]!), await manifest(tars[1]!)];
   const paths = [...new Set([...ma.keys(), ...mb.keys()])].filter((p) => ma.get(p) !== mb.get(p)).sort();
   if (!paths.length) console.log(`repro: node ${node} has the same files in both builds: the difference is the writer's (file system metadata)`);
@@ -116,6 +121,11 @@ export async function run(): Promise<void> {
   if (process.env.BENCH_ONLY && process.env.BENCH_ONLY !== 'repro') return console.log('repro: not selected (BENCH_ONLY)');
   mkdirSync(WORK, { recursive: true });
   const part = process.env.REPRO_PART;
-  for (const b of BUILDS) if (!part || part === b) build(b);
-  if (!part || part === 'compare') await compare();
+  if (!part || part === 'builds') await builds();
+  if (!part || part === 'compare') {
+    await compare();
+    // the two builds' images (several GB); REPRO_KEEP=1 keeps them
+    if (!process.env.REPRO_KEEP)
+      spawnSync('sh', ['-c', `docker images --format '{{.Repository}}:{{.Tag}}' | grep '^raspirepro-[ab]/' | xargs -r docker rmi >/dev/null 2>&1`]);
+  }
 }
