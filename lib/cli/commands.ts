@@ -54,6 +54,7 @@ export const COMMANDS: Command[] = [
       ...COLOR_ENV,
       'STALKER_CACHE_DIR  named caches (default .stalker/caches/)',
       'STALKER_LOCK_DIR   build locks (default /run/lock/stalker/)',
+      'STALKER_QEMU_CPU   the CPU qemu-user emulates for foreign arm64 steps (default cortex-a72; "" for qemu\'s max)',
     ],
     run: async (i) => (await import('./build-command.js')).buildCommand(i.flags),
   },

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { openEngine } from '../engine/open-engine.js';
 import { resolveImage } from '../inspect/image-target.js';
 import { shellSpec } from '../inspect/shell-args.js';
+import { emulatedCpuEnv } from '../run/emulated-cpu.js';
 import { stageStep } from '../run/step-staging.js';
 import { openProject } from './project.js';
 
@@ -25,7 +26,7 @@ export async function shellCommand(flags: ShellFlags, target: string | undefined
   let id: string | undefined;
   const ignore = () => {};
   try {
-    const staged = t.stepConfig ? await stageStep(stage, t.stepConfig, project.cacheDir, engine.seesHostPaths) : undefined;
+    const staged = t.stepConfig ? await stageStep(stage, t.stepConfig, project.cacheDir, engine.seesHostPaths, emulatedCpuEnv(t.node.platform)) : undefined;
     const terminal = tty();
     id = await engine.containers.create(
       shellSpec({

@@ -66,3 +66,15 @@ export function resolveBootstrap(
       return { bootstrap: { kind: 'image', ref: raw.ref as string } };
   }
 }
+
+/**
+ * A debootstrap root under a stalk that sets SOURCE_DATE_EPOCH (for every step of the node) gets
+ * it too: mmdebstrap's reproducible mode follows it (tar mtimes, no logs or caches with the day's
+ * date), and it is part of the bootstrap's key. Returns a message when it is not whole seconds.
+ */
+export function withStepEpoch(b: Bootstrap, stepEnv: Record<string, string> | undefined): Bootstrap | { message: string } {
+  const epoch = stepEnv?.SOURCE_DATE_EPOCH;
+  if (b.kind !== 'debootstrap' || epoch === undefined) return b;
+  if (!/^[0-9]{1,12}$/.test(epoch)) return { message: `SOURCE_DATE_EPOCH "${epoch}" is not a whole number of seconds since 1970` };
+  return { ...b, sourceDateEpoch: epoch };
+}

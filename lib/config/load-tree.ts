@@ -4,7 +4,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
 import { buildTreeGraph, findCycles, formatCycle, topologicalOrder } from '../graph/tree-graph.js';
-import { resolveBootstrap } from './bootstrap.js';
+import { resolveBootstrap, withStepEpoch } from './bootstrap.js';
 import { hashCacheFile } from './file-hash-cache.js';
 import { loadStalk, stalkFile } from './load-stalk.js';
 import { repositoryProblem, nodeNameProblem, treeNameProblem } from './names.js';
@@ -140,6 +140,11 @@ export async function loadTree(treeFile: string, opts: LoadTreeOptions = {}): Pr
     if (!vars) continue;
     node.vars = vars;
     node.steps = nodeSteps(e.name, stalk, vars, sysroot, shape.copies);
+    if (node.bootstrap) {
+      const b = withStepEpoch(node.bootstrap, node.steps[0]?.env);
+      if ('kind' in b) node.bootstrap = b;
+      else problems.at(src, `${e.pointer}/stalk`, `node "${e.name}": ${b.message}`);
+    }
   }
   checkCopies(nodes, (n) => (entries.find((x) => x.name === n) as NodeEntry).pointer, src, problems);
 

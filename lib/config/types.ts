@@ -14,6 +14,8 @@ export type Bootstrap =
       components: string[]; // default ["main"]
       include: string[];
       mirror: string; // default http://deb.debian.org/debian
+      /** SOURCE_DATE_EPOCH of the node's steps, which mmdebstrap's reproducible mode follows too. */
+      sourceDateEpoch?: string;
     }
   | { kind: 'tarball'; file: string; sha256: string }
   | { kind: 'image'; ref: string }; // an image id (sha256:...) present in the engine

@@ -24,8 +24,12 @@ export function writerOutput(tree: ResolvedTree, node: ResolvedNode): string {
   return isAbsolute(output) ? output : join(tree.root, output);
 }
 
-export function writerKeyParts(tree: ResolvedTree, node: ResolvedNode, inputKey: string): WriterKeyParts {
-  const options = { ...(node.writer?.options ?? {}), output: writerOutput(tree, node) };
+/**
+ * The output as the tree names it (relative to the project root), not where the checkout sits: the
+ * key seeds the disk's ids, so the same tree built in another directory writes the same image.
+ */
+export function writerKeyParts(_tree: ResolvedTree, node: ResolvedNode, inputKey: string): WriterKeyParts {
+  const options = { ...(node.writer?.options ?? {}), output: String(node.writer?.options.output ?? join('out', `${node.name}.img`)) };
   return { v: KEY_VERSION, kind: 'writer', input: inputKey, options, tool: TOOL_VERSION };
 }
 

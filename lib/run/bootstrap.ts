@@ -10,14 +10,21 @@ import type { KeyedStep } from '../plan/tree-keys.js';
 import { exec } from '../util/exec.js';
 import { fileSha256 } from '../util/file-sha256.js';
 import { type BuildContext, repoOf, runLabels } from './build-context.js';
+import { emulatedCpuEnv } from './emulated-cpu.js';
 import type { StepScope } from './step-lifecycle.js';
 
 export { BOOTSTRAP_STEP } from '../plan/bootstrap-step.js';
 
 type KeyedBootstrap = Extract<KeyedStep, { kind: 'bootstrap' }>;
 
+// dpkg without fsync for the bootstrap (an interrupted bootstrap is thrown away, and the root is
+// written once, as a tar, at the end); the customize hook drops the option from the root it makes,
+// so the device's dpkg keeps its safe writes.
+const UNSAFE_IO = ['--dpkgopt=force-unsafe-io', '--customize-hook=rm "$1"/etc/dpkg/dpkg.cfg.d/99mmdebstrap'];
+
 function mmdebstrapArgs(b: Extract<Bootstrap, { kind: 'debootstrap' }>, out: string): string[] {
   return [
+    ...UNSAFE_IO,
     `--variant=${b.variant}`,
     `--arch=${b.arch}`,
     `--components=${b.components.join(',')}`,
@@ -41,9 +48,17 @@ async function makeRootTar(ctx: BuildContext, s: KeyedBootstrap, scope: StepScop
       await mkdir(dir, { recursive: true });
       const out = join(dir, 'rootfs.tar');
       const args = mmdebstrapArgs(b, out);
-      scope.log.note(`$ mmdebstrap ${args.join(' ')}`);
+      // mmdebstrap's reproducible mode: SOURCE_DATE_EPOCH set (the node's, when its stalk sets one)
+      const env = b.sourceDateEpoch === undefined ? {} : { SOURCE_DATE_EPOCH: b.sourceDateEpoch };
+      // the emulated CPU for the chroot's dpkg and maintainer scripts (emulated-cpu.ts)
+      const cpu = emulatedCpuEnv(s.parts.platform);
+      scope.log.note(
+        `$ ${Object.entries(env)
+          .map(([k, v]) => `${k}=${v} `)
+          .join('')}mmdebstrap ${args.join(' ')}`,
+      );
       try {
-        await exec('mmdebstrap', args, { signal: ctx.signal, onOutput: (_s, c) => scope.log.write(c) });
+        await exec('mmdebstrap', args, { env: { ...cpu, ...env }, signal: ctx.signal, onOutput: (_s, c) => scope.log.write(c) });
       } catch (err) {
         await rm(out, { force: true });
         const code = err instanceof ExecError ? err.exitCode : null;

@@ -7,6 +7,7 @@ import { failedLabels, keyLabels, LABEL } from '../engine/labels.js';
 import { StalkerError, StepFailed } from '../errors.js';
 import type { KeyedStep } from '../plan/tree-keys.js';
 import { type BuildContext, repoOf, runLabels } from './build-context.js';
+import { emulatedCpuEnv } from './emulated-cpu.js';
 import { copyFromNodes } from './node-copy.js';
 import type { StepScope } from './step-lifecycle.js';
 import { copiedFilesTar, stageStep } from './step-staging.js';
@@ -23,7 +24,7 @@ export async function runStep(ctx: BuildContext, s: KeyedScript, input: StepInpu
   const { node, step: name } = s;
   const { engine } = ctx.session;
   const repo = repoOf(ctx, node);
-  const staged = await stageStep(join(ctx.stagingDir, node, name), s.config, ctx.cacheDir, engine.seesHostPaths);
+  const staged = await stageStep(join(ctx.stagingDir, node, name), s.config, ctx.cacheDir, engine.seesHostPaths, emulatedCpuEnv(input.platform));
   const labels = runLabels(ctx, node, name);
   const id = await scope.container({
     image: input.parent,

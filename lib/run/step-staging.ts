@@ -68,7 +68,14 @@ export interface StagedStep {
 /** The engine-side name of a named cache. */
 export const cacheVolume = (name: string) => `stalker-cache-${name}`;
 
-export async function stageStep(dir: string, step: ResolvedStep, cacheDir: string, hostPaths = true): Promise<StagedStep> {
+/** `hostEnv`: variables the host adds (the emulated CPU); the step's own env wins over them. */
+export async function stageStep(
+  dir: string,
+  step: ResolvedStep,
+  cacheDir: string,
+  hostPaths = true,
+  hostEnv: Record<string, string> = {},
+): Promise<StagedStep> {
   await mkdir(join(dir, 'files'), { recursive: true });
   const mountedFiles = step.files.filter((f) => f.how === 'mount');
   const fileMounts = hostPaths ? [] : await singleFileMounts(step);
@@ -76,7 +83,7 @@ export async function stageStep(dir: string, step: ResolvedStep, cacheDir: strin
   const staged: Record<string, { content: string | Buffer; mode: number }> = {
     script: { content: step.script.content, mode: 0o755 },
     entry: { content: !hostPaths && unmount.length ? ENTRY_UNMOUNT : ENTRY, mode: 0o755 },
-    env: { content: envFile({ ...step.env, ...secretValues(step) }), mode: 0o600 },
+    env: { content: envFile({ ...hostEnv, ...step.env, ...secretValues(step) }), mode: 0o600 },
   };
   const cmd = ['/bin/sh', `${STAGE_TARGET}/entry`, `${STAGE_TARGET}/script`, ...step.args];
   if (!hostPaths) {

@@ -36,7 +36,7 @@ export async function runWriter(ctx: BuildContext, s: KeyedWriter, input: string
   const id = await scope.container({ image: input, platform, cmd: ['/bin/true'], labels: runLabels(ctx, s.node, s.step), binds: [] });
   try {
     const tar = await ctx.session.engine.containers.export(id);
-    const result = await writeImageAs(ctx.session.engine, tar, { ...options, seed: s.key, mountTargets: mountTargets(ctx.tree) }, (e) => {
+    const result = await writeImageAs(ctx.session.engine, tar, { ...options, output, seed: s.key, mountTargets: mountTargets(ctx.tree) }, (e) => {
       scope.log.note(
         e.type === 'writer:phase'
           ? `${e.phase}: ${e.ms} ms`

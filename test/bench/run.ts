@@ -5,6 +5,8 @@ const modules = [
   './engine.bench.js',
   './writer.bench.js',
   './raspi.bench.js',
+  './repro.bench.js',
+  './emulated-cpu.bench.js',
   './device.bench.js',
   './rootless.bench.js',
   './registry.bench.js',

@@ -5,27 +5,18 @@
 // secure path, and the plain ovsdb TCP port is checked to be closed.
 // Nothing here is skipped: a missing tool fails the suite.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
 import { loadTree } from '../../lib/config/load-tree.js';
+import { buildRaspiImage, RASPI_IMAGE, RASPI_TREE, ROOT, run } from '../support/raspi-image.js';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const TREE = join(ROOT, 'trees/raspi/raspi.hjson');
-const IMAGE = join(ROOT, 'out/raspi.img');
+const IMAGE = RASPI_IMAGE;
 const CONSOLE = join(ROOT, 'out/raspi-boot-console.log');
 const BUILD_LOG = join(ROOT, 'out/raspi-boot-build.log');
 const BOOT_LIMIT_MS = Number(process.env.RASPI_BOOT_LIMIT_MS ?? 8 * 60_000);
 const MTOOLS_ENV = { ...process.env, MTOOLS_SKIP_CHECK: '1', MTOOLSRC: '/dev/null' };
-
-function run(cmd: string, args: string[], env = process.env): string {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', env, maxBuffer: 64 * 1024 * 1024 });
-  if (r.error) throw new Error(`${cmd}: ${r.error.message}`);
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
-  return r.stdout;
-}
 
 // The boot test's own key, kept in out/. It never goes into a built image: the test hands its
 // public half to this boot only, as the systemd credential ssh.authorized_keys.root on the kernel
@@ -135,20 +126,14 @@ describe('trees/raspi: raspi.img boots in QEMU and the managed system answers', 
 
   beforeAll(async () => {
     for (const tool of ['qemu-system-aarch64', 'mcopy', 'mtype', 'mdir', 'sfdisk', 'debugfs']) run('sh', ['-c', `command -v ${tool}`]);
-    const tree = await loadTree(TREE, { root: ROOT });
+    const tree = await loadTree(RASPI_TREE, { root: ROOT });
     const agentNode = tree.nodes.get('agents');
     if (!agentNode) throw new Error('trees/raspi has no agents node');
     hostname = agentNode.vars.hostname;
     agents = agentNode.vars.agents.split(/\s+/).filter(Boolean);
     // The build: a clean one takes minutes (kernel under qemu-user); a cached one, seconds.
-    mkdirSync(dirname(BUILD_LOG), { recursive: true });
-    const out = openSync(BUILD_LOG, 'w');
-    const started = Date.now();
-    const r = spawnSync(join(ROOT, 'bin/stalker'), ['--config', TREE], { cwd: ROOT, stdio: ['ignore', out, out], timeout: 60 * 60_000 });
-    closeSync(out);
-    const log = readFileSync(BUILD_LOG, 'utf8');
-    if (r.status !== 0) throw new Error(`bin/stalker --config trees/raspi/raspi.hjson exited ${r.status} ${r.error ?? ''}\n${tail(log, 40)}`);
-    process.stdout.write(`raspi build: ${((Date.now() - started) / 1000).toFixed(1)} s; ${/done in .*/.exec(log)?.[0] ?? ''}\n`);
+    const { seconds, summary } = buildRaspiImage(BUILD_LOG);
+    process.stdout.write(`raspi build: ${seconds.toFixed(1)} s; ${summary}\n`);
     expect(statSync(IMAGE).size).toBeGreaterThan(512 * 1024 * 1024);
   }, 65 * 60_000);
 

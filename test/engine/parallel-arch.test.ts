@@ -43,3 +43,43 @@ test('an arm64 node runs arm64 code and its image says arm64', async () => {
   const arch = execFileSync('docker', ['image', 'inspect', '--format', '{{.Architecture}}', 'stalkertest/arm:final'], { encoding: 'utf8' });
   expect(arch.trim()).toBe('arm64');
 }, 90_000);
+
+// qemu-user's default aarch64 model ("max") has pointer authentication and SVE, which it emulates
+// slowly and Debian 13's binaries use; stalker runs foreign arm64 steps on a Cortex-A72 instead
+// (lib/run/emulated-cpu.ts). The CPU's features as the emulated process sees them: AT_HWCAP.
+test('an emulated arm64 step runs on a Cortex-A72 (no PAuth, no SVE) unless STALKER_QEMU_CPU says otherwise', async () => {
+  const script = [
+    'echo "cpu=$QEMU_CPU"',
+    `od -An -tx8 -v /proc/self/auxv | awk '{ for (i = 1; i <= NF; i++) a[n++] = $i } END { for (i = 0; i < n; i += 2) if (a[i] == "0000000000000010") print "hwcap=" a[i + 1] }'`,
+  ].join('\n');
+  const p = makeProject(ARM, {
+    [`trees/${ARM}/${ARM}.hjson`]: tarballTree('arm: { from: "base", stalk: "cpu" }', { arch: 'arm64' }),
+    'stalks/cpu/cpu.hjson': JSON.stringify({ steps: [{ name: 'hwcap', run: script }] }),
+  });
+  projects.push(p);
+  const hwcap = async (cpu: string | undefined) => {
+    const saved = process.env.STALKER_QEMU_CPU;
+    if (cpu === undefined) delete process.env.STALKER_QEMU_CPU;
+    else process.env.STALKER_QEMU_CPU = cpu;
+    try {
+      const r = await runBuild(p, { noCache: true });
+      expectOk(r);
+      const lines = r.events.flatMap((e) => (e.type === 'step-output' && e.node === 'arm' ? [e.line] : []));
+      const value = lines.find((l) => l.startsWith('hwcap='));
+      if (!value) throw new Error(`no hwcap line in ${JSON.stringify(lines)}`);
+      return { cpu: lines.find((l) => l.startsWith('cpu=')), hwcap: BigInt(`0x${value.slice(6)}`) };
+    } finally {
+      if (saved === undefined) delete process.env.STALKER_QEMU_CPU;
+      else process.env.STALKER_QEMU_CPU = saved;
+    }
+  };
+  const PACA = 1n << 30n;
+  const SVE = 1n << 22n;
+  const a72 = await hwcap(undefined);
+  expect(a72.cpu).toBe('cpu=cortex-a72');
+  expect(a72.hwcap & (PACA | SVE)).toBe(0n);
+  const max = await hwcap('max');
+  expect(max.cpu).toBe('cpu=max');
+  expect(max.hwcap & PACA).toBe(PACA);
+  expect(max.hwcap & SVE).toBe(SVE);
+}, 120_000);

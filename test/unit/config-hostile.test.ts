@@ -6,6 +6,7 @@ import { chmodSync, mkdirSync, readFileSync, statSync, symlinkSync, utimesSync, 
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { hashCacheFile } from '../../lib/config/file-hash-cache.js';
+import { loadTree } from '../../lib/config/load-tree.js';
 import { clearHashMemo } from '../../lib/config/content-hash.js';
 import { problemLines } from '../support/load-problems.js';
 import { makeProject, type TestProject } from '../support/project.js';
@@ -142,6 +143,17 @@ describe('bootstraps are checked against the node and their pins at load', () =>
     expect(await load()).toEqual([
       'trees/t/t.hjson:4:66: node "base": arch "amd64" does not match platform linux/arm64 (Debian arch arm64): set platform, or drop arch',
     ]);
+  });
+
+  test("a debootstrap root takes its stalk's SOURCE_DATE_EPOCH (mmdebstrap's reproducible mode); one that is not seconds is refused", async () => {
+    const tree = (epoch: string) =>
+      `{\n  platform: "linux/arm64"\n  vars: { epoch: "${epoch}" }\n  stalks: {\n    base: { stalk: "s", bootstrap: { kind: "debootstrap", suite: "trixie" } }\n  }\n}\n`;
+    const stalk = `{ vars: { epoch: null }, env: { SOURCE_DATE_EPOCH: "{{ epoch }}" }, steps: [ { name: "one", run: "true" } ] }\n`;
+    project(stalk, {}, tree('1795219200'));
+    const loaded = await loadTree(p.tree, { root: p.root });
+    expect(loaded.nodes.get('base')!.bootstrap).toMatchObject({ kind: 'debootstrap', sourceDateEpoch: '1795219200' });
+    project(stalk, {}, tree('--today'));
+    expect(await load()).toEqual(['trees/t/t.hjson:5:13: node "base": SOURCE_DATE_EPOCH "--today" is not a whole number of seconds since 1970']);
   });
 
   test('a tarball whose sha256 is not the pinned one; the hash is cached by path, size, mtime, ctime and inode', async () => {

@@ -66,3 +66,13 @@ test('an image bootstrap is keyed by its pinned reference; a tarball by its sha2
   const boot = key(keysOf(), 'base:bootstrap');
   expect(boot.kind === 'bootstrap' && boot.parts.bootstrap).toEqual({ kind: 'tarball', sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
 });
+
+test("a writer's key (the seed of the disk's ids) is the same for the same tree in another directory", async () => {
+  const elsewhere = await fakeProject('keys');
+  try {
+    expect(elsewhere.tree(nodes()).root).not.toBe(project.tree(nodes()).root);
+    expect(key(treeKeys(elsewhere.tree(nodes()), 'docker'), 'img:write').key).toBe(key(keysOf(), 'img:write').key);
+  } finally {
+    elsewhere.cleanup();
+  }
+});
