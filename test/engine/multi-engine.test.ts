@@ -191,4 +191,20 @@ maybe('several engines', () => {
       expect((await b.engine.images.inspect(pulled))?.labels['stalker.key']).toBe(k);
     }
   }, 240_000);
+
+  test('prune: registry tags no current tree references, a dry run unless --yes', async () => {
+    const tagsNow = async () => ((await (await fetch(`http://${registry.host}/v2/${reg.repository}/tags/list`)).json()) as { tags: string[] }).tags.sort();
+    const before = await tagsNow();
+    const current = (await runBuild(project, { site: site(), cache: { from: reg } })).events.flatMap((e) => (e.type === 'step-cached' ? [e.key] : []));
+    const stale = before.filter((t) => !current.includes(t));
+    expect(stale.length).toBeGreaterThan(0); // flavor two's steps
+    const prune = (...extra: string[]) =>
+      execFileSync(STALKER, ['prune', '--config', project.tree, '--tree', TREE, '--cache-to', `${reg.host}/${reg.repository}`, ...extra], { encoding: 'utf8' });
+    const dry = prune();
+    for (const t of stale) expect(dry).toContain(`would remove ${reg.host}/${reg.repository}:${t}: no current tree has this step key`);
+    expect(dry).toContain(`dry run: ${stale.length} tag(s) of ${reg.host}/${reg.repository} to remove, ${before.length - stale.length} key(s) kept`);
+    expect(await tagsNow()).toEqual(before);
+    expect(prune('--yes')).toContain(`removed ${stale.length} tag(s)`);
+    expect(await tagsNow()).toEqual(before.filter((t) => current.includes(t)));
+  }, 120_000);
 });
