@@ -5,8 +5,8 @@
 // `plan` naming the engines, engine b killed mid-step (a clean failure naming b, a rerun resumes),
 // and two runs building the same keys on the two engines at once.
 import { execFileSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { parseRegistry, type RegistryAddress } from '../../lib/cache/registry-address.js';
 import type { StalkerEvent } from '../../lib/events/events.js';
 import type { BuildSite } from '../../lib/run/build-engines.js';
@@ -97,6 +97,7 @@ maybe('several engines', () => {
     expect(output(r, 'back:show')).toBe('x86_64\naarch64\nmade-one');
     expect((await b.engine.images.inspect(`${REPO}/armuser:look`))?.architecture).toBe('arm64');
     expect(await engineA.images.inspect(`${REPO}/armuser:look`)).toBeUndefined();
+    expect(readFileSync(join(dirname(r.summary.eventLog), 'report.html'), 'utf8')).toContain('on engine b');
     const again = await runBuild(project, { site: site() });
     expectOk(again);
     expect(ran(again)).toEqual([]);
