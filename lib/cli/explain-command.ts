@@ -6,7 +6,7 @@ import { paletteFor } from '../events/color.js';
 import { StalkerError } from '../errors.js';
 import { type EngineProbe, planTree } from '../plan/plan.js';
 import { routeTree } from '../plan/route.js';
-import { engineFailed } from '../run/build-engines.js';
+import { engineFailed, fillPlatforms } from '../run/build-engines.js';
 import { forcedNodes } from '../plan/probe.js';
 import { sharableKeys } from '../plan/shared-keys.js';
 import { treeKeys } from '../plan/tree-keys.js';
@@ -39,6 +39,7 @@ export async function explainCommand(flags: PlanFlags, node: string | undefined)
   // With a site file: the build's routing, on each engine's own index.
   const engines = new Map<string, EngineProbe>();
   for (const e of site?.engines ?? []) {
+    await fillPlatforms(e).catch((err: unknown) => Promise.reject(engineFailed(err, e)));
     engines.set(e.name, { engine: e.engine, index: await ImageIndex.load(e.engine).catch((err: unknown) => Promise.reject(engineFailed(err, e))), remote });
   }
   const routes = site

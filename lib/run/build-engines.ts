@@ -25,15 +25,12 @@ export interface BuildSite {
   engines: BuildEngine[];
 }
 
-export async function openSessions(
-  engines: readonly BuildEngine[],
-  tree: string,
-  named: boolean,
-): Promise<{ sessions: Map<string, EngineSession>; swept: number }> {
+export async function openSessions(engines: BuildEngine[], tree: string, named: boolean): Promise<{ sessions: Map<string, EngineSession>; swept: number }> {
   const sessions = new Map<string, EngineSession>();
   let swept = 0;
   for (const e of engines) {
     try {
+      if (named) await fillPlatforms(e);
       const opened = await EngineSession.open(e.engine, tree);
       sessions.set(e.name, opened.session);
       swept += opened.swept;
@@ -42,6 +39,17 @@ export async function openSessions(
     }
   }
   return { sessions, swept };
+}
+
+/**
+ * A site engine that declares neither `platforms` nor `emulates` runs what it says it runs: its
+ * host's platform natively, and what binfmt emulates there (readable for a local daemon only).
+ */
+export async function fillPlatforms(e: BuildEngine): Promise<void> {
+  if (e.platforms.length || e.emulates.length) return;
+  const d = await e.engine.describe();
+  e.platforms = d.native;
+  e.emulates = d.emulated;
 }
 
 export function routable(e: BuildEngine, session: EngineSession, jobs: number): RoutableEngine {

@@ -73,3 +73,15 @@ test("no engine runs a node's platform: a config error naming the node, before a
   expect(events).not.toContain('step-start');
   expect(a.calls.concat(b.calls).filter((c) => c.startsWith('create'))).toEqual([]);
 });
+
+test('an engine declaring no platforms runs what it reports (the fake: amd64 native, arm64 emulated)', async () => {
+  const a = new FakeEngine('fake', 'a');
+  const b = new FakeEngine('fake', 'b');
+  const s = site(a, b);
+  s.engines[0].platforms = [];
+  const r = await buildOn(a, project.tree({ base: { bootstrap: 'tarball' }, arm: { bootstrap: 'tarball', platform: 'linux/arm64' } }), {
+    site: { ...s, engines: [s.engines[0]] },
+  });
+  expect(r.summary.ok).toBe(true);
+  expect(r.events.flatMap((e) => (e.type === 'node-start' ? [`${e.node} ${e.engine}/${e.route}`] : []))).toEqual(['base a/native', 'arm a/emulated']);
+});
