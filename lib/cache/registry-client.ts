@@ -30,3 +30,28 @@ export async function headManifest(a: RegistryAddress, tag: string, timeoutMs = 
     return { kind: 'error', message: `${a.host}: ${cause ?? (err instanceof Error ? err.message : String(err))}` };
   }
 }
+
+/** Every tag of the cache repository (Distribution's tags/list, following its Link pages). */
+export async function listTags(a: RegistryAddress, timeoutMs = 10_000): Promise<string[]> {
+  const tags: string[] = [];
+  let url: string | undefined = `${a.scheme}://${a.host}/v2/${a.repository}/tags/list?n=1000`;
+  while (url) {
+    const res: Response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+    if (res.status === 404) return tags; // no repository yet: nothing was ever pushed
+    if (!res.ok) throw new Error(`GET ${url}: HTTP ${res.status}`);
+    tags.push(...(((await res.json()) as { tags?: string[] | null }).tags ?? []));
+    const next = /<([^>]+)>;\s*rel="next"/.exec(res.headers.get('link') ?? '')?.[1];
+    url = next ? new URL(next, url).toString() : undefined;
+  }
+  return tags;
+}
+
+/** Deletes the manifest a tag points at (by digest, as the API wants), with every tag on it. */
+export async function deleteTag(a: RegistryAddress, tag: string, timeoutMs = 10_000): Promise<void> {
+  const head = await headManifest(a, tag, timeoutMs);
+  if (head.kind === 'absent') return;
+  if (head.kind === 'error') throw new Error(head.message);
+  const res = await fetch(manifestUrl(a, head.digest), { method: 'DELETE', signal: AbortSignal.timeout(timeoutMs) });
+  if (res.status === 405) throw new Error(`${a.host} does not allow deletes (Distribution: storage.delete.enabled: true)`);
+  if (!res.ok && res.status !== 404) throw new Error(`DELETE ${manifestUrl(a, head.digest)}: HTTP ${res.status}`);
+}

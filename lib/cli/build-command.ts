@@ -31,6 +31,7 @@ export async function buildCommand(flags: BuildFlags): Promise<number> {
   const summary = await build({
     tree: project.tree,
     engine: site.engine,
+    ...(site.site ? { site: site.site } : {}),
     events,
     jobs: flags.jobs ? Number(flags.jobs) : Math.min(4, availableParallelism()),
     keepGoing: !!flags['keep-going'],

@@ -7,8 +7,8 @@ import { parseRegistry } from '../cache/registry-address.js';
 import type { SharedCacheOptions } from '../cache/shared-cache-options.js';
 import { findSiteFile, loadSite, type SiteConfig, type SiteEngine } from '../config/load-site.js';
 import type { Engine } from '../engine/engine-port.js';
-import { openEngine } from '../engine/open-engine.js';
-import { StalkerError } from '../errors.js';
+import { openEngine, openSiteEngine } from '../engine/open-engine.js';
+import type { BuildEngine, BuildSite } from '../run/build-engines.js';
 
 export interface CacheFlags {
   'cache-from'?: string;
@@ -17,29 +17,30 @@ export interface CacheFlags {
 }
 
 export interface Site {
+  /** The engine of a command that talks to one (plan, prune, shell...): the site's first, else DOCKER_HOST's. */
   engine: Engine;
-  /** The site file's engine the command talks to (undefined: DOCKER_HOST's, no site file). */
+  /** The site file's first engine (undefined: no site file). */
   declared?: SiteEngine;
+  /** Every engine of the site file, opened, for builds and plans routed over them. */
+  site?: BuildSite;
   cache?: SharedCacheOptions;
 }
 
 export function openSite(flags: CacheFlags, env: NodeJS.ProcessEnv = process.env): Site {
   const file = findSiteFile(flags.engines, env);
-  const site = file ? loadSite(file) : undefined;
-  const declared = site ? oneEngine(site) : undefined;
-  const engine = declared ? openEngine(env, declared.host) : openEngine(env);
-  return { engine, ...(declared ? { declared } : {}), cache: sharedCacheOf(flags, site, declared) };
-}
-
-function oneEngine(site: SiteConfig): SiteEngine | undefined {
-  if (site.engines.length > 1) {
-    // Routing steps over several engines (issue 11, part 2) is not built yet: say so, never guess.
-    throw new StalkerError(
-      'USAGE',
-      `${site.file}: ${site.engines.length} engines declared; this stalker builds on one (declare one engine, or none for DOCKER_HOST's)`,
-    );
-  }
-  return site.engines[0];
+  const config = file ? loadSite(file) : undefined;
+  if (!config?.engines.length) return { engine: openEngine(env), cache: sharedCacheOf(flags, config) };
+  const engines: BuildEngine[] = config.engines.map((e) => ({
+    name: e.name,
+    engine: openSiteEngine(e, env),
+    platforms: e.platforms,
+    emulates: e.emulates,
+    push: e.push,
+    ...(e.jobs ? { jobs: e.jobs } : {}),
+    where: e.host ?? `${e.backend} store ${e.store ?? 'default'}`,
+  }));
+  // Push rights are the site's (cache.push, --cache-to) and then each engine's own (push: false).
+  return { engine: engines[0].engine, declared: config.engines[0], site: { file: config.file, engines }, cache: sharedCacheOf(flags, config) };
 }
 
 export function sharedCacheOf(flags: CacheFlags, site?: SiteConfig, engine?: SiteEngine): SharedCacheOptions | undefined {

@@ -145,11 +145,11 @@ export const COMMANDS: Command[] = [
   },
   {
     name: 'prune',
-    summary: 'remove images and containers no current tree references (dry run by default)',
+    summary: 'remove images, containers and shared-cache tags no current tree references (dry run by default)',
     min: 0,
     max: 0,
     tree: 'optional',
-    flags: ['config', 'tree', 'older-than', 'yes'],
+    flags: ['config', 'tree', 'older-than', 'yes', ...CACHE_FLAGS],
     env: ENGINE_ENV,
     run: async (i) => (await import('./prune-command.js')).pruneCommand(i.flags),
   },

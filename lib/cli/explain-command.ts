@@ -4,7 +4,9 @@ import { ImageIndex } from '../cache/image-index.js';
 import { RemoteCache } from '../cache/remote-cache.js';
 import { paletteFor } from '../events/color.js';
 import { StalkerError } from '../errors.js';
-import { planTree } from '../plan/plan.js';
+import { type EngineProbe, planTree } from '../plan/plan.js';
+import { routeTree } from '../plan/route.js';
+import { engineFailed, fillPlatforms } from '../run/build-engines.js';
 import { forcedNodes } from '../plan/probe.js';
 import { sharableKeys } from '../plan/shared-keys.js';
 import { treeKeys } from '../plan/tree-keys.js';
@@ -27,19 +29,35 @@ export async function explainCommand(flags: PlanFlags, node: string | undefined)
   for (const name of flags.rebuild ?? []) {
     if (!project.tree.nodes.has(name)) throw new StalkerError('USAGE', `--rebuild ${name}: no such node in tree ${project.tree.name}`);
   }
-  const { engine, cache } = openSite(flags);
+  const { engine, cache, site } = openSite(flags);
   const rebuild = new Set(flags.rebuild ?? []);
   // The same round of manifest HEADs a build makes: a step the registry holds shows as a remote hit.
   const remote = cache?.from ? new RemoteCache(engine, { from: cache.from, warn: (m) => process.stderr.write(`warning: ${m}\n`) }) : undefined;
   const forced = forcedNodes(project.tree, { noCache: !!flags['no-cache'], rebuild });
-  await remote?.classify(sharableKeys(treeKeys(project.tree, engine.executor), forced));
+  const keys = treeKeys(project.tree, engine.executor);
+  await remote?.classify(sharableKeys(keys, forced));
+  // With a site file: the build's routing, on each engine's own index.
+  const engines = new Map<string, EngineProbe>();
+  for (const e of site?.engines ?? []) {
+    await fillPlatforms(e).catch((err: unknown) => Promise.reject(engineFailed(err, e)));
+    engines.set(e.name, { engine: e.engine, index: await ImageIndex.load(e.engine).catch((err: unknown) => Promise.reject(engineFailed(err, e))), remote });
+  }
+  const routes = site
+    ? routeTree(
+        project.tree,
+        keys,
+        site.engines.map((e) => ({ ...e, jobs: e.jobs ?? 1, holds: (k: string) => !!engines.get(e.name)!.index.lookup(k) })),
+        site.file,
+      )
+    : undefined;
   const plan = await planTree({
     tree: project.tree,
     engine,
-    index: await ImageIndex.load(engine),
+    index: engines.values().next().value?.index ?? (await ImageIndex.load(engine)),
     noCache: !!flags['no-cache'],
     rebuild,
     remote,
+    ...(routes ? { routes, engines } : {}),
   });
   const shown = plan.filter((p) => !node || p.node === node);
   if (flags.json) {

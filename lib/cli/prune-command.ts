@@ -3,7 +3,12 @@
 // looked at to images and containers labelled with those trees.
 import { resolve } from 'node:path';
 import { ImageIndex } from '../cache/image-index.js';
-import { openEngine } from '../engine/open-engine.js';
+import { imageRepo, type RegistryAddress } from '../cache/registry-address.js';
+import { deleteTag, listTags } from '../cache/registry-client.js';
+import { decideRegistryPrune } from '../inspect/registry-prune.js';
+import { sharableKeys } from '../plan/shared-keys.js';
+import { treeKeys } from '../plan/tree-keys.js';
+import { type CacheFlags, openSite } from './cache-flags.js';
 import type { ContainerSummary, ImageSummary, Labels } from '../engine/engine-port.js';
 import { LABEL, TOOL } from '../engine/labels.js';
 import { StalkerError } from '../errors.js';
@@ -13,7 +18,7 @@ import { decidePrune, parseDuration, type PruneItem } from '../inspect/prune-pla
 import { stepNamesOf } from '../plan/node-steps.js';
 import { planTree } from '../plan/plan.js';
 
-export interface PruneFlags {
+export interface PruneFlags extends CacheFlags {
   config?: string;
   'older-than'?: string;
   yes?: boolean;
@@ -31,7 +36,16 @@ export async function pruneCommand(flags: PruneFlags): Promise<number> {
   }
   const root = flags.config ? resolve(flags.config, '..', '..', '..') : process.cwd();
   const trees = await loadProjectTrees(root);
-  const engine = openEngine();
+  const site = openSite(flags);
+  const engine = site.engine;
+  // The shared cache's retention: what --cache-to (else --cache-from, else the site's cache) holds.
+  const registry = site.cache?.to ?? site.cache?.from;
+  if (registry)
+    await pruneRegistry(
+      registry,
+      trees.flatMap((t) => sharableKeys(treeKeys(t, engine.executor), new Map())),
+      !!flags.yes,
+    );
   const index = await ImageIndex.load(engine);
   const planHits = new Set<string>();
   for (const tree of trees) {
@@ -75,4 +89,32 @@ export async function pruneCommand(flags: PruneFlags): Promise<number> {
   for (const what of refused) process.stdout.write(`kept ${what}: the engine refused (another image is built on it)\n`);
   process.stdout.write(`removed${scope} ${decision.containers.length} container(s), ${removed} image(s); ${decision.kept} image(s) kept\n`);
   return 0;
+}
+
+async function pruneRegistry(registry: RegistryAddress, current: string[], yes: boolean): Promise<void> {
+  const repo = imageRepo(registry);
+  let tags: string[];
+  try {
+    tags = await listTags(registry);
+  } catch (err) {
+    throw new StalkerError('ENGINE', `shared cache ${repo}: cannot list its tags: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
+  const d = decideRegistryPrune(tags, new Set(current));
+  for (const key of d.remove) process.stdout.write(`${yes ? 'removing' : 'would remove'} ${repo}:${key}: no current tree has this step key\n`);
+  const tail = `${d.kept} key(s) kept${d.foreign ? `, ${d.foreign} tag(s) not step keys left alone` : ''}`;
+  if (!yes) {
+    process.stdout.write(`dry run: ${d.remove.length} tag(s) of ${repo} to remove, ${tail}; pass --yes to remove\n`);
+    return;
+  }
+  for (const key of d.remove) {
+    try {
+      await deleteTag(registry, key);
+    } catch (err) {
+      throw new StalkerError('ENGINE', `shared cache ${repo}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    }
+  }
+  // The registry frees the layers only when its garbage collector runs (on its host).
+  process.stdout.write(
+    `removed ${d.remove.length} tag(s) of ${repo}, ${tail}; free their layers with \`docker-registry garbage-collect CONFIG\` on the registry host\n`,
+  );
 }

@@ -9,9 +9,13 @@ import { Problems } from './problems.js';
 import { readHjson } from './read-hjson.js';
 import { checkSchema } from './schema-check.js';
 
+export type EngineBackend = 'docker' | 'userns' | 'proot';
+
 export interface SiteEngine {
   name: string;
-  host: string; // DOCKER_HOST-style
+  backend: EngineBackend;
+  host?: string; // DOCKER_HOST-style (docker)
+  store?: string; // OCI store directory (userns, proot)
   platforms: string[];
   emulates: string[];
   jobs?: number;
@@ -33,7 +37,7 @@ export function findSiteFile(flag: string | undefined, env: NodeJS.ProcessEnv = 
 }
 
 interface RawSite {
-  engines?: { name: string; host: string; platforms?: string[]; emulates?: string[]; jobs?: number; push?: boolean }[];
+  engines?: { name: string; engine?: EngineBackend; host?: string; store?: string; platforms?: string[]; emulates?: string[]; jobs?: number; push?: boolean }[];
   cache?: { registry: string; push?: boolean };
 }
 
@@ -47,6 +51,16 @@ export function loadSite(file: string): SiteConfig {
   (raw.engines ?? []).forEach((e, i) => {
     if (seen.has(e.name)) problems.at(src, `/engines/${i}/name`, `engine name "${e.name}" used twice (first as engines[${seen.get(e.name)}])`, 'value');
     else seen.set(e.name, i);
+    const backend = e.engine ?? 'docker';
+    if (backend === 'docker' && !e.host) problems.at(src, `/engines/${i}`, `engine ${e.name}: a docker engine needs a host (unix://, tcp:// or ssh://)`);
+    if (backend !== 'docker' && e.host)
+      problems.at(src, `/engines/${i}/host`, `engine ${e.name}: a ${backend} engine is local and has no host (it takes store)`);
+    if (backend === 'docker' && e.store) problems.at(src, `/engines/${i}/store`, `engine ${e.name}: store is for userns and proot engines`);
+    // Keys include the executor: steps of one build on a docker and a rootless engine would never
+    // share hits, and their images could not move between the two.
+    const first = raw.engines![0].engine ?? 'docker';
+    if (backend !== first)
+      problems.at(src, `/engines/${i}/engine`, `engine ${e.name}: ${backend}, while engines[0] is ${first}: the engines of one site are of one kind`, 'value');
     for (const p of e.emulates ?? []) {
       if (e.platforms?.includes(p)) problems.at(src, `/engines/${i}/emulates`, `engine ${e.name}: ${p} is both native and emulated`, 'value');
     }
@@ -64,7 +78,9 @@ export function loadSite(file: string): SiteConfig {
     file,
     engines: (raw.engines ?? []).map((e) => ({
       name: e.name,
-      host: e.host,
+      backend: e.engine ?? 'docker',
+      ...(e.host ? { host: e.host } : {}),
+      ...(e.store ? { store: e.store } : {}),
       platforms: e.platforms ?? [],
       emulates: e.emulates ?? [],
       push: e.push ?? true,

@@ -2,6 +2,7 @@
 import type Docker from 'dockerode';
 import { PassThrough, type Readable } from 'node:stream';
 import { call, labelFilter, must } from './docker-call.js';
+import { watchEngine } from './docker-watchdog.js';
 import type { AttachedIo, CommitOptions, ContainerClient, ContainerSpec, ContainerSummary, Labels, OutputStream } from './engine-port.js';
 
 export class DockerContainers implements ContainerClient {
@@ -62,9 +63,14 @@ export class DockerContainers implements ContainerClient {
     await must('start container', id, () => container.start());
     // Default condition "not-running": returns at once if it already exited. (Asked before start,
     // it would answer immediately for a created container, with exit code 0.)
-    const result = await must('wait container', id, () => container.wait() as Promise<{ StatusCode: number }>);
-    await Promise.race([ended, new Promise((r) => setTimeout(r, 2000).unref())]);
-    return result.StatusCode;
+    const watchdog = watchEngine(this.docker, id);
+    try {
+      const result = await Promise.race([must('wait container', id, () => container.wait() as Promise<{ StatusCode: number }>), watchdog.dead]);
+      await Promise.race([ended, new Promise((r) => setTimeout(r, 2000).unref())]);
+      return result.StatusCode;
+    } finally {
+      watchdog.stop();
+    }
   }
 
   async runAttached(id: string, io: AttachedIo): Promise<number> {

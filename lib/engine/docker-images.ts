@@ -1,5 +1,6 @@
 // Docker's images behind the port's ImageClient.
 import type Docker from 'dockerode';
+import type { Readable } from 'node:stream';
 import { EngineError } from '../errors.js';
 import { call, labelFilter, must } from './docker-call.js';
 import type { ImageClient, ImageDetails, ImageSummary, ImportOptions, Labels } from './engine-port.js';
@@ -62,6 +63,15 @@ export class DockerImages implements ImageClient {
     const ref = `${repo}:${tag}`;
     const res = await must('push image', ref, () => this.docker.getImage(repo).push({ tag, authconfig: {} }) as Promise<NodeJS.ReadableStream>);
     await this.follow('push image', ref, res);
+  }
+
+  async save(id: string): Promise<Readable> {
+    return must('save image', id, () => this.docker.getImage(id).get() as Promise<Readable>);
+  }
+
+  async load(archive: Readable): Promise<void> {
+    const res = await must('load image', 'archive', () => this.docker.loadImage(archive as never, { quiet: true }) as Promise<NodeJS.ReadableStream>);
+    await this.follow('load image', 'archive', res);
   }
 
   /** A pull, push or load answers 200 first and reports failure inside its progress stream. */

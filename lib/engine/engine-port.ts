@@ -43,6 +43,10 @@ export interface ImageClient {
   pull?(ref: string): Promise<string>;
   /** Sends the image tagged `repo:tag` to its registry. */
   push?(repo: string, tag: string): Promise<void>;
+  /** The image (with its parents' layers) as a `docker save` archive stream, for another engine's load. */
+  save?(id: string): Promise<Readable>;
+  /** Loads a `docker save` archive stream (another engine's save); the image keeps its id. */
+  load?(archive: Readable): Promise<void>;
 }
 
 export interface BindMount {

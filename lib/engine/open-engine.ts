@@ -12,8 +12,8 @@ import { storeDir } from './userns/userns-store.js';
  * remote daemon), userns or proot (rootless, daemonless; images in STALKER_STORE, --store). STALKER_HOST_PATHS=0 makes a local engine take step inputs as archives and volumes,
  * as an engine that cannot see this machine's files must.
  */
-export function openEngine(env: NodeJS.ProcessEnv = process.env, host?: string): Engine {
-  const kind = env.STALKER_ENGINE ?? 'docker';
+export function openEngine(env: NodeJS.ProcessEnv = process.env, host?: string, backend?: string): Engine {
+  const kind = backend ?? env.STALKER_ENGINE ?? 'docker';
   switch (kind) {
     case 'docker':
       // `host`: a DOCKER_HOST-style address of another daemon (a test's second engine, a site file's).
@@ -28,4 +28,9 @@ export function openEngine(env: NodeJS.ProcessEnv = process.env, host?: string):
     default:
       throw new StalkerError('USAGE', `STALKER_ENGINE=${kind}: unknown engine (known: docker, userns, proot)`);
   }
+}
+
+/** A site file's engine: its backend, at its host (docker) or on its store (userns, proot). */
+export function openSiteEngine(e: { backend: string; host?: string; store?: string }, env: NodeJS.ProcessEnv = process.env): Engine {
+  return openEngine(e.store ? { ...env, STALKER_STORE: e.store } : env, e.host, e.backend);
 }

@@ -12,10 +12,12 @@ export function formatEvent(e: StalkerEvent, verbose: boolean): string | undefin
     case 'sweep':
       return `removed ${e.containers} container(s) left by an interrupted run`;
     case 'node-start':
-      return undefined;
+      return e.engine ? `${e.node} on engine ${e.engine}${e.route === 'emulated' ? ' (emulated)' : ''}` : undefined;
+    case 'image-moved':
+      return `  ${e.node}'s image ${e.from} -> ${e.to} (${e.via === 'registry' ? 'through the registry' : 'streamed'}) in ${secs(e.durationMs)}`;
     case 'step-start': {
       const why = e.reasons.map(describeChange).join(', ');
-      return `  ${e.node}:${e.step} running${why ? ` (${why})` : ''}`;
+      return `  ${e.node}:${e.step} running${e.engine ? ` on ${e.engine}` : ''}${why ? ` (${why})` : ''}`;
     }
     case 'step-output':
       return verbose ? `  ${e.node}:${e.step} | ${e.line}` : undefined;
@@ -24,7 +26,7 @@ export function formatEvent(e: StalkerEvent, verbose: boolean): string | undefin
     case 'step-done':
       return `  ${e.node}:${e.step} done in ${secs(e.durationMs)}`;
     case 'step-failed':
-      return `  ${e.node}:${e.step} FAILED (exit ${e.exitCode}) log: ${e.logPath}`;
+      return `  ${e.node}:${e.step}${e.engine ? ` on ${e.engine}` : ''} FAILED (exit ${e.exitCode}) log: ${e.logPath}`;
     case 'node-done':
       return `${e.node} ${e.cached ? 'cached' : 'built'} ${e.image.slice(7, 19)}${e.cached ? '' : ` in ${secs(e.durationMs)}`}`;
     case 'node-failed':

@@ -23,12 +23,16 @@ export type StalkerEvent = Base &
   (
     | { type: 'run-start'; run: string; tree: string; nodes: string[]; jobs: number; graph?: RunGraphNode[] }
     | { type: 'sweep'; containers: number }
-    | { type: 'node-start'; node: string }
-    | { type: 'step-start'; node: string; step: string; key: string; reasons: KeyChange[]; logPath: string }
+    // `engine` (with a site file): the site's engine that runs the node, and whether it runs the
+    // node's platform natively or emulated (routing); absent without a site file (one engine).
+    | { type: 'node-start'; node: string; engine?: string; route?: 'native' | 'emulated' }
+    | { type: 'step-start'; node: string; step: string; key: string; reasons: KeyChange[]; logPath: string; engine?: string }
     | { type: 'step-output'; node: string; step: string; stream: 'stdout' | 'stderr'; line: string }
-    | { type: 'step-cached'; node: string; step: string; key: string; image: string; source?: CacheSource }
-    | { type: 'step-done'; node: string; step: string; key: string; image: string; durationMs: number }
-    | { type: 'step-failed'; node: string; step: string; exitCode: number; logPath: string; failedImage?: string; durationMs: number }
+    | { type: 'step-cached'; node: string; step: string; key: string; image: string; source?: CacheSource; engine?: string }
+    | { type: 'step-done'; node: string; step: string; key: string; image: string; durationMs: number; engine?: string }
+    | { type: 'step-failed'; node: string; step: string; exitCode: number; logPath: string; failedImage?: string; durationMs: number; engine?: string }
+    // A node's final image copied to the engine of a node that starts from it or copies out of it.
+    | { type: 'image-moved'; node: string; key: string; from: string; to: string; via: 'registry' | 'stream'; durationMs: number }
     | { type: 'node-done'; node: string; image: string; cached: boolean; durationMs: number }
     | { type: 'node-failed'; node: string; message: string; durationMs: number }
     | { type: 'node-skipped'; node: string; reason: 'upstream-failed' | 'stopped'; upstream?: string }

@@ -58,6 +58,7 @@ function nodeLine(n: NodeView, o: FrameOptions): string {
   const segments: Segment[] = [
     [`${spin} `, p.yellow],
     [n.node, p.bold],
+    [n.engine ? ` @${n.engine}${n.route === 'emulated' ? '(emulated)' : ''}` : '', p.dim],
     [' ', String],
   ];
   for (const s of n.steps) segments.push([` ${GLYPH[s.status]}${s.step}`, colorOf(s.status, p)]);

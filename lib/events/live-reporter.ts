@@ -30,7 +30,9 @@ export function liveLine(e: StalkerEvent, run: RunView, verbose: boolean, p: Pal
     case 'sweep':
       return p.yellow(`removed ${e.containers} container(s) left by an interrupted run`);
     case 'node-start':
-      return undefined;
+      return e.engine ? p.dim(`${e.node} on engine ${e.engine}${e.route === 'emulated' ? ' (emulated)' : ''}`) : undefined;
+    case 'image-moved':
+      return p.dim(`  ${e.node}'s image ${e.from} -> ${e.to} (${e.via === 'registry' ? 'through the registry' : 'streamed'}) in ${seconds(e.durationMs)}`);
     case 'step-start':
       return verbose ? p.dim(`  ${e.node}:${e.step} running${why(e)}`) : undefined;
     case 'step-output':
@@ -42,7 +44,7 @@ export function liveLine(e: StalkerEvent, run: RunView, verbose: boolean, p: Pal
       return `${p.green('✔')} ${e.node}:${e.step} ${p.dim(`${seconds(e.durationMs)}${step ? why(step) : ''}`)}`;
     }
     case 'step-failed':
-      return p.red(`✖ ${e.node}:${e.step} FAILED (exit ${e.exitCode}) after ${seconds(e.durationMs)}  log: ${e.logPath}`);
+      return p.red(`✖ ${e.node}:${e.step}${e.engine ? ` on ${e.engine}` : ''} FAILED (exit ${e.exitCode}) after ${seconds(e.durationMs)}  log: ${e.logPath}`);
     case 'node-done': {
       const steps = run.nodes.get(e.node)?.steps ?? [];
       const hits = steps.filter((s) => s.status === 'cached').length;

@@ -28,6 +28,8 @@ export interface NodeView {
   steps: StepView[];
   message?: string; // why it failed or was skipped
   graph?: RunGraphNode;
+  engine?: string; // the site's engine that ran it (routing), with whether natively or emulated
+  route?: 'native' | 'emulated';
 }
 
 export interface RunView {
@@ -83,7 +85,9 @@ export function applyEvent(run: RunView, e: StalkerEvent): RunView {
       run.swept += e.containers;
       break;
     case 'node-start':
-      Object.assign(nodeOf(run, e.node), { status: 'running', started: e.time });
+      Object.assign(nodeOf(run, e.node), { status: 'running', started: e.time }, e.engine ? { engine: e.engine, route: e.route } : {});
+      break;
+    case 'image-moved':
       break;
     case 'step-start': {
       const s = stepOf(nodeOf(run, e.node), e.step);

@@ -28,11 +28,13 @@ export function planCounts(plan: readonly PlannedNode[]) {
   return { nodes: plan.length, steps: steps.length, cached: n('cached'), remote, run: n('run'), blocked: n('blocked') };
 }
 
-function nodeHeader(tree: ResolvedTree, name: string): string {
+function nodeHeader(tree: ResolvedTree, planned: PlannedNode): string {
+  const name = planned.node;
   const node = tree.nodes.get(name);
   if (!node) return name;
   const origin = node.bootstrap ? `root (${node.bootstrap.kind})` : node.from ? `from ${node.from}` : '';
-  const bits = [origin, node.needs.length ? `needs ${node.needs.join(', ')}` : '', node.writer ? 'writer' : '', node.platform];
+  const on = planned.engine ? `on engine ${planned.engine}${planned.route === 'emulated' ? ' (emulated)' : ''}` : '';
+  const bits = [origin, node.needs.length ? `needs ${node.needs.join(', ')}` : '', node.writer ? 'writer' : '', node.platform, on];
   return `${name}  ${bits.filter(Boolean).join(' · ')}`;
 }
 
@@ -46,7 +48,7 @@ export function formatPlan(tree: ResolvedTree, plan: readonly PlannedNode[], p: 
   ];
   const width = Math.max(4, ...plan.flatMap((n) => n.steps.map((s) => s.step.length)));
   for (const node of plan) {
-    lines.push(p.bold(nodeHeader(tree, node.node)));
+    lines.push(p.bold(nodeHeader(tree, node)));
     for (const s of node.steps) {
       const paint = s.state === 'cached' ? p.blue : s.state === 'run' ? p.yellow : p.dim;
       const state = s.state === 'cached' ? cachedText(s) : s.state === 'run' ? 'will run' : 'blocked';

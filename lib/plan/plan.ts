@@ -7,6 +7,7 @@ import type { ResolvedTree } from '../config/types.js';
 import type { Engine } from '../engine/engine-port.js';
 import { jobsOf } from './jobs.js';
 import { forcedNodes, probeStep, type Probe, type ProbeContext } from './probe.js';
+import type { Routes } from './route.js';
 import { treeKeys } from './tree-keys.js';
 
 export type StepState = 'cached' | 'run' | 'blocked';
@@ -29,6 +30,16 @@ export interface PlannedStep {
 export interface PlannedNode {
   node: string;
   steps: PlannedStep[];
+  /** With a site file: the engine the node is routed to, natively or emulated. */
+  engine?: string;
+  route?: 'native' | 'emulated';
+}
+
+/** One engine of a site as the plan probes it. */
+export interface EngineProbe {
+  engine: Engine;
+  index: ImageIndex;
+  remote?: ProbeContext['remote'];
 }
 
 export interface PlanInput {
@@ -38,6 +49,9 @@ export interface PlanInput {
   noCache?: boolean;
   rebuild?: Iterable<string>;
   remote?: ProbeContext['remote'];
+  /** With a site file: each node's engine (routeTree) and each engine's index; else `engine` and `index` for all. */
+  routes?: Routes;
+  engines?: ReadonlyMap<string, EngineProbe>;
 }
 
 export async function planTree(input: PlanInput): Promise<PlannedNode[]> {
@@ -47,18 +61,21 @@ export async function planTree(input: PlanInput): Promise<PlannedNode[]> {
   const planned: PlannedNode[] = [];
   for (const job of jobsOf(input.tree)) {
     let waitsFor = job.deps.map((d) => blockedAt.get(d)).find(Boolean);
+    const route = input.routes?.get(job.name);
+    const on = route && input.engines?.get(route.engine);
+    const pctx: ProbeContext = on ? { ...ctx, ...on } : ctx;
     const steps: PlannedStep[] = [];
     for (const s of keys.get(job.name)!.steps) {
       if (waitsFor) {
         steps.push({ step: s.step, state: 'blocked', key: s.key, reasons: [], waitsFor });
         continue;
       }
-      const p = await probeStep(ctx, s);
+      const p = await probeStep(pctx, s);
       steps.push({ step: s.step, key: s.key, ...stateOf(p) });
       if (p.kind === 'blocked') waitsFor = `${job.name}:${s.step}`;
     }
     if (waitsFor) blockedAt.set(job.name, waitsFor);
-    planned.push({ node: job.name, steps });
+    planned.push({ node: job.name, steps, ...(route && route.how !== 'only' ? { engine: route.engine, route: route.how } : {}) });
   }
   return planned;
 }

@@ -44,7 +44,8 @@ function stepRow(n: NodeView, s: StepView, opts: ReportOptions): string {
 
 function nodeSection(n: NodeView, opts: ReportOptions): string {
   const g = n.graph;
-  const rel = [g?.from ? `from ${esc(g.from)}` : '', g?.needs.length ? `needs ${esc(g.needs.join(', '))}` : '', g?.platform ? esc(g.platform) : '']
+  const on = n.engine ? `on engine ${esc(n.engine)}${n.route === 'emulated' ? ' (emulated)' : ''}` : '';
+  const rel = [g?.from ? `from ${esc(g.from)}` : '', g?.needs.length ? `needs ${esc(g.needs.join(', '))}` : '', g?.platform ? esc(g.platform) : '', on]
     .filter(Boolean)
     .join(' · ');
   return (

@@ -7,6 +7,7 @@ import { ownerLabels } from '../engine/labels.js';
 import type { BuildEvents } from '../events/events.js';
 import type { LogPaths } from '../logs/log-paths.js';
 import type { ProbeContext } from '../plan/probe.js';
+import type { Routes } from '../plan/route.js';
 import type { NodeKeys } from '../plan/tree-keys.js';
 import type { EngineSession } from './engine-session.js';
 
@@ -22,8 +23,21 @@ export interface BuildContext {
   /** Every step's key, computed before anything ran; the same list `stalker plan` probes. */
   keys: ReadonlyMap<string, NodeKeys>;
   probe: ProbeContext;
-  /** The shared cache (registry) of this run, when one is configured. */
+  /** The shared cache (registry) of this run as `session`'s engine sees it, when one is configured. */
   remote?: RemoteCache;
+  /** With a site file: the name of `session`'s engine (the node's route); absent: one engine, no site. */
+  engineName?: string;
+  /** Every engine of the run by name, with its shared-cache view (moving images between them). */
+  sessions: ReadonlyMap<string, EngineSession>;
+  remotes: ReadonlyMap<string, RemoteCache>;
+  routes: Routes;
+  /** Final images moved between engines this run: `engine key` -> the image id there. */
+  moved: Map<string, Promise<string>>;
+}
+
+/** What a step event says of its engine: its name with a site file, nothing without. */
+export function engineOf(ctx: BuildContext): { engine?: string } {
+  return ctx.engineName ? { engine: ctx.engineName } : {};
 }
 
 export function runLabels(ctx: BuildContext, node: string, step: string): Labels {

@@ -23,11 +23,16 @@ export function lockDir(): string {
   return process.env.STALKER_LOCK_DIR ?? (existsSync('/run/lock') ? `/run/lock/${name}` : join(tmpdir(), `${name}-locks`));
 }
 
-/** Takes the lock of `repository` or throws BUSY naming who holds it; resolves to its release. */
-export async function acquireBuildLock(repository: string, me: Omit<LockHolder, 'pid' | 'started'>): Promise<() => Promise<void>> {
+/**
+ * Takes the lock of `repository` or throws BUSY naming who holds it; resolves to its release.
+ * `on`: the engine (a site's other daemon or store) whose tags the build moves; tags are per
+ * engine, so builds of one repository on two engines do not race (absent: the default engine).
+ */
+export async function acquireBuildLock(repository: string, me: Omit<LockHolder, 'pid' | 'started'>, on?: string): Promise<() => Promise<void>> {
   const dir = lockDir();
   await mkdir(dir, { recursive: true });
-  const path = join(dir, `${repository.replaceAll('/', '_')}.lock`);
+  const path = join(dir, `${repository.replaceAll('/', '_')}${on ? `@${on.replace(/[^A-Za-z0-9._-]+/g, '_')}` : ''}.lock`);
+  if (on) repository = `${repository} (engine ${on})`;
   const holder: LockHolder = { pid: process.pid, ...me, started: new Date().toISOString() };
   // written whole under another name, then linked: the lock file is never seen half-written
   const mine = `${path}.${process.pid}.${me.run}`;

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { RemoteCache } from '../cache/remote-cache.js';
 import type { SharedCacheOptions } from '../cache/shared-cache-options.js';
 import type { ResolvedTree } from '../config/types.js';
+import PQueue from 'p-queue';
 import type { Engine } from '../engine/engine-port.js';
 import { StalkerError } from '../errors.js';
 import type { BuildEvents, StalkerEvent } from '../events/events.js';
@@ -14,19 +15,25 @@ import { LogPaths, newRunId } from '../logs/log-paths.js';
 import { jobsOf } from '../plan/jobs.js';
 import { runGraphOf } from '../plan/node-steps.js';
 import { forcedNodes } from '../plan/probe.js';
+import { routeTree, singleRoute } from '../plan/route.js';
 import { sharableKeys } from '../plan/shared-keys.js';
 import { treeKeys } from '../plan/tree-keys.js';
 import { writeRunReport } from '../report/write-report.js';
 import { debug } from '../util/debug.js';
 import type { BuildContext } from './build-context.js';
+import { type BuildEngine, type BuildSite, engineFailed, lockOf, openSessions, routable } from './build-engines.js';
 import { acquireBuildLock } from './build-lock.js';
-import { EngineSession } from './engine-session.js';
+import type { EngineSession } from './engine-session.js';
+import { type BuiltNode, finalsHere } from './image-move.js';
 import { type NodeResult, runNode } from './node-runner.js';
 import { type Outcome, schedule } from './scheduler.js';
 
 export interface BuildRequest {
   tree: ResolvedTree;
+  /** The engine of a build without a site file; with one, `site.engines` (this one is ignored). */
   engine: Engine;
+  /** A site file's engines: each node is routed to one of them (lib/plan/route.ts). */
+  site?: BuildSite;
   events: BuildEvents;
   jobs: number;
   keepGoing: boolean;
@@ -42,7 +49,7 @@ export interface BuildRequest {
 export interface BuildSummary {
   ok: boolean;
   runId: string;
-  outcomes: Map<string, Outcome<NodeResult>>;
+  outcomes: Map<string, Outcome<NodeResult & BuiltNode>>;
   errors: unknown[];
   eventLog: string;
 }
@@ -53,21 +60,25 @@ export async function build(req: BuildRequest): Promise<BuildSummary> {
     if (!tree.nodes.has(name)) throw new StalkerError('USAGE', `--rebuild ${name}: no such node in tree ${tree.name}`);
   }
   const runId = newRunId();
-  const unlock = await acquireBuildLock(tree.repository, { run: runId, tree: tree.file });
+  const engines = req.site?.engines ?? [{ name: req.engine.kind, engine: req.engine, platforms: [], emulates: [], push: true }];
+  // One lock per engine whose tags this build moves, taken in a fixed order (no deadlock between two builds).
+  const unlocks: (() => Promise<void>)[] = [];
   try {
-    return await buildLocked(req, runId);
+    for (const on of [...new Set(engines.map(lockOf))].sort()) unlocks.push(await acquireBuildLock(tree.repository, { run: runId, tree: tree.file }, on));
+    return await buildLocked(req, runId, engines);
   } finally {
-    await unlock();
+    for (const unlock of unlocks.reverse()) await unlock();
   }
 }
 
-async function buildLocked(req: BuildRequest, runId: string): Promise<BuildSummary> {
-  const { tree, engine, events } = req;
+async function buildLocked(req: BuildRequest, runId: string, engines: BuildEngine[]): Promise<BuildSummary> {
+  const { tree, events } = req;
   const started = Date.now();
+  const engine = engines[0].engine; // one executor per site (the loader checks): the keys' part
   const logs = new LogPaths(req.logsDir, tree.name, runId);
-  // The engine's answer (sweep, image index) is on its way while the event log opens and the keys
-  // are computed; it is awaited (and its failure handled) inside the try below.
-  const opening = EngineSession.open(engine, tree.name);
+  // The engines' answers (sweep, image index) are on their way while the event log opens and the
+  // keys are computed; they are awaited (and a failure handled) inside the try below.
+  const opening = openSessions(engines, tree.name, !!req.site);
   opening.catch(() => {});
   const closeLog = await attachJsonLog(events, logs.events);
   const counts = { ran: 0, cached: 0, failed: 0, skipped: 0, pulled: 0 };
@@ -87,30 +98,46 @@ async function buildLocked(req: BuildRequest, runId: string): Promise<BuildSumma
   // Keys first, from the config alone: nothing below asks an engine what a key is.
   const keys = treeKeys(tree, engine.executor);
   const forced = forcedNodes(tree, { noCache: req.noCache, rebuild: req.rebuild });
-  let session: EngineSession | undefined;
+  let sessions: Map<string, EngineSession> | undefined;
   let remote: RemoteCache | undefined;
   const onAbort = () => {
     events.emit({ type: 'interrupted', signal: String(req.signal.reason ?? 'abort') });
-    session?.interrupt();
+    for (const s of sessions?.values() ?? []) s.interrupt();
   };
   req.signal.addEventListener('abort', onAbort, { once: true });
   const errors: unknown[] = [];
   try {
     const opened = await opening;
-    session = opened.session;
+    sessions = opened.sessions;
     if (opened.swept) events.emit({ type: 'sweep', containers: opened.swept });
+    // Which engine runs each node: a plan decision, before anything runs (an unroutable platform stops here).
+    const routes = req.site
+      ? routeTree(
+          tree,
+          keys,
+          engines.map((e) => routable(e, sessions!.get(e.name)!, req.jobs)),
+          req.site.file,
+        )
+      : singleRoute(tree, engines[0].name);
+    const remotes = new Map<string, RemoteCache>();
     if (req.cache?.from || req.cache?.to) {
       const { RemoteCache } = await import('../cache/remote-cache.js'); // only with a shared cache
       remote = new RemoteCache(engine, {
         ...req.cache,
         warn: (message) => events.emit({ type: 'cache-warning', message }),
-        pushed: (key, o) => events.emit({ type: 'cache-push', key, ok: o.kind === 'pushed', detail: o.kind === 'pushed' ? o.ref : o.message }),
+        pushed: (key, o) =>
+          events.emit({
+            type: 'cache-push',
+            key,
+            ok: o.kind !== 'failed',
+            detail: o.kind === 'failed' ? o.message : o.kind === 'there' ? `${o.ref} (already there: pushed by another run)` : o.ref,
+          }),
       });
+      for (const e of engines) remotes.set(e.name, remote.forEngine(e.engine, e.push));
       // Every key is known now: one round of HEADs decides local hit / remote hit / miss up front.
       await remote.classify(sharableKeys(keys, forced));
     }
-    const ctx: BuildContext = {
-      session,
+    const base: Omit<BuildContext, 'session' | 'probe' | 'remote'> = {
       events,
       tree,
       runId,
@@ -119,23 +146,44 @@ async function buildLocked(req: BuildRequest, runId: string): Promise<BuildSumma
       cacheDir: req.cacheDir,
       signal: req.signal,
       keys,
-      probe: { tree, engine, index: session.index, forced, remote },
-      remote,
+      sessions,
+      remotes,
+      routes,
+      moved: new Map(),
     };
-    const outcomes = await schedule<NodeResult>(
+    const ctxOf = (name: string): BuildContext => {
+      const session = sessions!.get(name)!;
+      return {
+        ...base,
+        session,
+        probe: { tree, engine: session.engine, index: session.index, forced, remote: remotes.get(name) },
+        remote: remotes.get(name),
+        ...(req.site ? { engineName: name } : {}),
+      };
+    };
+    // Each engine runs at most its jobs nodes at once; the scheduler as many as all engines together.
+    const limits = new Map(engines.map((e) => [e.name, new PQueue({ concurrency: e.jobs ?? req.jobs })]));
+    const outcomes = await schedule<NodeResult & BuiltNode>(
       jobs,
       async (name, deps) => {
         const t0 = Date.now();
+        const route = routes.get(name)!;
+        const declared = engines.find((e) => e.name === route.engine)!;
         try {
-          return await runNode(ctx, tree.nodes.get(name)!, new Map([...deps].map(([k, v]) => [k, v.image])));
-        } catch (err) {
+          return await limits.get(route.engine)!.add(async () => {
+            const ctx = ctxOf(route.engine);
+            const finals = await finalsHere(ctx, route.engine, deps);
+            return { ...(await runNode(ctx, tree.nodes.get(name)!, finals, route)), engine: route.engine };
+          });
+        } catch (raw) {
+          const err = req.site ? engineFailed(raw, declared) : raw;
           errors.push(err);
           events.emit({ type: 'node-failed', node: name, message: err instanceof Error ? err.message : String(err), durationMs: Date.now() - t0 });
           throw err;
         }
       },
       {
-        concurrency: req.jobs,
+        concurrency: req.site ? engines.reduce((n, e) => n + (e.jobs ?? req.jobs), 0) : req.jobs,
         keepGoing: req.keepGoing,
         signal: req.signal,
         onSkip: (node, o) => events.emit({ type: 'node-skipped', node, reason: o.reason, upstream: o.upstream }),
@@ -149,7 +197,7 @@ async function buildLocked(req: BuildRequest, runId: string): Promise<BuildSumma
     throw err;
   } finally {
     req.signal.removeEventListener('abort', onAbort);
-    await session?.settle();
+    for (const s of sessions?.values() ?? []) await s.settle();
     await remote?.settle(); // pushes never fail the build, but the run waits for them to end
     await rm(stagingDir, { recursive: true, force: true });
     await unlink(logs.latestLink).catch(() => {});

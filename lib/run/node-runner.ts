@@ -3,6 +3,7 @@
 import type { ResolvedNode } from '../config/types.js';
 import { FINAL_TAG } from '../engine/image-names.js';
 import { StalkerError } from '../errors.js';
+import type { Route } from '../plan/route.js';
 import { type BuildContext, repoOf } from './build-context.js';
 import { runKeyedStep } from './step-dispatch.js';
 
@@ -11,10 +12,11 @@ export interface NodeResult {
   cached: boolean;
 }
 
-/** `finals` holds the final image id of every node this one depends on. */
-export async function runNode(ctx: BuildContext, node: ResolvedNode, finals: ReadonlyMap<string, string>): Promise<NodeResult> {
+/** `finals` holds the final image id of every node this one depends on, on this node's engine. */
+export async function runNode(ctx: BuildContext, node: ResolvedNode, finals: ReadonlyMap<string, string>, route?: Route): Promise<NodeResult> {
   const started = Date.now();
-  ctx.events.emit({ type: 'node-start', node: node.name });
+  const on = ctx.engineName && route && route.how !== 'only' ? { engine: ctx.engineName, route: route.how } : {};
+  ctx.events.emit({ type: 'node-start', node: node.name, ...on });
   let image = node.from ? required(finals, node.from, node.name) : undefined;
   const needs = Object.fromEntries(node.needs.map((n) => [n, required(finals, n, node.name)]));
   let cached = true;

@@ -7,7 +7,7 @@ import { StalkerError } from '../errors.js';
 import { probeStep } from '../plan/probe.js';
 import { sharable } from '../plan/shared-keys.js';
 import type { KeyedStep } from '../plan/tree-keys.js';
-import { type BuildContext, repoOf } from './build-context.js';
+import { type BuildContext, engineOf, repoOf } from './build-context.js';
 import { stepLifecycle, type StepScope } from './step-lifecycle.js';
 
 export interface NodeInput {
@@ -26,7 +26,7 @@ export async function runKeyedStep(ctx: BuildContext, s: KeyedStep, input: NodeI
   switch (p.kind) {
     case 'hit':
       if (p.summary) await ctx.session.index.ensureTag(ctx.session.engine, p.summary, repoOf(ctx, s.node), s.step);
-      ctx.events.emit({ type: 'step-cached', node: s.node, step: s.step, key: s.key, image: p.image, source: 'local' });
+      ctx.events.emit({ type: 'step-cached', node: s.node, step: s.step, key: s.key, image: p.image, source: 'local', ...engineOf(ctx) });
       // A hit the shared cache lacks (built before it was configured) is shared now.
       if (sharable(s)) ctx.remote?.pushLater(s.key, p.image);
       return { image: p.image, cached: true };
@@ -36,7 +36,7 @@ export async function runKeyedStep(ctx: BuildContext, s: KeyedStep, input: NodeI
         const { session } = ctx;
         session.index.remember(pulled.image);
         await session.index.ensureTag(session.engine, pulled.image, repoOf(ctx, s.node), s.step);
-        ctx.events.emit({ type: 'step-cached', node: s.node, step: s.step, key: s.key, image: pulled.image.id, source: 'registry' });
+        ctx.events.emit({ type: 'step-cached', node: s.node, step: s.step, key: s.key, image: pulled.image.id, source: 'registry', ...engineOf(ctx) });
         return { image: pulled.image.id, cached: true };
       }
       // The key is the same whatever happens here (keys chain from the config), so what depends

@@ -4,7 +4,7 @@
 import type { KeyChange } from '../cache/key-diff.js';
 import type { ContainerSpec } from '../engine/engine-port.js';
 import { StalkerError, StepFailed } from '../errors.js';
-import type { BuildContext } from './build-context.js';
+import { type BuildContext, engineOf } from './build-context.js';
 import { StepLog } from './step-log.js';
 
 export interface StepScope {
@@ -24,7 +24,7 @@ export async function stepLifecycle(ctx: BuildContext, s: StepIdentity, reasons:
   const { node, step, key } = s;
   if (ctx.signal.aborted) throw new StalkerError('INTERRUPTED', `step ${node}:${step} interrupted`);
   const log = await StepLog.open(ctx.logs.stepInRun(node, step), ctx.logs.stepLatest(node, step));
-  ctx.events.emit({ type: 'step-start', node, step, key, reasons, logPath: log.path });
+  ctx.events.emit({ type: 'step-start', node, step, key, reasons, logPath: log.path, ...engineOf(ctx) });
   const started = Date.now();
   const containers: string[] = [];
   const scope: StepScope = {
@@ -38,7 +38,7 @@ export async function stepLifecycle(ctx: BuildContext, s: StepIdentity, reasons:
   try {
     const image = await body(scope);
     await log.close();
-    ctx.events.emit({ type: 'step-done', node, step, key, image, durationMs: Date.now() - started });
+    ctx.events.emit({ type: 'step-done', node, step, key, image, durationMs: Date.now() - started, ...engineOf(ctx) });
     return image;
   } catch (err) {
     const interrupted = ctx.signal.aborted || (err instanceof StalkerError && err.code === 'INTERRUPTED');
@@ -48,7 +48,7 @@ export async function stepLifecycle(ctx: BuildContext, s: StepIdentity, reasons:
         : new StalkerError('INTERRUPTED', `step ${node}:${step} interrupted`, { cause: err });
     if (!(err instanceof StepFailed)) log.note(`stalker: ${err instanceof Error ? err.message : String(err)}`);
     const failed = err instanceof StepFailed ? { exitCode: err.exitCode, failedImage: err.failedImage } : { exitCode: -1 };
-    ctx.events.emit({ type: 'step-failed', node, step, ...failed, logPath: log.path, durationMs: Date.now() - started });
+    ctx.events.emit({ type: 'step-failed', node, step, ...failed, logPath: log.path, durationMs: Date.now() - started, ...engineOf(ctx) });
     throw err;
   } finally {
     await log.close();

@@ -20,8 +20,16 @@ export class StepLog {
     await mkdir(dirname(stablePath), { recursive: true });
     const out = createWriteStream(runPath);
     await new Promise((resolve, reject) => out.once('open', resolve).once('error', reject));
-    await rm(stablePath, { force: true });
-    await link(runPath, stablePath);
+    // Two runs of one checkout on two engines may log the same step at once: the last one wins the stable path.
+    for (let attempt = 0; ; attempt++) {
+      await rm(stablePath, { force: true });
+      try {
+        await link(runPath, stablePath);
+        break;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || attempt === 2) throw err;
+      }
+    }
     return new StepLog(stablePath, out);
   }
 

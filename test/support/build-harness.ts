@@ -8,6 +8,7 @@ import { openEngine } from '../../lib/engine/open-engine.js';
 import { LABEL } from '../../lib/engine/labels.js';
 import { BuildEvents, type StalkerEvent } from '../../lib/events/events.js';
 import { build, type BuildSummary } from '../../lib/run/build.js';
+import type { BuildSite } from '../../lib/run/build-engines.js';
 import { makeProject, type TestProject } from './project.js';
 import { tarballTree } from './tarball-tree.js';
 
@@ -27,6 +28,8 @@ export interface HarnessOptions {
   signal?: AbortSignal;
   onEvent?: (e: StalkerEvent) => void;
   cache?: SharedCacheOptions;
+  /** Several engines (a site file's), routed per node. */
+  site?: BuildSite;
 }
 
 export async function runBuild(project: TestProject, opts: HarnessOptions = {}): Promise<BuildRun> {
@@ -50,6 +53,7 @@ export async function runBuild(project: TestProject, opts: HarnessOptions = {}):
     cacheDir: join(project.root, '.stalker', 'caches'),
     signal: opts.signal ?? new AbortController().signal,
     ...(opts.cache ? { cache: opts.cache } : {}),
+    ...(opts.site ? { site: opts.site } : {}),
   });
   return { summary, events: seen };
 }

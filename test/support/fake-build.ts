@@ -9,6 +9,7 @@ import type { Engine } from '../../lib/engine/engine-port.js';
 import { BuildEvents, type StalkerEvent } from '../../lib/events/events.js';
 import { planTree, type PlannedNode } from '../../lib/plan/plan.js';
 import { build, type BuildSummary } from '../../lib/run/build.js';
+import type { BuildSite } from '../../lib/run/build-engines.js';
 
 // builds take a lock per repository; keep the unit tests' locks out of the host's lock dir
 process.env.STALKER_LOCK_DIR ??= mkdtempSync(join(tmpdir(), 'stalker-locks-'));
@@ -24,6 +25,7 @@ export interface FakeBuildOptions {
   rebuild?: string[];
   signal?: AbortSignal;
   onEvent?: (e: StalkerEvent) => void;
+  site?: BuildSite;
 }
 
 export async function buildOn(engine: Engine, tree: ResolvedTree, opts: FakeBuildOptions = {}): Promise<FakeRunResult> {
@@ -44,6 +46,7 @@ export async function buildOn(engine: Engine, tree: ResolvedTree, opts: FakeBuil
     logsDir: join(tree.root, 'logs'),
     cacheDir: join(tree.root, 'caches'),
     signal: opts.signal ?? new AbortController().signal,
+    ...(opts.site ? { site: opts.site } : {}),
   });
   return { summary, events: seen };
 }

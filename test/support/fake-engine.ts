@@ -97,7 +97,11 @@ export class FakeEngine implements Engine {
   readonly images: ImageClient;
   readonly containers: ContainerClient;
 
-  constructor(readonly executor = 'fake') {
+  /** `idSalt`: a prefix of its image ids, so two fakes of one test (several engines) never share an id by chance. */
+  constructor(
+    readonly executor = 'fake',
+    private readonly idSalt = '',
+  ) {
     this.images = this.imageClient();
     this.containers = this.containerClient();
   }
@@ -111,7 +115,7 @@ export class FakeEngine implements Engine {
   }
 
   private newId(): string {
-    return `sha256:${(++this.n).toString(16).padStart(64, '0')}`;
+    return `sha256:${this.idSalt}${(++this.n).toString(16).padStart(64 - this.idSalt.length, '0')}`;
   }
 
   private find(ref: string): FakeImage | undefined {
@@ -142,6 +146,19 @@ export class FakeEngine implements Engine {
       remove: async (ref) => {
         const i = this.find(ref);
         if (i) this.store.delete(i.id);
+      },
+      // save/load: an opaque stream of the image (as docker save/load are), keeping its id.
+      save: async (id) => {
+        const i = this.find(id)!;
+        this.calls.push(`save ${id}`);
+        return Readable.from([JSON.stringify({ ...i, tags: [], files: [...i.files].map(([p, b]) => [p, b.toString('base64')]) })]);
+      },
+      load: async (archive) => {
+        let text = '';
+        for await (const c of archive) text += String(c);
+        const i = JSON.parse(text) as FakeImage & { files: [string, string][] };
+        this.calls.push(`load ${i.id}`);
+        this.store.set(i.id, { ...i, files: new Map(i.files.map(([p, b]) => [p, Buffer.from(b, 'base64')])) });
       },
       importTar: async (file: string, o: ImportOptions) => {
         const files: Files = new Map();

@@ -47,7 +47,7 @@ test('a valid site: engines with defaults, cache read-only unless push', () => {
     cache: { registry: "ci.example:5000/team/stalker", push: true }
   }`),
   );
-  expect(s.engines).toEqual([{ name: 'pi', host: 'ssh://builder@pi5', platforms: ['linux/arm64'], emulates: [], jobs: 2, push: false }]);
+  expect(s.engines).toEqual([{ name: 'pi', backend: 'docker', host: 'ssh://builder@pi5', platforms: ['linux/arm64'], emulates: [], jobs: 2, push: false }]);
   expect(s.cache).toEqual({ registry: { host: 'ci.example:5000', repository: 'team/stalker', scheme: 'https' }, push: true });
   // The engine may not push: this run reads the cache only.
   expect(sharedCacheOf({}, s, s.engines[0])).toEqual({ from: s.cache!.registry });
@@ -86,10 +86,34 @@ test('problems are positioned: unknown keys, bad hosts, duplicate names, bad reg
   ]);
 });
 
-test('several engines: said plainly, not guessed', () => {
-  const file = site('{ engines: [ { name: "a", host: "unix:///a.sock" }, { name: "b", host: "unix:///b.sock" } ] }');
-  expect(() => openSite({ engines: file })).toThrow(/2 engines declared; this stalker builds on one/);
+test('several engines: each opened under its name, push rights per engine; one kind per site', () => {
+  const file = site(`{ engines: [
+    { name: "a", host: "unix:///a.sock", platforms: ["linux/amd64"] }
+    { name: "b", host: "unix:///b.sock", platforms: ["linux/arm64"], jobs: 3, push: false }
+  ], cache: { registry: "127.0.0.1:5000/s", push: true } }`);
+  const opened = openSite({ engines: file });
+  expect(opened.site?.engines.map((e) => [e.name, e.where, e.platforms, e.jobs, e.push])).toEqual([
+    ['a', 'unix:///a.sock', ['linux/amd64'], undefined, true],
+    ['b', 'unix:///b.sock', ['linux/arm64'], 3, false],
+  ]);
+  expect(opened.cache?.to?.repository).toBe('s');
   const one = openSite({ engines: site('{ engines: [ { name: "b", host: "unix:///tmp/b.sock" } ], cache: { registry: "127.0.0.1:5000/s" } }') });
   expect(one.declared?.name).toBe('b');
   expect(one.cache).toEqual({ from: { host: '127.0.0.1:5000', repository: 's', scheme: 'http' } });
+  // Rootless backends: local, on a store, no host; never mixed with docker (keys name the executor).
+  const rootless = loadSite(site('{ engines: [ { name: "me", engine: "userns", store: "/srv/store", platforms: ["linux/amd64"] } ] }'));
+  expect(rootless.engines[0]).toMatchObject({ backend: 'userns', store: '/srv/store' });
+  expect(
+    problemsOf(
+      site(`{ engines: [
+    { name: "a", host: "unix:///a.sock" }
+    { name: "b", engine: "userns", host: "unix:///b.sock" }
+    { name: "c" }
+  ] }`),
+    ),
+  ).toEqual([
+    expect.stringMatching(/^3:\d+ engine b: userns, while engines\[0\] is docker/),
+    expect.stringMatching(/^3:\d+ engine b: a userns engine is local and has no host/),
+    expect.stringMatching(/^4:\d+ engine c: a docker engine needs a host/),
+  ]);
 });

@@ -18,35 +18,44 @@ export const siteSchema = {
       items: {
         type: 'object',
         additionalProperties: false,
-        required: ['name', 'host'],
+        required: ['name'],
         properties: {
           name: {
             type: 'string',
             pattern: '^[a-z][a-z0-9_-]*$',
           },
+          engine: {
+            enum: ['docker', 'userns', 'proot'],
+            description: 'The backend (default docker). userns and proot are rootless and local: they take `store`, not `host`.',
+          },
+          store: {
+            type: 'string',
+            description: 'userns/proot: the OCI store directory (default: STALKER_STORE, else ~/.local/share/stalker).',
+          },
           host: {
             type: 'string',
             pattern: '^(unix|tcp|ssh)://.+$',
-            description: 'A DOCKER_HOST-style address: unix:///run/docker.sock, tcp://host:2376 (TLS from DOCKER_CERT_PATH), ssh://user@host.',
+            description:
+              'docker: a DOCKER_HOST-style address (required): unix:///run/docker.sock, tcp://host:2376 (TLS from DOCKER_CERT_PATH), ssh://user@host.',
           },
           platforms: {
             type: 'array',
             items: {
               $ref: '#/definitions/platform',
             },
-            description: 'Platforms it runs natively.',
+            description: 'Platforms it runs natively. Steps of these platforms go to it first.',
           },
           emulates: {
             type: 'array',
             items: {
               $ref: '#/definitions/platform',
             },
-            description: 'Platforms it runs under qemu-user binfmt.',
+            description: 'Platforms it runs under qemu-user binfmt: used only when no engine runs the platform natively.',
           },
           jobs: {
             type: 'integer',
             minimum: 1,
-            description: 'Steps it runs at once.',
+            description: 'Nodes it runs at once (default: --jobs).',
           },
           push: {
             type: 'boolean',
