@@ -7,14 +7,15 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { parseRegistry, type RegistryAddress } from '../../lib/cache/registry-address.js';
+import type { RegistryAddress } from '../../lib/cache/registry-address.js';
 import type { StalkerEvent } from '../../lib/events/events.js';
 import type { BuildSite } from '../../lib/run/build-engines.js';
 import { busyboxRoot } from '../support/busybox-root.js';
-import { type BuildRun, engine as engineA, expectOk, ran, removeTreeArtifacts, runBuild } from '../support/build-harness.js';
+import { type BuildRun, engine as engineA, expectOk, ran, runBuild } from '../support/build-harness.js';
 import { makeProject, type TestProject } from '../support/project.js';
-import { type RegistryServer, REGISTRY_BIN, startRegistry } from '../support/registry-server.js';
-import { type SecondEngine, startDockerd } from '../support/second-dockerd.js';
+import { type RegistryServer, REGISTRY_BIN } from '../support/registry-server.js';
+import type { SecondEngine } from '../support/second-dockerd.js';
+import { startRig, stopRig } from '../support/two-engine-rig.js';
 
 const TREE = `multit${process.pid}`;
 const REPO = `multit${process.pid}`;
@@ -74,16 +75,10 @@ maybe('several engines', () => {
       ] }`,
       'stalks/back/back.hjson': `{ steps: [ { name: "show", run: "uname -m; cat /arm-arch /out/msg" } ] }`,
     });
-    registry = await startRegistry();
-    reg = parseRegistry(`${registry.host}/stalker/multi`, 'test');
-    b = await startDockerd('i11m');
+    ({ registry, reg, b } = await startRig('multi', 'i11m'));
   }, 60_000);
 
-  afterAll(async () => {
-    const results = await Promise.allSettled([b?.cleanup(), registry?.cleanup(), removeTreeArtifacts(TREE)]);
-    project?.cleanup();
-    for (const r of results) if (r.status === 'rejected') throw r.reason;
-  }, 60_000);
+  afterAll(() => stopRig({ registry, b }, TREE, project), 60_000);
 
   test('arm64 nodes run on b, amd64 on a; copies cross the engines, streamed; a rerun runs nothing', async () => {
     writeTree('one');

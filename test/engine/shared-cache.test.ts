@@ -4,14 +4,15 @@
 // tag, a tag pointing at another image. Everything is asserted from the build's events.
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseRegistry, type RegistryAddress } from '../../lib/cache/registry-address.js';
+import type { RegistryAddress } from '../../lib/cache/registry-address.js';
 import { headManifest } from '../../lib/cache/registry-client.js';
 import type { Engine } from '../../lib/engine/engine-port.js';
 import type { StalkerEvent } from '../../lib/events/events.js';
-import { type BuildRun, cached, engine as engineA, expectOk, ran, removeTreeArtifacts, runBuild } from '../support/build-harness.js';
+import { type BuildRun, cached, engine as engineA, expectOk, ran, runBuild } from '../support/build-harness.js';
 import { makeProject, type TestProject } from '../support/project.js';
-import { type RegistryServer, REGISTRY_BIN, startRegistry } from '../support/registry-server.js';
-import { type SecondEngine, startDockerd } from '../support/second-dockerd.js';
+import { type RegistryServer, REGISTRY_BIN } from '../support/registry-server.js';
+import type { SecondEngine } from '../support/second-dockerd.js';
+import { startRig, stopRig } from '../support/two-engine-rig.js';
 import { tarballTree } from '../support/tarball-tree.js';
 
 const TREE = `sharet${process.pid}`;
@@ -56,17 +57,10 @@ maybe('shared cache through a registry', () => {
         { name: "three", run: "cat /one /two > /three" }
       ] }`,
     });
-    registry = await startRegistry();
-    reg = parseRegistry(`${registry.host}/stalker/steps`, 'test');
-    b = await startDockerd('i11b');
+    ({ registry, reg, b } = await startRig('steps', 'i11b'));
   }, 60_000);
 
-  afterAll(async () => {
-    // Each one even if another fails: a registry left running keeps jest from exiting.
-    const results = await Promise.allSettled([b?.cleanup(), registry?.cleanup(), removeTreeArtifacts(TREE)]);
-    project?.cleanup();
-    for (const r of results) if (r.status === 'rejected') throw r.reason;
-  }, 60_000);
+  afterAll(() => stopRig({ registry, b }, TREE, project), 60_000);
 
   test('engine A builds and pushes every step image; the registry holds each key', async () => {
     first = await run(engineA);
