@@ -17,12 +17,12 @@ beforeAll(() => {
 describe.each(['userns', 'proot'])('trees/hello_world on --engine %s', (engine) => {
   let project: string;
   let work: string;
-  const run = (args: string[]) => {
-    const r = stalkerAs(user, join(work, 'store'), [...args, '--config', join(project, TREE)], { STALKER_ENGINE: engine });
+  const run = (args: string[], command: string[] = []) => {
+    const r = stalkerAs(user, join(work, 'store'), [...args, '--config', join(project, TREE), ...command], { STALKER_ENGINE: engine });
     return { ...r, all: `${r.stdout}\n${r.stderr}` };
   };
   const inImage = (node: string, cmd: string) => {
-    const r = run(['shell', node, '--', 'sh', '-c', cmd]);
+    const r = run(['shell', node], ['--', 'sh', '-c', cmd]);
     if (r.status !== 0) throw new Error(`shell ${node} -- ${cmd}: exit ${r.status}\n${r.all}`);
     return r.stdout;
   };
