@@ -26,18 +26,24 @@ export interface BuildSite {
 }
 
 export async function openSessions(engines: BuildEngine[], tree: string, named: boolean): Promise<{ sessions: Map<string, EngineSession>; swept: number }> {
+  // All at once (each waits on its own daemon); a failure is reported for the first engine in site order.
+  const opened = await Promise.allSettled(
+    engines.map(async (e) => {
+      try {
+        if (named) await fillPlatforms(e);
+        return await EngineSession.open(e.engine, tree);
+      } catch (err) {
+        throw named ? engineFailed(err, e) : err;
+      }
+    }),
+  );
   const sessions = new Map<string, EngineSession>();
   let swept = 0;
-  for (const e of engines) {
-    try {
-      if (named) await fillPlatforms(e);
-      const opened = await EngineSession.open(e.engine, tree);
-      sessions.set(e.name, opened.session);
-      swept += opened.swept;
-    } catch (err) {
-      throw named ? engineFailed(err, e) : err;
-    }
-  }
+  opened.forEach((o, i) => {
+    if (o.status === 'rejected') throw o.reason;
+    sessions.set(engines[i].name, o.value.session);
+    swept += o.value.swept;
+  });
   return { sessions, swept };
 }
 
