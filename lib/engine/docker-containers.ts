@@ -3,7 +3,16 @@ import type Docker from 'dockerode';
 import { PassThrough, type Readable } from 'node:stream';
 import { call, labelFilter, must } from './docker-call.js';
 import { watchEngine } from './docker-watchdog.js';
-import type { AttachedIo, CommitOptions, ContainerClient, ContainerSpec, ContainerSummary, Labels, OutputStream } from './engine-port.js';
+import {
+  type AttachedIo,
+  type CommitOptions,
+  type ContainerClient,
+  type ContainerSpec,
+  type ContainerSummary,
+  type Labels,
+  type OutputStream,
+  STEP_HOSTNAME,
+} from './engine-port.js';
 
 export class DockerContainers implements ContainerClient {
   /** container -> the image it was created from; image -> its config's Cmd (images never change). */
@@ -21,6 +30,7 @@ export class DockerContainers implements ContainerClient {
           name: spec.name,
           platform: spec.platform,
           Image: spec.image,
+          Hostname: STEP_HOSTNAME,
           Cmd: spec.cmd,
           Env: spec.env,
           WorkingDir: spec.workingDir,

@@ -61,6 +61,12 @@ export interface VolumeMount {
   target: string;
 }
 
+/**
+ * The host name every step sees, whatever machine builds it: tools that record the host name
+ * (audit logs, build logs, generated configs) must not make the same step differ between machines.
+ */
+export const STEP_HOSTNAME = 'stalker';
+
 export interface ContainerSpec {
   name?: string;
   image: string; // image id

@@ -19,7 +19,7 @@ beforeAll(() => {
       mounts: [ { src: "data", dest: "/data" } ]
       caches: [ { name: "${TREE}", dest: "/var/cache/${TREE}" } ]
       files: [ { src: "motd", dest: "/etc/motd" } ]
-      steps: [ { name: "use", run: "cat /data/x /etc/stalker-sysroot-test > /seen; echo $who >> /seen; echo kept >> /var/cache/${TREE}/count; wc -l < /var/cache/${TREE}/count >> /seen" } ]
+      steps: [ { name: "use", run: "cat /data/x /etc/stalker-sysroot-test > /seen; echo $who >> /seen; echo kept >> /var/cache/${TREE}/count; wc -l < /var/cache/${TREE}/count >> /seen; hostname > /host" } ]
     }`,
     'stalks/app/data/x': 'from the mounted dir\n',
     'stalks/app/motd': 'copied\n',
@@ -42,6 +42,7 @@ test('inputs go in without binds and are not committed; a named cache is an engi
   expectOk(await runBuild(project, { engine: remoteLike }));
   expect(cat('/seen')).toBe('from the mounted dir\nfrom sysroot\nremote\n1\n');
   expect(cat('/etc/motd')).toBe('copied\n');
+  expect(cat('/host')).toBe('stalker\n'); // every step's host name, not the build machine's
   for (const path of ['/run/stalker/env', '/data/x', '/etc/stalker-sysroot-test', `/var/cache/${TREE}/count`])
     expect([path, exists(path)]).toEqual([path, 'no']);
   const again = await runBuild(project, { engine: remoteLike, rebuild: ['app'] });

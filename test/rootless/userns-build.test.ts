@@ -30,6 +30,7 @@ echo a > /srv/data/a; chown 1000:1000 /srv/data/a
 echo n > /srv/data/n; chown 65534:65534 /srv/data/n; chmod 4750 /srv/data/n
 echo x > /srv/gone; echo old > /opt/box/old
 id -u > /srv/uid
+[ "$(hostname)" = stalker ] # every step's host name, as on Docker, not the build machine's
 `,
 });
 

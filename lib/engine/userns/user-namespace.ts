@@ -2,19 +2,20 @@
 // without privileges or a daemon. The handshake: `unshare --user` starts a shell that announces
 // itself on fd 3 and waits; we write its id maps from outside (newuidmap/newgidmap, setuid
 // helpers from the uidmap package, for a subordinate range; /proc directly for a single id);
-// then it execs, now uid 0 inside with full capabilities there, into the mount+pid namespaces.
+// then it execs, now uid 0 inside with full capabilities there, into the mount+pid+uts namespaces
+// (the host name of every step is STEP_HOSTNAME, as on Docker).
 // (util-linux 2.38's `unshare --map-users` takes one range only, not root plus a range.)
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import { EngineError } from '../../errors.js';
+import { STEP_HOSTNAME } from '../engine-port.js';
 import { debug } from '../../util/debug.js';
 import { type IdMap, mapArgs } from './id-map.js';
 
 const SBIN_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
-const STAGE1 =
-  'echo ready >&3; read -r go <&3; exec 3>&-; [ "$go" = go ] || exit 125; exec unshare --mount --pid --fork --kill-child --propagation private /bin/sh -c "$0" stalker-ns "$@"';
+const STAGE1 = `echo ready >&3; read -r go <&3; exec 3>&-; [ "$go" = go ] || exit 125; exec unshare --mount --uts --pid --fork --kill-child --propagation private /bin/sh -c "hostname ${STEP_HOSTNAME} || exit 125; $0" stalker-ns "$@"`;
 
 export interface NsProcess {
   child: ChildProcess;
