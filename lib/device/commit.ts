@@ -43,8 +43,8 @@ function changeOps(c: Change): Operation {
  * the head makes concurrent writers serialise: the loser's transaction fails with CONFLICT instead
  * of forking the chain, and the caller recomputes and retries (commitWithRetry).
  */
-export async function commitChanges(client: OvsdbClient, changes: Change[], who: string, system: Row | undefined): Promise<number> {
-  const entry = nextEntry(parseHead(system?.audit_head as string | null), who, changes);
+export async function commitChanges(client: OvsdbClient, changes: Change[], who: string, system: Row | undefined, now?: Date): Promise<number> {
+  const entry = nextEntry(parseHead(system?.audit_head as string | null), who, changes, now);
   const head = headOf(entry);
   const ops: Operation[] = [];
   if (system) {

@@ -10,6 +10,7 @@ import { DEVICE_SOCKET } from '../ovsdb/remote.js';
 import { DB_NAME, OBSERVED, READ_ONLY_TABLES, SchemaInfo, type RawSchema, type TableInfo } from '../schema.js';
 import { parseValue } from '../values.js';
 import { auditVerb } from './audit-verbs.js';
+import { buildEpoch, canonicalizeVerb } from './canonicalize-verb.js';
 import { formatTable } from './format-table.js';
 import type { Io } from './io.js';
 import { checkSchemaFile } from './schema-check.js';
@@ -24,7 +25,9 @@ const USAGE = `usage: sysdb [--remote unix:PATH|tcp:HOST:PORT|ssh://[USER@]HOST[
   del TABLE NAME                      delete one row
   query TABLE [NAME] | export [TABLE...]   print configuration in the apply format
   apply STATE.json|- [--dry-run] [--wait]  make the tables named in STATE match it; print the diff
-  audit [--who W] [--table T] [--last N] | audit show N | audit verify [--anchor FILE]`;
+  audit [--who W] [--table T] [--last N] | audit show N | audit verify [--anchor FILE]
+  canonicalize DB-FILE                rewrite an offline database file reproducibly (image builds;
+                                      needs SOURCE_DATE_EPOCH, which also dates audit entries)`;
 
 const OPTIONS = {
   remote: { type: 'string', short: 'r' },
@@ -73,7 +76,8 @@ async function write(client: OvsdbClient, schema: SchemaInfo, o: Options, io: Io
     async (changes, system) => {
       committed = changes;
       if (!changes.length || o.dryRun) return undefined;
-      seq = await commitChanges(client, changes, who(), system);
+      const epoch = buildEpoch();
+      seq = await commitChanges(client, changes, who(), system, epoch === undefined ? undefined : new Date(epoch * 1000));
       return seq;
     },
   );
@@ -167,6 +171,8 @@ async function run(cmd: string, rest: string[], o: Options, opt: Record<string, 
         return write(client, schema, o, io, (current) => diffState(state, current));
       });
     }
+    case 'canonicalize':
+      return canonicalizeVerb(rest, io);
     case 'audit':
       return withClient(o, (client) =>
         auditVerb(
