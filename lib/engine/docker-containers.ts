@@ -1,6 +1,7 @@
 // Docker's containers behind the port's ContainerClient.
 import type Docker from 'dockerode';
 import { PassThrough, type Readable } from 'node:stream';
+import type { DockerApi } from './docker-api.js';
 import { call, labelFilter, must } from './docker-call.js';
 import { watchEngine } from './docker-watchdog.js';
 import {
@@ -19,7 +20,11 @@ export class DockerContainers implements ContainerClient {
   private readonly imageOf = new Map<string, string>();
   private readonly cmdOf = new Map<string, string[]>();
 
-  constructor(private readonly docker: Docker) {}
+  constructor(private readonly api: DockerApi) {}
+
+  private get docker(): Docker {
+    return this.api.client();
+  }
 
   async create(spec: ContainerSpec): Promise<string> {
     const c = await must(
@@ -144,7 +149,10 @@ export class DockerContainers implements ContainerClient {
   }
 
   async list(labels: Labels): Promise<ContainerSummary[]> {
-    const rows = await must('list containers', labelFilter(labels), () => this.docker.listContainers({ all: true, filters: labelFilter(labels) }));
+    const filters = labelFilter(labels);
+    const rows = await must('list containers', filters, () =>
+      this.api.getJson<Docker.ContainerInfo[]>('/containers/json', { all: 'true', filters }, (d) => d.listContainers({ all: true, filters })),
+    );
     return rows.map((r) => ({ id: r.Id, labels: r.Labels ?? {}, state: r.State, created: r.Created }));
   }
 

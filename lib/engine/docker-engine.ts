@@ -1,7 +1,8 @@
-// The Docker implementation of the engine port (dockerode; local, or remote through DOCKER_HOST).
-// Only this module and its docker-* siblings import dockerode.
-import Docker from 'dockerode';
+// The Docker implementation of the engine port (dockerode, loaded on first use by docker-api.ts;
+// local, or remote through DOCKER_HOST). Only this module and its docker-* siblings know Docker.
+import type Docker from 'dockerode';
 import { readdirSync } from 'node:fs';
+import { type DockerApi, dockerApi } from './docker-api.js';
 import { must } from './docker-call.js';
 import { DockerContainers } from './docker-containers.js';
 import { DockerImages } from './docker-images.js';
@@ -11,19 +12,6 @@ import { PLATFORM_OF } from './host-platforms.js';
 /** A daemon on this machine (unix socket) sees our paths; a remote one (tcp, ssh) does not. */
 function localDaemon(host = process.env.DOCKER_HOST ?? ''): boolean {
   return host === '' || host.startsWith('unix://');
-}
-
-/** A DOCKER_HOST-style address as dockerode takes it (unix sockets; tcp and ssh as DOCKER_HOST). */
-function dockerAt(host: string): Docker {
-  if (host.startsWith('unix://')) return new Docker({ socketPath: host.slice('unix://'.length) });
-  const saved = process.env.DOCKER_HOST;
-  process.env.DOCKER_HOST = host; // dockerode parses tcp:// (with DOCKER_TLS_VERIFY/CERT_PATH) and ssh:// from here
-  try {
-    return new Docker();
-  } finally {
-    if (saved === undefined) delete process.env.DOCKER_HOST;
-    else process.env.DOCKER_HOST = saved;
-  }
 }
 
 export interface DockerEngineOptions {
@@ -39,13 +27,17 @@ export class DockerEngine implements Engine {
   readonly seesHostPaths: boolean;
   readonly images: ImageClient;
   readonly containers: ContainerClient;
-  private readonly docker: Docker;
+  private readonly api: DockerApi;
 
   constructor(docker?: Docker, opts: DockerEngineOptions = {}) {
-    this.docker = docker ?? (opts.host ? dockerAt(opts.host) : new Docker());
+    this.api = dockerApi(opts.host ?? (process.env.DOCKER_HOST || undefined), docker);
     this.seesHostPaths = (opts.hostPaths ?? true) && localDaemon(opts.host);
-    this.images = new DockerImages(this.docker);
-    this.containers = new DockerContainers(this.docker);
+    this.images = new DockerImages(this.api);
+    this.containers = new DockerContainers(this.api);
+  }
+
+  private get docker(): Docker {
+    return this.api.client();
   }
 
   async ping(): Promise<string> {

@@ -2,21 +2,27 @@
 import type Docker from 'dockerode';
 import type { Readable } from 'node:stream';
 import { EngineError } from '../errors.js';
+import type { DockerApi } from './docker-api.js';
 import { call, labelFilter, must } from './docker-call.js';
 import type { ImageClient, ImageDetails, ImageSummary, ImportOptions, Labels } from './engine-port.js';
 import { imageArchive } from './image-archive.js';
 
 export class DockerImages implements ImageClient {
-  constructor(private readonly docker: Docker) {}
+  constructor(private readonly api: DockerApi) {}
+
+  private get docker(): Docker {
+    return this.api.client();
+  }
 
   async list(labels: Labels): Promise<ImageSummary[]> {
-    const rows = await must(
-      'list images',
-      labelFilter(labels),
-      () =>
-        // all: an image whose tag moved on but that is the parent of a later step's image is an
-        // untagged "intermediate" image, which the default listing hides; it is still a cache hit.
-        this.docker.listImages({ all: true, filters: labelFilter(labels) } as never) as unknown as Promise<Docker.ImageInfo[]>,
+    const rows = await must('list images', labelFilter(labels), () =>
+      // all: an image whose tag moved on but that is the parent of a later step's image is an
+      // untagged "intermediate" image, which the default listing hides; it is still a cache hit.
+      this.api.getJson<Docker.ImageInfo[]>(
+        '/images/json',
+        { all: 'true', filters: labelFilter(labels) },
+        (d) => d.listImages({ all: true, filters: labelFilter(labels) } as never) as unknown as Promise<Docker.ImageInfo[]>,
+      ),
     );
     return rows.map((r) => ({
       id: r.Id,
@@ -28,7 +34,12 @@ export class DockerImages implements ImageClient {
   }
 
   async inspect(ref: string): Promise<ImageDetails | undefined> {
-    const i = await call('inspect image', ref, () => this.docker.getImage(ref).inspect(), [404]);
+    const i = await call(
+      'inspect image',
+      ref,
+      () => this.api.getJson<Docker.ImageInspectInfo>(`/images/${encodeURI(ref)}/json`, {}, (d) => d.getImage(ref).inspect()),
+      [404],
+    );
     if (!i) return undefined;
     return {
       id: i.Id,

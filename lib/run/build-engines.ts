@@ -2,6 +2,7 @@
 // site declares, each opened as a session (its leftovers swept, its images indexed) under its name.
 import type { Engine } from '../engine/engine-port.js';
 import { EngineError, StalkerError, StepFailed } from '../errors.js';
+import type { ExpectedTags } from '../plan/expected-tags.js';
 import type { RoutableEngine } from '../plan/route.js';
 import { EngineSession } from './engine-session.js';
 
@@ -25,13 +26,18 @@ export interface BuildSite {
   engines: BuildEngine[];
 }
 
-export async function openSessions(engines: BuildEngine[], tree: string, named: boolean): Promise<{ sessions: Map<string, EngineSession>; swept: number }> {
+export async function openSessions(
+  engines: BuildEngine[],
+  tree: string,
+  named: boolean,
+  tags?: ExpectedTags,
+): Promise<{ sessions: Map<string, EngineSession>; swept: number }> {
   // All at once (each waits on its own daemon); a failure is reported for the first engine in site order.
   const opened = await Promise.allSettled(
     engines.map(async (e) => {
       try {
         if (named) await fillPlatforms(e);
-        return await EngineSession.open(e.engine, tree);
+        return await EngineSession.open(e.engine, tree, tags);
       } catch (err) {
         throw named ? engineFailed(err, e) : err;
       }

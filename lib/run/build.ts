@@ -14,6 +14,7 @@ import { attachJsonLog } from '../events/json-log.js';
 import { LogPaths, newRunId } from '../logs/log-paths.js';
 import { jobsOf } from '../plan/jobs.js';
 import { runGraphOf } from '../plan/node-steps.js';
+import { expectedTags } from '../plan/expected-tags.js';
 import { forcedNodes } from '../plan/probe.js';
 import { routeTree, singleRoute } from '../plan/route.js';
 import { sharableKeys } from '../plan/shared-keys.js';
@@ -76,9 +77,11 @@ async function buildLocked(req: BuildRequest, runId: string, engines: BuildEngin
   const started = Date.now();
   const engine = engines[0].engine; // one executor per site (the loader checks): the keys' part
   const logs = new LogPaths(req.logsDir, tree.name, runId);
-  // The engines' answers (sweep, image index) are on their way while the event log opens and the
-  // keys are computed; they are awaited (and a failure handled) inside the try below.
-  const opening = openSessions(engines, tree.name, !!req.site);
+  // Keys first, from the config alone: nothing below asks an engine what a key is. The engines'
+  // answers (sweep, image index: the steps' tags checked for these keys) are on their way while
+  // the event log opens; they are awaited (and a failure handled) inside the try below.
+  const keys = treeKeys(tree, engine.executor);
+  const opening = openSessions(engines, tree.name, !!req.site, expectedTags(tree, keys));
   opening.catch(() => {});
   const closeLog = await attachJsonLog(events, logs.events);
   const counts = { ran: 0, cached: 0, failed: 0, skipped: 0, pulled: 0 };
@@ -95,8 +98,6 @@ async function buildLocked(req: BuildRequest, runId: string, engines: BuildEngin
   const jobs = jobsOf(tree);
   events.emit({ type: 'run-start', run: runId, tree: tree.name, nodes: jobs.map((j) => j.name), jobs: req.jobs, graph: runGraphOf(tree) });
   const stagingDir = await mkdtemp(join(tmpdir(), `stalker-${runId}-`));
-  // Keys first, from the config alone: nothing below asks an engine what a key is.
-  const keys = treeKeys(tree, engine.executor);
   const forced = forcedNodes(tree, { noCache: req.noCache, rebuild: req.rebuild });
   let sessions: Map<string, EngineSession> | undefined;
   let remote: RemoteCache | undefined;

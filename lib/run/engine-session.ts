@@ -2,6 +2,7 @@
 // removals still in flight. A build with several engines holds one session per engine.
 import { ImageIndex } from '../cache/image-index.js';
 import type { ContainerSpec, Engine } from '../engine/engine-port.js';
+import type { ExpectedTags } from '../plan/expected-tags.js';
 import { sweepLeftovers } from './sweep.js';
 
 export class EngineSession {
@@ -15,11 +16,14 @@ export class EngineSession {
   ) {}
 
   /**
-   * Sweeps what killed runs of the tree left in this engine and indexes its images (one call), at
-   * once: the sweep removes containers only, which the index does not look at.
+   * Sweeps what killed runs of the tree left in this engine and indexes its images, at once: the
+   * sweep removes containers only, which the index does not look at. The index is read from the
+   * tags the build expects its steps at (`tags`) when they all hold their keys, else from a list
+   * of every image (ImageIndex.ofTags).
    */
-  static async open(engine: Engine, tree: string): Promise<{ session: EngineSession; swept: number }> {
-    const [swept, index] = await Promise.all([sweepLeftovers(engine, tree), ImageIndex.load(engine)]);
+  static async open(engine: Engine, tree: string, tags?: ExpectedTags): Promise<{ session: EngineSession; swept: number }> {
+    const indexing = async () => (tags && (await ImageIndex.ofTags(engine, tags.wanted, tags.also))) || ImageIndex.load(engine);
+    const [swept, index] = await Promise.all([sweepLeftovers(engine, tree), indexing()]);
     return { session: new EngineSession(engine, index), swept };
   }
 

@@ -36,3 +36,51 @@ test('otherwise the newest image of a key wins', async () => {
   const index = await ImageIndex.load(engineListing([image('sha256:new', 20), image('sha256:old', 10, ['x/y:z'])]));
   expect(index.lookup('k1')?.id).toBe('sha256:new');
 });
+
+describe('ofTags: a rerun reads the steps at their tags instead of listing every image', () => {
+  const at = (id: string, tag: string, key: string, failed = false) => ({
+    id,
+    tags: [tag],
+    created: 1,
+    labels: { [LABEL.tool]: TOOL, [LABEL.key]: key, ...(failed ? { [LABEL.failed]: 'true' } : {}) },
+  });
+  const engineWith = (images: ReturnType<typeof at>[]) => {
+    const asked: string[] = [];
+    const engine = {
+      images: {
+        list: async () => {
+          throw new Error('listed every image');
+        },
+        inspect: async (ref: string) => {
+          asked.push(ref);
+          const i = images.find((x) => x.tags.includes(ref));
+          return i && { ...i, architecture: 'arm64', os: 'linux', cmd: null, env: [] };
+        },
+      },
+    } as unknown as Engine;
+    return { engine, asked };
+  };
+  const wanted = [
+    { ref: 'r/a:one', key: 'k1' },
+    { ref: 'r/a:two', key: 'k2' },
+  ];
+
+  test('every tag holds its key: those images are the index, finals included, and nothing is listed', async () => {
+    const { engine, asked } = engineWith([at('sha256:1', 'r/a:one', 'k1'), at('sha256:2', 'r/a:two', 'k2'), at('sha256:2', 'r/a:final', 'k2')]);
+    const index = await ImageIndex.ofTags(engine, wanted, ['r/a:final', 'r/b:final']);
+    expect(asked).toEqual(['r/a:one', 'r/a:two', 'r/a:final', 'r/b:final']);
+    expect(index?.lookup('k1')?.id).toBe('sha256:1');
+    expect(index?.lookup('k2')?.id).toBe('sha256:2');
+    expect(index?.tagged('r/a:final')?.id).toBe('sha256:2');
+    expect(index?.tagged('r/b:final')).toBeUndefined();
+  });
+
+  test('a tag missing, holding another key or a failed state: undefined (the caller lists everything)', async () => {
+    for (const images of [
+      [at('sha256:1', 'r/a:one', 'k1')],
+      [at('sha256:1', 'r/a:one', 'k1'), at('sha256:2', 'r/a:two', 'k-old')],
+      [at('sha256:1', 'r/a:one', 'k1'), at('sha256:2', 'r/a:two', 'k2', true)],
+    ])
+      expect(await ImageIndex.ofTags(engineWith(images).engine, wanted)).toBeUndefined();
+  });
+});
