@@ -1,7 +1,7 @@
 // The one way stalker runs a host tool: LC_ALL=C, output kept only as bounded tails (a chatty tool
 // never grows memory), stdin from a string, buffer or stream, and one ExecError (command, exit
 // code, the tail of stderr) for a tool that cannot start or exits non-zero.
-import { spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { PassThrough, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ExecError } from '../errors.js';
@@ -14,6 +14,7 @@ export interface ExecOptions {
   stdout?: 'keep' | 'ignore' | number;
   /** Sees every chunk as it comes (e.g. a step log); stdout is then not kept as text. */
   onOutput?: (stream: 'stdout' | 'stderr', chunk: Buffer) => void;
+  /** Ends the tool and every process it started (its process group): SIGTERM, SIGKILL 5 s later. */
   signal?: AbortSignal;
   /** Bytes of stdout and of stderr kept (default 64 KiB). */
   keep?: number;
@@ -34,11 +35,14 @@ export function exec(cmd: string, args: string[], opts: ExecOptions = {}): Promi
   debug('exec', command.join(' '));
   return new Promise((resolve, reject) => {
     const out = opts.stdout ?? 'keep';
+    // With a signal, the tool leads a process group of its own, so an abort reaches what it forked
+    // too (mmdebstrap's apt and dpkg would otherwise outlive a SIGTERM to stalker).
     const child = spawn(cmd, args, {
       env: { ...process.env, LC_ALL: 'C', ...opts.env },
       stdio: ['pipe', out === 'keep' ? 'pipe' : out, 'pipe'],
-      signal: opts.signal,
+      detached: !!opts.signal,
     });
+    if (opts.signal) endGroupOnAbort(child, opts.signal);
     let stdout = '';
     let stderr = '';
     child.stdout?.on('data', (c: Buffer) => {
@@ -58,6 +62,27 @@ export function exec(cmd: string, args: string[], opts: ExecOptions = {}): Promi
     child.stdin!.on('error', () => undefined);
     if (opts.input instanceof Readable) void pipeline(opts.input, child.stdin!).catch(() => undefined);
     else child.stdin!.end(opts.input ?? '');
+  });
+}
+
+function endGroupOnAbort(child: ChildProcess, signal: AbortSignal): void {
+  const kill = (sig: NodeJS.Signals) => {
+    try {
+      if (child.pid) process.kill(-child.pid, sig);
+    } catch {
+      // the group is gone already
+    }
+  };
+  let force: NodeJS.Timeout | undefined;
+  const onAbort = () => {
+    kill('SIGTERM');
+    force = setTimeout(() => kill('SIGKILL'), 5000);
+  };
+  if (signal.aborted) onAbort();
+  else signal.addEventListener('abort', onAbort, { once: true });
+  child.on('close', () => {
+    signal.removeEventListener('abort', onAbort);
+    clearTimeout(force);
   });
 }
 

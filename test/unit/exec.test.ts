@@ -1,5 +1,6 @@
 // The exec layer runs real host tools (sh, cat): exit codes, stderr tails, stdin, and how the
 // callers that keep their own error codes (the writer's runTool) translate its one ExecError.
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { ExecError } from '../../lib/errors.js';
 import { exec, execOutput, execSync } from '../../lib/util/exec.js';
@@ -47,3 +48,27 @@ test("the writer's runTool keeps its WRITER_TOOL code and message on top of the 
   expect((failed as Error).message).toBe('sh -c echo no space left >&2; exit 1 failed (exit 1):\nno space left');
   expect(await runTool('missing-tool-xyz', []).catch((e: unknown) => (e as Error).message)).toMatch(/^cannot run missing-tool-xyz: /);
 });
+
+test('an abort ends the tool and what it started (its process group), a child ignoring SIGTERM too', async () => {
+  const ac = new AbortController();
+  const pids = `/tmp/stalker-exec-abort-${process.pid}`;
+  // a child in the background that ignores SIGTERM, and one in the foreground
+  const running = exec('sh', ['-c', `sh -c 'trap "" TERM; sleep 300' & echo $! > ${pids}; sleep 300 & echo $! >> ${pids}; wait`], { signal: ac.signal });
+  const until = Date.now() + 5000;
+  while (Date.now() < until && !(existsSync(pids) && readFileSync(pids, 'utf8').trim().split('\n').length === 2)) await new Promise((r) => setTimeout(r, 20));
+  const children = readFileSync(pids, 'utf8').trim().split('\n').map(Number);
+  ac.abort();
+  await expect(running).rejects.toThrow(/sh -c .* was killed by SIG(TERM|KILL)|exited with/);
+  const alive = (pid: number) => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const gone = Date.now() + 8000;
+  while (Date.now() < gone && children.some(alive)) await new Promise((r) => setTimeout(r, 100));
+  expect(children.filter(alive)).toEqual([]);
+  rmSync(pids, { force: true });
+}, 20_000);
