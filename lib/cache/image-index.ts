@@ -37,6 +37,11 @@ export class ImageIndex {
     return index;
   }
 
+  /** What a build or its plan indexes: the expected tags when they all hold their keys, else every image. */
+  static async forTree(engine: Engine, tags: { wanted: { ref: string; key: string }[]; also: string[] }): Promise<ImageIndex> {
+    return (await ImageIndex.ofTags(engine, tags.wanted, tags.also)) ?? ImageIndex.load(engine);
+  }
+
   remember(image: ImageSummary): void {
     const key = image.labels[LABEL.key];
     if (key && image.labels[LABEL.failed] !== 'true') this.byKey.set(key, image);

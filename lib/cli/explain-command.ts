@@ -1,6 +1,7 @@
 // `stalker explain <node>` and `stalker plan`: what a build would do, without running anything:
 // each step cached, will run (and which key part changed) or blocked (and behind what).
 import { ImageIndex } from '../cache/image-index.js';
+import { expectedTags } from '../plan/expected-tags.js';
 import { RemoteCache } from '../cache/remote-cache.js';
 import { paletteFor } from '../events/color.js';
 import { StalkerError } from '../errors.js';
@@ -36,11 +37,16 @@ export async function explainCommand(flags: PlanFlags, node: string | undefined)
   const forced = forcedNodes(project.tree, { noCache: !!flags['no-cache'], rebuild });
   const keys = treeKeys(project.tree, engine.executor);
   await remote?.classify(sharableKeys(keys, forced));
+  const tags = expectedTags(project.tree, keys); // the build's index: the steps' tags when they hold their keys
   // With a site file: the build's routing, on each engine's own index.
   const engines = new Map<string, EngineProbe>();
   for (const e of site?.engines ?? []) {
     await fillPlatforms(e).catch((err: unknown) => Promise.reject(engineFailed(err, e)));
-    engines.set(e.name, { engine: e.engine, index: await ImageIndex.load(e.engine).catch((err: unknown) => Promise.reject(engineFailed(err, e))), remote });
+    engines.set(e.name, {
+      engine: e.engine,
+      index: await ImageIndex.forTree(e.engine, tags).catch((err: unknown) => Promise.reject(engineFailed(err, e))),
+      remote,
+    });
   }
   const routes = site
     ? routeTree(
@@ -53,7 +59,7 @@ export async function explainCommand(flags: PlanFlags, node: string | undefined)
   const plan = await planTree({
     tree: project.tree,
     engine,
-    index: engines.values().next().value?.index ?? (await ImageIndex.load(engine)),
+    index: engines.values().next().value?.index ?? (await ImageIndex.forTree(engine, tags)),
     noCache: !!flags['no-cache'],
     rebuild,
     remote,

@@ -22,8 +22,7 @@ export class EngineSession {
    * of every image (ImageIndex.ofTags).
    */
   static async open(engine: Engine, tree: string, tags?: ExpectedTags): Promise<{ session: EngineSession; swept: number }> {
-    const indexing = async () => (tags && (await ImageIndex.ofTags(engine, tags.wanted, tags.also))) || ImageIndex.load(engine);
-    const [swept, index] = await Promise.all([sweepLeftovers(engine, tree), indexing()]);
+    const [swept, index] = await Promise.all([sweepLeftovers(engine, tree), tags ? ImageIndex.forTree(engine, tags) : ImageIndex.load(engine)]);
     return { session: new EngineSession(engine, index), swept };
   }
 
