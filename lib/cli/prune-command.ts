@@ -9,7 +9,10 @@ import { decideRegistryPrune } from '../inspect/registry-prune.js';
 import { sharableKeys } from '../plan/shared-keys.js';
 import { treeKeys } from '../plan/tree-keys.js';
 import { type CacheFlags, openSite } from './cache-flags.js';
-import type { ContainerSummary, ImageSummary, Labels } from '../engine/engine-port.js';
+import type { ContainerSummary, Engine, ImageSummary, Labels } from '../engine/engine-port.js';
+import type { ResolvedTree } from '../config/types.js';
+import { lockOf } from '../run/build-engines.js';
+import { acquireBuildLock } from '../run/build-lock.js';
 import { LABEL, TOOL } from '../engine/labels.js';
 import { StalkerError } from '../errors.js';
 import { processAlive } from '../util/process-alive.js';
@@ -46,6 +49,22 @@ export async function pruneCommand(flags: PruneFlags): Promise<number> {
       trees.flatMap((t) => sharableKeys(treeKeys(t, engine.executor), new Map())),
       !!flags.yes,
     );
+  // Removing while a build of one of these trees runs could take an image it is about to reuse:
+  // --yes holds every tree's build lock (as a build takes it) until it is done.
+  const unlocks: (() => Promise<void>)[] = [];
+  try {
+    if (flags.yes) {
+      const on = site.site ? lockOf(site.site.engines[0]) : undefined;
+      for (const repository of [...new Set(trees.map((t) => t.repository))].sort())
+        unlocks.push(await acquireBuildLock(repository, { run: `prune-${process.pid}`, tree: 'stalker prune' }, on));
+    }
+    return await pruneEngine(engine, trees, flags, olderThan);
+  } finally {
+    for (const unlock of unlocks.reverse()) await unlock();
+  }
+}
+
+async function pruneEngine(engine: Engine, trees: ResolvedTree[], flags: PruneFlags, olderThan: number | undefined): Promise<number> {
   const index = await ImageIndex.load(engine);
   const planHits = new Set<string>();
   for (const tree of trees) {

@@ -3,8 +3,10 @@
 // leftover containers and removes nothing; --older-than spares recent ones; --yes removes them and
 // the current trees stay fully cached.
 import { spawnSync } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LABEL, TOOL } from '../../lib/engine/labels.js';
+import { lockDir } from '../../lib/run/build-lock.js';
 import { engine, removeTreeArtifacts } from '../support/build-harness.js';
 import { makeProject, type TestProject } from '../support/project.js';
 import { tarballTree } from '../support/tarball-tree.js';
@@ -79,6 +81,21 @@ test('--older-than spares what is younger', () => {
   const r = prune('--older-than', '1h');
   expect(r.stdout).toMatch(/0 container\(s\), 0 image\(s\) to remove/);
   expect(prune('--older-than', 'soon').stderr).toMatch(/--older-than: not a duration: soon/);
+}, 60_000);
+
+test('--yes while a build of one of the trees holds its lock: nothing is removed and the holder is named', async () => {
+  const before = await ids(A);
+  const lock = join(lockDir(), `${A}.lock`);
+  mkdirSync(lockDir(), { recursive: true });
+  writeFileSync(lock, JSON.stringify({ pid: process.pid, run: 'r-test', tree: A, started: new Date().toISOString() }));
+  try {
+    const r = prune('--yes');
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(new RegExp(`repository ${A} is being built by pid ${process.pid} \\(run r-test`));
+    expect(await ids(A)).toEqual(before);
+  } finally {
+    rmSync(lock, { force: true });
+  }
 }, 60_000);
 
 test('--yes removes them; the current trees stay cached and the other tree is untouched', async () => {
