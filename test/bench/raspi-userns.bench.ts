@@ -5,13 +5,14 @@
 // Docker build has a repository of its own and --no-cache, so the shared engine's raspi images
 // (others' caches) are neither used nor touched; its images are removed afterwards. ~45 min.
 // RASPI_USERNS_REUSE=<a directory the rootless raspi test kept> takes the userns figure from that
-// test's clean build (the same helper, command and clock) instead of building again, and says so.
+// test's clean build (the same helper, command and clock) instead of building again, and says so;
+// RASPI_USERNS_KEEP=1 keeps this run's userns build for that test.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Hjson from 'hjson';
-import { buildRaspiAs, readCleanTiming, userRaspi } from '../support/raspi-userns.js';
+import { buildRaspiAs, cleanTiming, readCleanTiming, userRaspi } from '../support/raspi-userns.js';
 import { rootlessUser } from '../support/rootless-user.js';
 import { ratioLine, timeCommand } from './timing.js';
 
@@ -50,9 +51,12 @@ export async function run(): Promise<void> {
   } else {
     const w = userRaspi(user, '');
     try {
-      userns = buildRaspiAs(user, w).seconds;
+      const b = buildRaspiAs(user, w);
+      writeFileSync(cleanTiming(w), JSON.stringify(b));
+      userns = b.seconds;
     } finally {
-      rmSync(w.work, { recursive: true, force: true });
+      if (process.env.RASPI_USERNS_KEEP) console.log(`raspi userns: kept ${w.work} (RASPI_USERNS_REUSE= for the rootless raspi test)`);
+      else rmSync(w.work, { recursive: true, force: true });
     }
   }
   const docker = dockerClean();

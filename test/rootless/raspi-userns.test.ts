@@ -8,8 +8,10 @@ import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadTree } from '../../lib/config/load-tree.js';
+import { run } from '../support/raspi-image.js';
 import { buildRaspiAs, cleanTiming, type UserRaspi, userRaspi } from '../support/raspi-userns.js';
 import { type RootlessUser, rootlessUser } from '../support/rootless-user.js';
+import { rootPartition } from '../support/written-image.js';
 import { bootVirt, exited, type VirtBoot, virtKernel } from '../support/virt-boot.js';
 
 const BOOT_LIMIT_MS = Number(process.env.RASPI_BOOT_LIMIT_MS ?? 8 * 60_000);
@@ -21,10 +23,7 @@ let boot: VirtBoot | undefined;
 let work = '';
 
 beforeAll(() => {
-  for (const tool of ['qemu-system-aarch64', 'mcopy', 'mtype', 'sfdisk', 'newuidmap']) {
-    const r = statSync(`/usr/bin/${tool}`, { throwIfNoEntry: false });
-    if (!r) throw new Error(`${tool} is missing (bin/setup installs it)`);
-  }
+  for (const tool of ['qemu-system-aarch64', 'mcopy', 'mtype', 'sfdisk', 'newuidmap', 'mmdebstrap']) run('sh', ['-c', `command -v ${tool}`]);
   user = rootlessUser();
   w = userRaspi(user);
   work = mkdtempSync(join(tmpdir(), 'raspi-userns-boot-'));
@@ -33,8 +32,9 @@ beforeAll(() => {
 afterAll(async () => {
   await boot?.kill(); // our qemu only, by its pid
   if (work) rmSync(work, { recursive: true, force: true });
+  if (!w) return;
   if (keep) process.stdout.write(`raspi userns: kept ${w.work}\n`);
-  else if (w) rmSync(w.work, { recursive: true, force: true }); // as root: layers belong to subordinate ids
+  else rmSync(w.work, { recursive: true, force: true }); // as root: layers belong to subordinate ids
 });
 
 test(
@@ -47,6 +47,8 @@ test(
     // the image is the user's: written by the user's writer, no root involved
     expect(statSync(w.image).uid).toBe(user.uid);
     expect(statSync(w.image).size).toBeGreaterThan(512 * 1024 * 1024);
+    // mmdebstrap (unshare mode) copied the build host's resolver into the root; the image has none
+    expect(rootPartition(w.image).cat('/etc/resolv.conf')).toBe('');
   },
   95 * 60_000,
 );

@@ -56,7 +56,7 @@ export function buildRaspiAs(u: RootlessUser, w: UserRaspi): UserBuild {
     const tail = `${r.stdout}\n${r.stderr}`.split('\n').slice(-60).join('\n');
     throw new Error(`stalker --engine userns --config trees/raspi exited ${r.status} ${r.error ?? ''} (log: ${log})\n${tail}`);
   }
-  return { seconds, summary: /done in .*/.exec(r.stdout)?.[0] ?? '', log };
+  return { seconds, summary: /^done in .*/m.exec(r.stdout)?.[0] ?? '', log };
 }
 
 /** A clean build's timing, kept beside the store (the bench may take it: same command, same clock). */
