@@ -5,8 +5,10 @@
 // reuses it (a cached rerun instead of a clean build) to iterate on what comes after the build.
 import { copyFileSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT } from './raspi-image.js';
 import { chownTo, type RootlessUser, stalkerAs, userDir } from './rootless-user.js';
+
+// the checkout: jest and `npm run bench` (compiled, under dist/) both run from it
+const ROOT = process.cwd();
 
 export interface UserRaspi {
   work: string;
