@@ -21,10 +21,16 @@ type KeyedBootstrap = Extract<KeyedStep, { kind: 'bootstrap' }>;
 // written once, as a tar, at the end); the customize hook drops the option from the root it makes,
 // so the device's dpkg keeps its safe writes.
 const UNSAFE_IO = ['--dpkgopt=force-unsafe-io', '--customize-hook=rm "$1"/etc/dpkg/dpkg.cfg.d/99mmdebstrap'];
+// mmdebstrap copies the build host's /etc/resolv.conf into the root (debootstrap's habit). Docker
+// hides it under its own empty file in the first step's layer; the rootless backends keep the
+// root's file, so without this the written image would carry the builder's resolver. An empty
+// file, as a Docker-built image has (a symlink the root already has is kept).
+const NO_HOST_RESOLVER = ['--customize-hook=if [ ! -L "$1"/etc/resolv.conf ]; then : > "$1"/etc/resolv.conf; chmod 644 "$1"/etc/resolv.conf; fi'];
 
 function mmdebstrapArgs(b: Extract<Bootstrap, { kind: 'debootstrap' }>, out: string): string[] {
   return [
     ...UNSAFE_IO,
+    ...NO_HOST_RESOLVER,
     `--variant=${b.variant}`,
     `--arch=${b.arch}`,
     `--components=${b.components.join(',')}`,

@@ -9,6 +9,7 @@ const modules = [
   './emulated-cpu.bench.js',
   './device.bench.js',
   './rootless.bench.js',
+  './raspi-userns.bench.js',
   './registry.bench.js',
 ];
 

@@ -4,13 +4,13 @@
 // on a Pi. The managed system is then driven from the host over ssh (sysdb --remote ssh://), the
 // secure path, and the plain ovsdb TCP port is checked to be closed.
 // Nothing here is skipped: a missing tool fails the suite.
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { loadTree } from '../../lib/config/load-tree.js';
 import { buildRaspiImage, RASPI_IMAGE, RASPI_TREE, ROOT, run } from '../support/raspi-image.js';
+import { bootVirt, exited, tail, type VirtBoot, type VirtKernel, virtKernel } from '../support/virt-boot.js';
 
 const IMAGE = RASPI_IMAGE;
 const CONSOLE = join(ROOT, 'out/raspi-boot-console.log');
@@ -42,87 +42,15 @@ function sysdb(sshPort: number, ...args: string[]) {
   });
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => res(port));
-    });
-  });
-}
-
-const consoleText = () => (existsSync(CONSOLE) ? readFileSync(CONSOLE, 'utf8') : '');
-const tail = (text: string, n = 60) => text.split('\n').slice(-n).join('\n');
-
-/** Polls the console log until every pattern has matched (in any order) or the deadline passes. */
-async function waitForConsole(patterns: RegExp[], deadline: number, what: string, qemu: () => ChildProcess | undefined): Promise<void> {
-  for (;;) {
-    const text = consoleText();
-    const missing = patterns.filter((p) => !p.test(text));
-    if (!missing.length) return;
-    const q = qemu();
-    if (!q || q.exitCode !== null || q.signalCode !== null)
-      throw new Error(`qemu exited while waiting for ${what}; missing ${missing.join(', ')}\n${tail(text)}`);
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; missing ${missing.join(', ')}\nconsole (${CONSOLE}):\n${tail(text)}`);
-    await new Promise((r) => setTimeout(r, 1000));
-  }
-}
-
-/** One QMP command over the monitor socket (the clean power button of the virt board). */
-async function qmp(socket: string, command: string): Promise<void> {
-  await new Promise<void>((res, rej) => {
-    const c = createConnection(socket);
-    let buf = '';
-    let step = 0;
-    c.on('data', (d) => {
-      buf += d.toString();
-      const lines = buf.split('\n');
-      buf = lines.pop() ?? '';
-      for (const line of lines.filter(Boolean)) {
-        const msg = JSON.parse(line) as Record<string, unknown>;
-        if ('error' in msg) {
-          c.destroy();
-          rej(new Error(`qmp: ${line}`));
-          return;
-        }
-        if (step === 0 && 'QMP' in msg) {
-          step = 1;
-          c.write('{"execute":"qmp_capabilities"}\n');
-        } else if (step === 1 && 'return' in msg) {
-          step = 2;
-          c.write(`{"execute":"${command}"}\n`);
-        } else if (step === 2 && 'return' in msg) {
-          c.end();
-          res();
-        }
-      }
-    });
-    c.on('error', rej);
-  });
-}
-
-function exited(p: ChildProcess, ms: number): Promise<boolean> {
-  if (p.exitCode !== null || p.signalCode !== null) return Promise.resolve(true);
-  return new Promise((res) => {
-    const t = setTimeout(() => res(false), ms);
-    p.once('exit', () => {
-      clearTimeout(t);
-      res(true);
-    });
-  });
-}
-
 describe('trees/raspi: raspi.img boots in QEMU and the managed system answers', () => {
-  let qemu: ChildProcess | undefined;
+  let boot: VirtBoot | undefined;
   let port = 0;
   let sshPort = 0;
   let work = '';
   let hostname = '';
   let agents: string[] = [];
   let bootStarted = 0;
-  let append = '';
+  let virt: VirtKernel | undefined;
 
   beforeAll(async () => {
     for (const tool of ['qemu-system-aarch64', 'mcopy', 'mtype', 'mdir', 'sfdisk', 'debugfs']) run('sh', ['-c', `command -v ${tool}`]);
@@ -138,11 +66,7 @@ describe('trees/raspi: raspi.img boots in QEMU and the managed system answers', 
   }, 65 * 60_000);
 
   afterAll(async () => {
-    // Our qemu only, by its pid.
-    if (qemu?.pid && qemu.exitCode === null && qemu.signalCode === null) {
-      process.kill(qemu.pid, 'SIGKILL');
-      await exited(qemu, 10_000);
-    }
+    await boot?.kill(); // our qemu only, by its pid
     if (work) rmSync(work, { recursive: true, force: true });
   });
 
@@ -163,16 +87,8 @@ describe('trees/raspi: raspi.img boots in QEMU and the managed system answers', 
     for (const f of ['start4.elf', 'fixup4.dat', 'bootcode.bin', 'bcm2711-rpi-4-b.dtb', 'bcm2837-rpi-3-b.dtb', kernel!, initrd!]) expect(files).toContain(f);
 
     work = run('mktemp', ['-d', join(tmpdir(), 'raspi-boot-XXXXXX')]).trim();
-    run('mcopy', ['-n', '-i', fat, `::${kernel}`, join(work, 'vmlinuz')], MTOOLS_ENV);
-    run('mcopy', ['-n', '-i', fat, `::${initrd}`, join(work, 'initrd.img')], MTOOLS_ENV);
-    // The image's own kernel arguments, with the virt board's UART instead of the Pi's consoles.
-    // The journal goes to the console too: systemd stops printing its own status lines once the
-    // serial getty is up, and "Reached target multi-user.target" comes after that.
-    const args = cmdline
-      .trim()
-      .split(/\s+/)
-      .filter((a) => !a.startsWith('console='));
-    append = [...args, 'console=ttyAMA0', 'systemd.journald.forward_to_console=1', e2eSshCredential()].join(' ');
+    // the image's own kernel arguments, with the virt board's UART instead of the Pi's consoles
+    virt = virtKernel(IMAGE, work, [e2eSshCredential()]);
   }, 60_000);
 
   test('the root partition: hostname from the tree, no machine-id, no ssh host keys, agents installed', () => {
@@ -221,59 +137,22 @@ describe('trees/raspi: raspi.img boots in QEMU and the managed system answers', 
     'boots to multi-user with every agent ready',
     async () => {
       expect(work).not.toBe('');
-      port = await freePort();
-      sshPort = await freePort();
-      rmSync(CONSOLE, { force: true });
       bootStarted = Date.now();
-      qemu = spawn(
-        'qemu-system-aarch64',
-        [
-          '-M',
-          'virt',
-          '-cpu',
-          'cortex-a72',
-          '-smp',
-          '2',
-          '-m',
-          '1024',
-          '-kernel',
-          join(work, 'vmlinuz'),
-          '-initrd',
-          join(work, 'initrd.img'),
-          '-append',
-          append,
-          // -snapshot: writes go to a temporary overlay, out/raspi.img stays as built
-          '-drive',
-          `file=${IMAGE},format=raw,if=virtio`,
-          '-snapshot',
-          '-netdev',
-          `user,id=n,hostfwd=tcp:127.0.0.1:${port}-:6640,hostfwd=tcp:127.0.0.1:${sshPort}-:22`,
-          '-device',
-          'virtio-net-pci,netdev=n',
-          '-display',
-          'none',
-          '-serial',
-          `file:${CONSOLE}`,
-          '-monitor',
-          'none',
-          '-qmp',
-          `unix:${join(work, 'qmp.sock')},server=on,wait=off`,
-        ],
-        { stdio: ['ignore', 'inherit', 'inherit'] },
-      );
+      boot = await bootVirt({ image: IMAGE, work, console: CONSOLE, kernel: virt!, forward: [6640, 22] });
+      port = boot.ports.get(6640)!;
+      sshPort = boot.ports.get(22)!;
       const deadline = Date.now() + BOOT_LIMIT_MS;
-      await waitForConsole([/Reached target multi-user\.target/], deadline, 'multi-user.target', () => qemu);
+      await boot.waitFor([/Reached target multi-user\.target/], deadline, 'multi-user.target');
       const multiUser = Date.now();
-      await waitForConsole(
+      await boot.waitFor(
         agents.map((a) => new RegExp(`agent ${a} ready`)),
         deadline,
         'the agents',
-        () => qemu,
       );
       process.stdout.write(
         `raspi boot: multi-user after ${((multiUser - bootStarted) / 1000).toFixed(1)} s, all agents ready after ${((Date.now() - bootStarted) / 1000).toFixed(1)} s\n`,
       );
-      const text = consoleText();
+      const text = boot.text();
       expect(text).toMatch(/Finished.*Generate SSH host keys on first boot|Started.*Generate SSH host keys/);
       expect(text).not.toMatch(/Failed to start .*(sysdb|stalker|OpenBSD Secure Shell)/);
     },
@@ -299,11 +178,10 @@ describe('trees/raspi: raspi.img boots in QEMU and the managed system answers', 
     const r = sysdb(sshPort, 'set', 'system', 'hostname', next);
     if (r.status !== 0) throw new Error(`bin/sysdb set system hostname exited ${r.status}: ${r.stderr}`);
     // the net agent's JSON log line for the step it applied, forwarded to the console by its unit
-    await waitForConsole(
+    await boot!.waitFor(
       [new RegExp(`"agent":"net","msg":"applied","step":"[^"]*hostname -- ${next}`)],
       Date.now() + 60_000,
       'the net agent applying the hostname',
-      () => qemu,
     );
     const shown = sysdb(sshPort, 'show', 'system', '--json');
     expect(shown.stdout).toContain(`"${next}"`);
@@ -325,9 +203,9 @@ describe('trees/raspi: raspi.img boots in QEMU and the managed system answers', 
   }, 120_000);
 
   test('powers off cleanly on the power button', async () => {
-    await qmp(join(work, 'qmp.sock'), 'system_powerdown');
-    const down = await exited(qemu!, 120_000);
-    const text = consoleText();
+    await boot!.powerDown();
+    const down = await exited(boot!.qemu, 120_000);
+    const text = boot!.text();
     if (!down) throw new Error(`qemu still running 120 s after system_powerdown\n${tail(text)}`);
     expect(text).toMatch(/reboot: Power down/);
     process.stdout.write(`raspi boot: whole boot test ${((Date.now() - bootStarted) / 1000).toFixed(1)} s\n`);

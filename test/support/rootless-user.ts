@@ -58,7 +58,7 @@ export function userDir(u: RootlessUser): string {
 export const chownTo = (u: RootlessUser, path: string) => execFileSync('chown', ['-R', `${u.uid}:${u.gid}`, path]);
 
 /** Runs stalker as the user on a rootless backend (userns unless env says), store in `store`. */
-export function stalkerAs(u: RootlessUser, store: string, args: string[], env: Record<string, string> = {}): SpawnSyncReturns<string> {
+export function stalkerAs(u: RootlessUser, store: string, args: string[], env: Record<string, string> = {}, timeout = 300_000): SpawnSyncReturns<string> {
   const vars = Object.entries({ HOME: u.home, STALKER_ENGINE: 'userns', STALKER_STORE: store, ...env }).map(([k, v]) => `${k}=${v}`);
-  return spawnSync('runuser', ['-u', u.name, '--', 'env', ...vars, STALKER, ...args], { encoding: 'utf8', timeout: 300_000 });
+  return spawnSync('runuser', ['-u', u.name, '--', 'env', ...vars, STALKER, ...args], { encoding: 'utf8', timeout, maxBuffer: 64 * 1024 * 1024 });
 }
