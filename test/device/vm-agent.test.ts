@@ -7,6 +7,7 @@ import { vmAgent } from '../../lib/device/agents/vm-agent.js';
 import { OvsdbServer, until } from './helpers/ovsdb-server.js';
 import { startAgent } from './helpers/agents.js';
 import { bundleAgent } from './helpers/bundle.js';
+import { pidAlive } from '../support/pid-alive.js';
 
 jest.setTimeout(30_000);
 
@@ -21,14 +22,6 @@ const pids = new Set<number>();
 const vmRow = () =>
   (server.transact([{ op: 'select', table: 'VirtualMachine', where: [['name', '==', 'vm1']] }]) as [{ rows: Record<string, unknown>[] }])[0].rows[0];
 const setState = (state: string) => server.transact([{ op: 'update', table: 'VirtualMachine', where: [['name', '==', 'vm1']], row: { state } }]);
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 beforeEach(async () => {
   server = new OvsdbServer();
@@ -41,7 +34,7 @@ beforeEach(async () => {
 afterEach(async () => {
   await runtime?.stop();
   runtime = undefined;
-  for (const pid of pids) if (alive(pid)) process.kill(pid, 'SIGKILL');
+  for (const pid of pids) if (pidAlive(pid)) process.kill(pid, 'SIGKILL');
   await new Promise((r) => setTimeout(r, 100));
   if (existsSync(CGROUP)) rmdirSync(CGROUP);
   await server.dispose();
@@ -86,7 +79,7 @@ it('starts a real qemu in the VM cgroup, restarts it after a crash, stops it on 
   expect(lines.some((l) => l.includes('"msg":"vm crashed"'))).toBe(true);
 
   setState('stop');
-  await until('stopped', () => vmRow().status === 'stopped' && !alive(second));
+  await until('stopped', () => vmRow().status === 'stopped' && !pidAlive(second));
   expect(vmRow().pid).toEqual(['set', []]);
 });
 
@@ -121,7 +114,7 @@ describe('stopping the agent (issue 9)', () => {
     if (code === 'hung') child.kill('SIGKILL');
     expect(code).toBe(0);
     expect(Date.now() - t0).toBeLessThan(5000);
-    expect(alive(pid)).toBe(true);
+    expect(pidAlive(pid)).toBe(true);
     // the next agent adopts it instead of starting a second one
     let lines: string[];
     ({ runtime, lines } = await startAgent(agent(), server.remote));

@@ -5,6 +5,7 @@ import { Readable } from 'node:stream';
 import { ExecError } from '../../lib/errors.js';
 import { exec, execOutput, execSync } from '../../lib/util/exec.js';
 import { runTool } from '../../lib/writer/run-tool.js';
+import { pidAlive } from '../support/pid-alive.js';
 
 test('a tool that exits 0 gives its output; stdin from a string or a stream', async () => {
   expect((await exec('cat', [], { input: 'from a string' })).stdout).toBe('from a string');
@@ -59,16 +60,8 @@ test('an abort ends the tool and what it started (its process group), a child ig
   const children = readFileSync(pids, 'utf8').trim().split('\n').map(Number);
   ac.abort();
   await expect(running).rejects.toThrow(/sh -c .* was killed by SIG(TERM|KILL)|exited with/);
-  const alive = (pid: number) => {
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  };
   const gone = Date.now() + 8000;
-  while (Date.now() < gone && children.some(alive)) await new Promise((r) => setTimeout(r, 100));
-  expect(children.filter(alive)).toEqual([]);
+  while (Date.now() < gone && children.some(pidAlive)) await new Promise((r) => setTimeout(r, 100));
+  expect(children.filter(pidAlive)).toEqual([]);
   rmSync(pids, { force: true });
 }, 20_000);
