@@ -8,6 +8,11 @@ import type { ResolvedNode, ResolvedTree } from '../config/types.js';
 import { TOOL_VERSION } from '../engine/labels.js';
 
 export const WRITE_STEP = 'write';
+/**
+ * The writer's revision, part of its key: bump it when lib/writer writes other bytes for the same
+ * input and options, so images written before are written again (2: identity files 0644).
+ */
+const WRITER_REVISION = 2;
 
 export interface Fingerprint {
   key: string;
@@ -30,7 +35,7 @@ export function writerOutput(tree: ResolvedTree, node: ResolvedNode): string {
  */
 export function writerKeyParts(_tree: ResolvedTree, node: ResolvedNode, inputKey: string): WriterKeyParts {
   const options = { ...(node.writer?.options ?? {}), output: String(node.writer?.options.output ?? join('out', `${node.name}.img`)) };
-  return { v: KEY_VERSION, kind: 'writer', input: inputKey, options, tool: TOOL_VERSION };
+  return { v: KEY_VERSION, kind: 'writer', input: inputKey, options, tool: `${TOOL_VERSION} writer ${WRITER_REVISION}` };
 }
 
 /** The fingerprint of the last write; its key is blanked when the output was edited or replaced since. */

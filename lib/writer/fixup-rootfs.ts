@@ -32,12 +32,14 @@ async function exists(p: string): Promise<boolean> {
 }
 
 /**
- * Replaces a file inside the unpacked rootfs. A symlink there is removed, never followed: its
- * target is resolved against the host, not the image, and could point anywhere on the builder.
+ * Replaces a file the writer owns inside the unpacked rootfs (identity, cmdline.txt, fstab), mode
+ * 0644 as Debian ships them: Docker makes its bind-mount targets (hostname, hosts, resolv.conf)
+ * 0755, not a mode to keep. A symlink there is removed, never followed: its target is resolved
+ * against the host, not the image, and could point anywhere on the builder.
  */
 async function putFile(path: string, content: string): Promise<void> {
   const st = await lstat(path).catch(() => undefined);
-  const mode = st?.isFile() ? st.mode & 0o7777 : 0o644;
+  const mode = 0o644;
   if (st && !st.isFile()) await rm(path, { recursive: true, force: true });
   await writeFile(path, content, { mode });
   await chmod(path, mode);

@@ -66,6 +66,9 @@ test("identity is the configured one, not Docker's", () => {
   expect(debugfsCat(first, '/etc/hosts')).not.toContain('172.17.0.2');
   expect(debugfsCat(first, '/etc/resolv.conf')).toBe('');
   expect(sh('debugfs', ['-R', 'ls -l /', ext4(first)])).not.toContain('.dockerenv');
+  // Docker's stand-ins are 0755; the files the writer writes are Debian's 0644
+  for (const f of ['/etc/hostname', '/etc/hosts', '/etc/resolv.conf'])
+    expect([f, sh('debugfs', ['-R', `stat ${f}`, ext4(first)])]).toEqual([f, expect.stringMatching(/Mode:\s+0644/)]);
 });
 
 test('cmdline.txt and fstab name the partitions that were written', () => {
