@@ -29,7 +29,7 @@ export function buildRaspiImage(log: string): { seconds: number; summary: string
   const text = readFileSync(log, 'utf8');
   if (r.status !== 0)
     throw new Error(`bin/stalker --config trees/raspi/raspi.hjson exited ${r.status} ${r.error ?? ''}\n${text.split('\n').slice(-40).join('\n')}`);
-  return { seconds: (Date.now() - started) / 1000, summary: /done in .*/.exec(text)?.[0] ?? '' };
+  return { seconds: (Date.now() - started) / 1000, summary: /^done in .*/m.exec(text)?.[0] ?? '' };
 }
 
 export interface BootPartition {
