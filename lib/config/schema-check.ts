@@ -6,36 +6,32 @@ import { pointerLabel, type Problems, type SourceFile } from './problems.js';
 import { validatorOf } from './schema-validators.js';
 import { didYouMean } from './suggest.js';
 
+/**
+ * Validated data: found in `src` at `base`, named `label` in messages. `reported`: pointers whose
+ * problem is said already (a placeholder): counted bad, not said twice.
+ */
+interface Target {
+  data: unknown;
+  src: SourceFile;
+  base: string;
+  label: string;
+  reported?: (pointer: string) => boolean;
+}
+
 /** Validates; records problems; returns the JSON pointers that had errors (to skip them later). */
 export function checkSchema(kind: SchemaKind, src: SourceFile, problems: Problems): string[] {
-  return report(validatorOf(kind), src.data, src, '', '', problems);
+  return report(validatorOf(kind), { data: src.data, src, base: '', label: '' }, problems);
 }
 
 /**
  * A writer block, after its templates were substituted: `data` is the rendered block, found in
  * `src` at `base`; messages name it as `label` (say `node "img": writer`).
  */
-export function checkWriterSchema(
-  data: unknown,
-  src: SourceFile,
-  base: string,
-  label: string,
-  problems: Problems,
-  reported: (pointer: string) => boolean = () => false,
-): string[] {
-  return report(validatorOf('writer'), data, src, base, label, problems, reported);
+export function checkWriterSchema(at: Target, problems: Problems): string[] {
+  return report(validatorOf('writer'), at, problems);
 }
 
-/** `reported`: pointers whose problem is said already (a placeholder): counted bad, not said twice. */
-function report(
-  v: ValidateFunction,
-  data: unknown,
-  src: SourceFile,
-  base: string,
-  label: string,
-  problems: Problems,
-  reported: (pointer: string) => boolean = () => false,
-): string[] {
+function report(v: ValidateFunction, { data, src, base, label, reported = () => false }: Target, problems: Problems): string[] {
   if (v(data)) return [];
   const errors = v.errors ?? [];
   // an anyOf (a size: integer or "256MiB") is one problem, said with its description, not one per branch

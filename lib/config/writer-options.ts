@@ -43,7 +43,7 @@ export function writerOptions(e: NodeEntry, treeVars: Record<string, Scalar>, sr
   // found bad (the writer's defaults stand in for them).
   const within = (p: string, at: string) => p === at || p.startsWith(`${at}/`);
   const reported = (p: string) => unrendered.some((u) => within(p, u));
-  const bad = [...unrendered, ...checkWriterSchema(options, src, base, `node "${e.name}": writer`, problems, reported)];
+  const bad = [...unrendered, ...checkWriterSchema({ data: options, src, base, label: `node "${e.name}": writer`, reported }, problems)];
   if (typeof options === 'object' && options !== null && !Array.isArray(options)) {
     const pruned = structuredClone(options);
     for (const p of bad) if (p !== base && p.startsWith(`${base}/`)) drop(pruned, p.slice(base.length + 1).split('/'));
