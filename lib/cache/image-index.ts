@@ -4,6 +4,14 @@ import type { Engine, ImageSummary } from '../engine/engine-port.js';
 import { LABEL, TOOL } from '../engine/labels.js';
 import type { KeyParts } from './cache-key.js';
 
+/** Where a build expects its steps' images (lib/plan/expected-tags.ts makes these from the keys). */
+export interface ExpectedTags {
+  /** Each step with an image under its key (not writers, pinned images or cache: false). */
+  wanted: { ref: string; key: string }[];
+  /** Tags to index when present (the nodes' finals: a hit moves them; an unmoved one is not tagged again). */
+  also: string[];
+}
+
 export class ImageIndex {
   private readonly byKey = new Map<string, ImageSummary>();
   private readonly byTag = new Map<string, ImageSummary>();
@@ -28,7 +36,7 @@ export class ImageIndex {
    * slowest call a cached build makes). `also`: tags to index if present (the nodes' finals).
    * Undefined when a tag is missing or holds another key: a hit may then be anywhere, so load().
    */
-  static async ofTags(engine: Engine, wanted: { ref: string; key: string }[], also: string[] = []): Promise<ImageIndex | undefined> {
+  static async ofTags(engine: Engine, { wanted, also }: ExpectedTags): Promise<ImageIndex | undefined> {
     const found = await Promise.all([...wanted.map((w) => w.ref), ...also].map((ref) => engine.images.inspect(ref)));
     const held = (i: number) => found[i] && found[i].labels[LABEL.key] === wanted[i].key && found[i].labels[LABEL.failed] !== 'true';
     if (!wanted.every((_, i) => held(i))) return undefined;
@@ -38,8 +46,8 @@ export class ImageIndex {
   }
 
   /** What a build or its plan indexes: the expected tags when they all hold their keys, else every image. */
-  static async forTree(engine: Engine, tags: { wanted: { ref: string; key: string }[]; also: string[] }): Promise<ImageIndex> {
-    return (await ImageIndex.ofTags(engine, tags.wanted, tags.also)) ?? ImageIndex.load(engine);
+  static async forTree(engine: Engine, tags: ExpectedTags): Promise<ImageIndex> {
+    return (await ImageIndex.ofTags(engine, tags)) ?? ImageIndex.load(engine);
   }
 
   remember(image: ImageSummary): void {

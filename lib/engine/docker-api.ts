@@ -73,7 +73,8 @@ function getOverSocket<T>(socketPath: string, path: string, query: Record<string
   });
 }
 
-export function dockerApi(host: string | undefined = process.env.DOCKER_HOST || undefined, injected?: Docker): DockerApi {
+/** `host`: a DOCKER_HOST-style address (undefined: the default socket); `injected`: a client to use (tests). */
+export function dockerApi(host: string | undefined, injected?: Docker): DockerApi {
   let docker = injected;
   const client = () => (docker ??= dockerAt(host));
   const socket = injected ? undefined : unixSocketOf(host);

@@ -2,17 +2,12 @@
 // local, or remote through DOCKER_HOST). Only this module and its docker-* siblings know Docker.
 import type Docker from 'dockerode';
 import { readdirSync } from 'node:fs';
-import { type DockerApi, dockerApi } from './docker-api.js';
+import { type DockerApi, dockerApi, unixSocketOf } from './docker-api.js';
 import { must } from './docker-call.js';
 import { DockerContainers } from './docker-containers.js';
 import { DockerImages } from './docker-images.js';
 import type { ContainerClient, Engine, EngineDescription, EngineInfo, ImageClient } from './engine-port.js';
 import { PLATFORM_OF } from './host-platforms.js';
-
-/** A daemon on this machine (unix socket) sees our paths; a remote one (tcp, ssh) does not. */
-function localDaemon(host = process.env.DOCKER_HOST ?? ''): boolean {
-  return host === '' || host.startsWith('unix://');
-}
 
 export interface DockerEngineOptions {
   /** false makes a local daemon take step inputs as archives and volumes, as a remote one must. */
@@ -30,8 +25,10 @@ export class DockerEngine implements Engine {
   private readonly api: DockerApi;
 
   constructor(docker?: Docker, opts: DockerEngineOptions = {}) {
-    this.api = dockerApi(opts.host ?? (process.env.DOCKER_HOST || undefined), docker);
-    this.seesHostPaths = (opts.hostPaths ?? true) && localDaemon(opts.host);
+    const host = opts.host ?? (process.env.DOCKER_HOST || undefined);
+    this.api = dockerApi(host, docker);
+    // A daemon on this machine (unix socket) sees our paths; a remote one (tcp, ssh) does not.
+    this.seesHostPaths = (opts.hostPaths ?? true) && unixSocketOf(host) !== undefined;
     this.images = new DockerImages(this.api);
     this.containers = new DockerContainers(this.api);
   }

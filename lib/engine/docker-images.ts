@@ -15,13 +15,14 @@ export class DockerImages implements ImageClient {
   }
 
   async list(labels: Labels): Promise<ImageSummary[]> {
-    const rows = await must('list images', labelFilter(labels), () =>
+    const filters = labelFilter(labels);
+    const rows = await must('list images', filters, () =>
       // all: an image whose tag moved on but that is the parent of a later step's image is an
       // untagged "intermediate" image, which the default listing hides; it is still a cache hit.
       this.api.getJson<Docker.ImageInfo[]>(
         '/images/json',
-        { all: 'true', filters: labelFilter(labels) },
-        (d) => d.listImages({ all: true, filters: labelFilter(labels) } as never) as unknown as Promise<Docker.ImageInfo[]>,
+        { all: 'true', filters },
+        (d) => d.listImages({ all: true, filters } as never) as unknown as Promise<Docker.ImageInfo[]>,
       ),
     );
     return rows.map((r) => ({

@@ -1,18 +1,12 @@
 // Where a build expects to find each step it could reuse: the step's tag, holding the step's key
 // when the last build of the tree is still what the config says. A rerun checks these few tags
 // (EngineSession.open) before it lists every image in the engine.
+import type { ExpectedTags } from '../cache/image-index.js';
 import { FINAL_TAG } from '../config/names.js';
 import type { ResolvedTree } from '../config/types.js';
 import { imageRef } from '../engine/image-names.js';
 import { sharable } from './shared-keys.js';
 import type { NodeKeys } from './tree-keys.js';
-
-export interface ExpectedTags {
-  /** Each step with an image under its key (not writers, pinned images or cache: false). */
-  wanted: { ref: string; key: string }[];
-  /** The nodes' final tags (a hit moves them; indexed so an unmoved one is not tagged again). */
-  also: string[];
-}
 
 export function expectedTags(tree: ResolvedTree, keys: ReadonlyMap<string, NodeKeys>): ExpectedTags {
   const nodes = [...keys.values()];

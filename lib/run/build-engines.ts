@@ -1,8 +1,8 @@
 // The engines of one build: without a site file, today's one engine; with one, every engine the
 // site declares, each opened as a session (its leftovers swept, its images indexed) under its name.
+import type { ExpectedTags } from '../cache/image-index.js';
 import type { Engine } from '../engine/engine-port.js';
 import { EngineError, StalkerError, StepFailed } from '../errors.js';
-import type { ExpectedTags } from '../plan/expected-tags.js';
 import type { RoutableEngine } from '../plan/route.js';
 import { EngineSession } from './engine-session.js';
 

@@ -1,8 +1,7 @@
 // One engine as a build uses it: its image index, its live containers (removed on Ctrl-C) and the
 // removals still in flight. A build with several engines holds one session per engine.
-import { ImageIndex } from '../cache/image-index.js';
+import { type ExpectedTags, ImageIndex } from '../cache/image-index.js';
 import type { ContainerSpec, Engine } from '../engine/engine-port.js';
-import type { ExpectedTags } from '../plan/expected-tags.js';
 import { sweepLeftovers } from './sweep.js';
 
 export class EngineSession {

@@ -67,7 +67,7 @@ describe('ofTags: a rerun reads the steps at their tags instead of listing every
 
   test('every tag holds its key: those images are the index, finals included, and nothing is listed', async () => {
     const { engine, asked } = engineWith([at('sha256:1', 'r/a:one', 'k1'), at('sha256:2', 'r/a:two', 'k2'), at('sha256:2', 'r/a:final', 'k2')]);
-    const index = await ImageIndex.ofTags(engine, wanted, ['r/a:final', 'r/b:final']);
+    const index = await ImageIndex.ofTags(engine, { wanted, also: ['r/a:final', 'r/b:final'] });
     expect(asked).toEqual(['r/a:one', 'r/a:two', 'r/a:final', 'r/b:final']);
     expect(index?.lookup('k1')?.id).toBe('sha256:1');
     expect(index?.lookup('k2')?.id).toBe('sha256:2');
@@ -81,6 +81,6 @@ describe('ofTags: a rerun reads the steps at their tags instead of listing every
       [at('sha256:1', 'r/a:one', 'k1'), at('sha256:2', 'r/a:two', 'k-old')],
       [at('sha256:1', 'r/a:one', 'k1'), at('sha256:2', 'r/a:two', 'k2', true)],
     ])
-      expect(await ImageIndex.ofTags(engineWith(images).engine, wanted)).toBeUndefined();
+      expect(await ImageIndex.ofTags(engineWith(images).engine, { wanted, also: [] })).toBeUndefined();
   });
 });
