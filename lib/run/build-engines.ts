@@ -30,7 +30,7 @@ export async function openSessions(
   engines: BuildEngine[],
   tree: string,
   named: boolean,
-  tags?: ExpectedTags,
+  tags: ExpectedTags,
 ): Promise<{ sessions: Map<string, EngineSession>; swept: number }> {
   // All at once (each waits on its own daemon); a failure is reported for the first engine in site order.
   const opened = await Promise.allSettled(

@@ -20,8 +20,8 @@ export class EngineSession {
    * tags the build expects its steps at (`tags`) when they all hold their keys, else from a list
    * of every image (ImageIndex.ofTags).
    */
-  static async open(engine: Engine, tree: string, tags?: ExpectedTags): Promise<{ session: EngineSession; swept: number }> {
-    const [swept, index] = await Promise.all([sweepLeftovers(engine, tree), tags ? ImageIndex.forTree(engine, tags) : ImageIndex.load(engine)]);
+  static async open(engine: Engine, tree: string, tags: ExpectedTags): Promise<{ session: EngineSession; swept: number }> {
+    const [swept, index] = await Promise.all([sweepLeftovers(engine, tree), ImageIndex.forTree(engine, tags)]);
     return { session: new EngineSession(engine, index), swept };
   }
 
