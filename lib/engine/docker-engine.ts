@@ -29,7 +29,7 @@ export class DockerEngine implements Engine {
     this.api = dockerApi(host, docker);
     // A daemon on this machine (unix socket) sees our paths; a remote one (tcp, ssh) does not.
     this.seesHostPaths = (opts.hostPaths ?? true) && unixSocketOf(host) !== undefined;
-    this.images = new DockerImages(this.api);
+    this.images = new DockerImages(this.api, this.seesHostPaths);
     this.containers = new DockerContainers(this.api);
   }
 

@@ -1,5 +1,6 @@
 // Docker's images behind the port's ImageClient.
 import type Docker from 'dockerode';
+import { existsSync, statSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { EngineError } from '../errors.js';
 import type { DockerApi } from './docker-api.js';
@@ -7,8 +8,16 @@ import { call, labelFilter, must } from './docker-call.js';
 import type { ImageClient, ImageDetails, ImageSummary, ImportOptions, Labels } from './engine-port.js';
 import { imageArchive } from './image-archive.js';
 
+type GraphDriver = { Name?: string; Data?: { UpperDir?: string; LowerDir?: string } | null };
+
 export class DockerImages implements ImageClient {
-  constructor(private readonly api: DockerApi) {}
+  private unshifted?: Promise<boolean>;
+
+  /** `local`: the daemon is on this machine (a unix socket), so its paths are ours. */
+  constructor(
+    private readonly api: DockerApi,
+    private readonly local = false,
+  ) {}
 
   private get docker(): Docker {
     return this.api.client();
@@ -84,6 +93,29 @@ export class DockerImages implements ImageClient {
   async load(archive: Readable): Promise<void> {
     const res = await must('load image', 'archive', () => this.docker.loadImage(archive as never, { quiet: true }) as Promise<NodeJS.ReadableStream>);
     await this.follow('load image', 'archive', res);
+  }
+
+  /**
+   * overlay2's layer directories, when they hold the image's files as they are: a local daemon
+   * neither rootless nor user-namespace-remapped (both store owners shifted), on a host without
+   * SELinux (which labels every file of a layer). Any doubt answers undefined: export is the way.
+   */
+  async layerDirs(id: string): Promise<string[] | undefined> {
+    if (!this.local || existsSync('/sys/fs/selinux/enforce')) return undefined;
+    this.unshifted ??= must('info', 'engine', () => this.docker.info() as Promise<{ SecurityOptions?: string[] }>).then(
+      (i) => !(i.SecurityOptions ?? []).some((o) => /^name=(rootless|userns)\b/.test(o)),
+    );
+    if (!(await this.unshifted)) return undefined;
+    const i = await call(
+      'inspect image',
+      id,
+      () => this.api.getJson<{ GraphDriver?: GraphDriver }>(`/images/${encodeURI(id)}/json`, {}, (d) => d.getImage(id).inspect() as never),
+      [404],
+    );
+    const data = i?.GraphDriver?.Name === 'overlay2' ? i.GraphDriver.Data : undefined;
+    if (!data?.UpperDir) return undefined;
+    const dirs = [data.UpperDir, ...(data.LowerDir ? data.LowerDir.split(':') : [])];
+    return dirs.every((d) => statSync(d, { throwIfNoEntry: false })?.isDirectory()) ? dirs : undefined;
   }
 
   /** A pull, push or load answers 200 first and reports failure inside its progress stream. */

@@ -47,6 +47,12 @@ export interface ImageClient {
   save?(id: string): Promise<Readable>;
   /** Loads a `docker save` archive stream (another engine's save); the image keeps its id. */
   load?(archive: Readable): Promise<void>;
+  /**
+   * The image's layers as overlayfs layer directories on this host, topmost first, readable as
+   * they are (owners not shifted, no labels added): what `podman image mount` stacks. undefined
+   * when the engine keeps them otherwise or elsewhere; the caller then exports a container.
+   */
+  layerDirs?(id: string): Promise<string[] | undefined>;
 }
 
 export interface BindMount {

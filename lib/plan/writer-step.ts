@@ -10,9 +10,9 @@ import { TOOL_VERSION } from '../engine/labels.js';
 export const WRITE_STEP = 'write';
 /**
  * The writer's revision, part of its key: bump it when lib/writer writes other bytes for the same
- * input and options, so images written before are written again (2: identity files 0644).
+ * input and options, so images written before are written again (2: identity files 0644; 3: engine stand-ins settled, directory sizes from names).
  */
-const WRITER_REVISION = 2;
+const WRITER_REVISION = 3;
 
 export interface Fingerprint {
   key: string;

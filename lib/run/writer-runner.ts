@@ -7,7 +7,8 @@ import type { ResolvedTree } from '../config/types.js';
 import { StalkerError } from '../errors.js';
 import { fingerprintPath, type Fingerprint } from '../plan/writer-step.js';
 import type { KeyedStep } from '../plan/tree-keys.js';
-import { WriterError, type WriterConfig } from '../writer/write-image.js';
+import type { Engine } from '../engine/engine-port.js';
+import { WriterError, writeImage, type WriterConfig, type WriterEvent, type WriterOptions, type WriterResult } from '../writer/write-image.js';
 import { writeImageAs } from './rootless-writer.js';
 import { type BuildContext, runLabels } from './build-context.js';
 import type { StepScope } from './step-lifecycle.js';
@@ -29,22 +30,41 @@ function mountTargets(tree: ResolvedTree): string[] {
   return [...targets];
 }
 
+/** The image written from its layers when the engine offers them and we may mount (root); else undefined. */
+async function fromLayers(engine: Engine, image: string, opts: WriterOptions, note: (e: WriterEvent) => void): Promise<WriterResult | undefined> {
+  const layers = process.getuid?.() === 0 ? await engine.images.layerDirs?.(image) : undefined;
+  if (!layers) return undefined;
+  return writeImage({ layers }, opts, note).catch((err: unknown) => {
+    if (!(err instanceof WriterError && err.code === 'WRITER_MOUNT')) throw err;
+    note({ type: 'writer:warning', message: `${err.message}; exporting a container instead` });
+    return undefined;
+  });
+}
+
+function describe(e: WriterEvent): string {
+  switch (e.type) {
+    case 'writer:phase':
+      return `${e.phase}: ${e.ms} ms`;
+    case 'writer:epoch':
+      return `timestamps clamped to ${e.epoch} (${e.from})`;
+    case 'writer:source':
+      return e.layers ? `rootfs: the image's ${e.layers} layers, mounted as an overlay` : 'rootfs: exported from a container';
+    default:
+      return `warning: ${e.message}`;
+  }
+}
+
 export async function runWriter(ctx: BuildContext, s: KeyedWriter, input: string, platform: string, scope: StepScope): Promise<string> {
   const output = s.output;
   const options = s.parts.options as unknown as WriterConfig;
   await rm(fingerprintPath(output), { force: true });
+  // the container holds the image (and so its layers) while the writer reads them
   const id = await scope.container({ image: input, platform, cmd: ['/bin/true'], labels: runLabels(ctx, s.node, s.step), binds: [] });
+  const engine = ctx.session.engine;
+  const opts = { ...options, output, seed: s.key, mountTargets: mountTargets(ctx.tree) };
+  const note = (e: WriterEvent) => scope.log.note(describe(e));
   try {
-    const tar = await ctx.session.engine.containers.export(id);
-    const result = await writeImageAs(ctx.session.engine, tar, { ...options, output, seed: s.key, mountTargets: mountTargets(ctx.tree) }, (e) => {
-      scope.log.note(
-        e.type === 'writer:phase'
-          ? `${e.phase}: ${e.ms} ms`
-          : e.type === 'writer:epoch'
-            ? `timestamps clamped to ${e.epoch} (${e.from})`
-            : `warning: ${e.message}`,
-      );
-    });
+    const result = (await fromLayers(engine, input, opts, note)) ?? (await writeImageAs(engine, await engine.containers.export(id), opts, note));
     scope.log.note(`wrote ${result.image} (${result.size} bytes, sha256 ${result.sha256}, ${result.packages} packages)`);
     const st = await stat(output);
     const fp: Fingerprint = { key: s.key, parts: s.parts, size: st.size, mtimeMs: Math.trunc(st.mtimeMs), sha256: result.sha256 };

@@ -18,6 +18,8 @@ export interface ExecOptions {
   signal?: AbortSignal;
   /** Bytes of stdout and of stderr kept (default 64 KiB). */
   keep?: number;
+  /** Working directory (default: the process's own). */
+  cwd?: string;
 }
 
 export interface ExecResult {
@@ -38,6 +40,7 @@ export function exec(cmd: string, args: string[], opts: ExecOptions = {}): Promi
     // With a signal, the tool leads a process group of its own, so an abort reaches what it forked
     // too (mmdebstrap's apt and dpkg would otherwise outlive a SIGTERM to stalker).
     const child = spawn(cmd, args, {
+      cwd: opts.cwd,
       env: { ...process.env, LC_ALL: 'C', ...opts.env },
       stdio: ['pipe', out === 'keep' ? 'pipe' : out, 'pipe'],
       detached: !!opts.signal,

@@ -3,11 +3,9 @@
 // are the image file's own allocated extents (FIEMAP, the same map `stalker flash` copies), in
 // 4 KiB blocks; where the host filesystem cannot tell, the whole image is one range.
 import { createHash } from 'node:crypto';
-import { open } from 'node:fs/promises';
-import { dataRanges, fullRange, type Range } from '../flash/data-ranges.js';
+import type { Range } from '../flash/data-ranges.js';
 
 const BLOCK = 4096;
-const CHUNK = 4 * 1024 * 1024;
 
 /** Allocated byte ranges -> inclusive block ranges, merged where rounding makes them touch. */
 export function blockRanges(ranges: Range[], size: number): [number, number][] {
@@ -22,32 +20,8 @@ export function blockRanges(ranges: Range[], size: number): [number, number][] {
   return out;
 }
 
-async function rangeSha256(image: string, blocks: [number, number][], size: number): Promise<string[]> {
-  const fh = await open(image, 'r');
-  const buf = Buffer.allocUnsafe(CHUNK);
-  try {
-    const sums: string[] = [];
-    for (const [first, last] of blocks) {
-      const hash = createHash('sha256');
-      const end = Math.min((last + 1) * BLOCK, size);
-      for (let off = first * BLOCK; off < end;) {
-        const { bytesRead } = await fh.read(buf, 0, Math.min(CHUNK, end - off), off);
-        if (bytesRead === 0) throw new Error(`short read from ${image} at ${off}`);
-        hash.update(buf.subarray(0, bytesRead));
-        off += bytesRead;
-      }
-      sums.push(hash.digest('hex'));
-    }
-    return sums;
-  } finally {
-    await fh.close();
-  }
-}
-
-/** The bmap file's text for the image (the image must be complete and synced). */
-export async function makeBmap(image: string, size: number): Promise<string> {
-  const blocks = blockRanges((await dataRanges(image, size)) ?? fullRange(size), size);
-  const sums = await rangeSha256(image, blocks, size);
+/** The bmap file's text for an image of `size` bytes: its data ranges in blocks and their sha256s (image-digest.ts). */
+export function bmapText(size: number, blocks: [number, number][], sums: string[]): string {
   const mapped = blocks.reduce((n, [a, b]) => n + b - a + 1, 0);
   const text = (checksum: string) =>
     [

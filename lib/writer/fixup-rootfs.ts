@@ -1,5 +1,6 @@
 import { chown, lstat, mkdir, readFile, readdir, rename, rm, utimes, writeFile, chmod } from 'node:fs/promises';
 import { join } from 'node:path';
+import { runTool } from './run-tool.js';
 import { WriterError } from './writer-error.js';
 import { rewriteCmdline, rewriteFstab, type PartitionRefs } from './partition-refs.js';
 
@@ -9,7 +10,7 @@ const REQUIRED_BOOT_FILES = ['config.txt', 'cmdline.txt'];
  * Refuses a path inside the tree whose directories include a symlink: an absolute link such as
  * /boot -> /mnt/x would lead the writer out of the tree and onto the build host.
  */
-async function assertInside(root: string, rel: string): Promise<void> {
+export async function assertInside(root: string, rel: string): Promise<void> {
   let cur = root;
   for (const part of rel.split('/').filter(Boolean)) {
     cur = join(cur, part);
@@ -58,13 +59,9 @@ export function hostsFile(hostname: string): string {
   ].join('\n');
 }
 
-/**
- * Undoes what running inside Docker leaves behind (placeholder hostname/hosts/resolv.conf,
- * /.dockerenv) and writes the configured identity instead.
- */
+/** Writes the configured identity over what the engine or the build host left (engine-stand-ins.ts). */
 export async function fixIdentity(root: string, hostname: string, resolvConf: string | undefined): Promise<void> {
   await assertInside(root, 'etc');
-  await rm(join(root, '.dockerenv'), { force: true });
   await mkdir(join(root, 'etc'), { recursive: true });
   await putFile(join(root, 'etc/hostname'), `${hostname}\n`);
   await putFile(join(root, 'etc/hosts'), hostsFile(hostname));
@@ -72,9 +69,9 @@ export async function fixIdentity(root: string, hostname: string, resolvConf: st
   if (resolvConf !== undefined) {
     await putFile(resolv, resolvConf.endsWith('\n') || resolvConf === '' ? resolvConf : `${resolvConf}\n`);
   } else {
-    const st = await lstat(resolv).catch(() => undefined);
-    // a symlink (systemd-resolved, resolvconf) is the image's own choice; Docker's file is not
-    if (st?.isFile() && /docker|127\.0\.0\.11/i.test(await readFile(resolv, 'utf8'))) await putFile(resolv, '');
+    // A symlink (systemd-resolved, resolvconf) is the image's own choice. A file is the engine's
+    // (Docker's, in an export) or the build host's (mmdebstrap copies it into the base): emptied.
+    if (!(await lstat(resolv).catch(() => undefined))?.isSymbolicLink()) await putFile(resolv, '');
   }
 }
 
@@ -100,7 +97,12 @@ export async function takeBootContent(root: string, mountPoint: string, bootDir:
       details: { missing: missing.map((f) => `${mountPoint}/${f}`) },
     });
   }
-  await rename(src, bootDir);
+  // a rootfs mounted from layers is another filesystem than the scratch space: copied, then removed
+  await rename(src, bootDir).catch(async (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EXDEV') throw err;
+    await runTool('cp', ['-a', '--', src, bootDir]);
+    await runTool('rm', ['-rf', '--', src]);
+  });
   await mkdir(src);
   await chown(src, st.uid, st.gid);
   await chmod(src, st.mode & 0o7777);

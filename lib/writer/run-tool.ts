@@ -12,9 +12,13 @@ export interface ToolRun {
  * chatty tool such as mcopy -v or tar never grows the writer's memory), and says a failure in the
  * writer's own terms: WRITER_TOOL, with the tail of stderr.
  */
-export async function runTool(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; input?: string; keep?: number } = {}): Promise<ToolRun> {
+export async function runTool(
+  cmd: string,
+  args: string[],
+  opts: { env?: NodeJS.ProcessEnv; input?: string; keep?: number; cwd?: string } = {},
+): Promise<ToolRun> {
   try {
-    return await exec(cmd, args, { env: opts.env, input: opts.input ?? '', keep: opts.keep });
+    return await exec(cmd, args, { env: opts.env, input: opts.input ?? '', keep: opts.keep, cwd: opts.cwd });
   } catch (err) {
     if (!(err instanceof ExecError)) throw err;
     if (err.exitCode === null && !err.signal) {

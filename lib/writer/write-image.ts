@@ -1,13 +1,16 @@
-import { mkdtemp, mkdir, rename, rm, truncate, writeFile, open } from 'node:fs/promises';
+import { mkdir, rename, rm, truncate, writeFile, open } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { buildExt4 } from './build-ext4.js';
-import { makeBmap } from './bmap.js';
+import { bmapText } from './bmap.js';
 import { buildFat } from './build-fat.js';
 import { compressImage, type Compression } from './compress-image.js';
 import { planDisk, sfdiskScript, type DiskPlan } from './disk-plan.js';
 import { dropMountStubs } from './drop-mount-stubs.js';
+import { dateStandIns, settleStandIns } from './engine-stand-ins.js';
 import { extractRootfs } from './extract-rootfs.js';
+import { digestImage } from './image-digest.js';
+import { mountLayers, type LayerMount } from './layer-mount.js';
 import { TOOL_VERSION } from '../engine/labels.js';
 import { fileSha256 } from '../util/file-sha256.js';
 import { sha256Line } from './file-sha256.js';
@@ -15,6 +18,7 @@ import { fixIdentity, fixReferences, takeBootContent } from './fixup-rootfs.js';
 import { readManifest, type PackageEntry } from './package-manifest.js';
 import { partitionRefs, type PartitionRefs } from './partition-refs.js';
 import { runTool } from './run-tool.js';
+import { makeScratch, removeScratch } from './scratch.js';
 import { buildSbom } from './sbom.js';
 import { chooseEpoch, type EpochChoice } from './default-epoch.js';
 import { clampMtimes, scanTree } from './scan-tree.js';
@@ -30,7 +34,16 @@ export type WriterPhase =
   'extract' | 'scan' | 'fixup' | 'partition' | 'boot-fs' | 'root-fs' | 'checksum' | 'manifest' | 'sbom' | 'bmap' | 'compress' | 'cleanup';
 
 export type WriterEvent =
-  { type: 'writer:phase'; phase: WriterPhase; ms: number } | { type: 'writer:warning'; message: string } | ({ type: 'writer:epoch' } & EpochChoice);
+  | { type: 'writer:phase'; phase: WriterPhase; ms: number }
+  | { type: 'writer:warning'; message: string }
+  | ({ type: 'writer:epoch' } & EpochChoice)
+  | { type: 'writer:source'; layers?: number };
+
+/**
+ * The rootfs to write: a tar stream (`docker export`), or the image's layer directories on this
+ * host, topmost first (ImageClient.layerDirs), mounted as an overlay instead of unpacked.
+ */
+export type RootfsSource = Readable | { layers: string[] };
 
 export interface WriterResult {
   image: string;
@@ -55,7 +68,7 @@ export interface WriterResult {
  * Writes a bootable disk image from a rootfs tar stream: unpack to scratch space, fix identity
  * and partition references, then format both filesystems in place inside one sparse file.
  */
-export async function writeImage(input: Readable, options: WriterOptions, events: (e: WriterEvent) => void = () => undefined): Promise<WriterResult> {
+export async function writeImage(input: RootfsSource, options: WriterOptions, events: (e: WriterEvent) => void = () => undefined): Promise<WriterResult> {
   if (!options.seed) throw new WriterError('WRITER_CONFIG', 'writer: seed is required (the node cache key)');
   if (typeof process.getuid === 'function' && process.getuid() !== 0) {
     throw new WriterError(
@@ -80,13 +93,22 @@ export async function writeImage(input: Readable, options: WriterOptions, events
   };
   const scratchParent = resolve(options.workDir ?? dirname(output));
   await mkdir(scratchParent, { recursive: true });
-  const work = await mkdtemp(join(scratchParent, '.stalker-writer-'));
-  const rootDir = join(work, 'root');
+  const work = await makeScratch(scratchParent);
+  let rootDir = join(work, 'root');
   const bootDir = join(work, 'boot');
   const partial = `${output}.partial`;
+  let mounted: LayerMount | undefined;
   try {
-    await mkdir(rootDir);
-    await extractRootfs(input, rootDir);
+    if ('layers' in input) {
+      mounted = await mountLayers(input.layers, work);
+      rootDir = mounted.root;
+      events({ type: 'writer:source', layers: input.layers.length });
+    } else {
+      await mkdir(rootDir);
+      await extractRootfs(input, rootDir);
+      events({ type: 'writer:source' });
+    }
+    await settleStandIns(rootDir);
     const stubs = await dropMountStubs(rootDir, options.mountTargets ?? []);
     if (stubs.length) events({ type: 'writer:warning', message: `removed empty bind-mount stand-ins: ${stubs.join(' ')}` });
     done('extract');
@@ -103,7 +125,8 @@ export async function writeImage(input: Readable, options: WriterOptions, events
     await fixReferences(rootDir, bootDir, refs, layout.boot.mountPoint);
     const packages = await readManifest(rootDir);
     if (!packages) events({ type: 'writer:warning', message: 'the rootfs has no /var/lib/dpkg/status: the package manifest is empty' });
-    await clampMtimes(work, epoch);
+    await dateStandIns(rootDir, epoch);
+    await clampMtimes([rootDir, bootDir], epoch);
     done('fixup');
 
     await rm(partial, { force: true });
@@ -129,7 +152,8 @@ export async function writeImage(input: Readable, options: WriterOptions, events
     await fh.sync().finally(() => fh.close());
     done('root-fs');
 
-    const sha256 = await fileSha256(partial);
+    const digest = await digestImage(partial, plan.totalSize);
+    const { sha256 } = digest;
     await rename(partial, output);
     const checksumFile = `${output}.sha256`;
     await writeFile(checksumFile, sha256Line(sha256, basename(output)));
@@ -153,7 +177,7 @@ export async function writeImage(input: Readable, options: WriterOptions, events
     done('sbom');
 
     const bmapFile = `${output}.bmap`;
-    await writeFile(bmapFile, await makeBmap(output, plan.totalSize));
+    await writeFile(bmapFile, bmapText(plan.totalSize, digest.blocks, digest.sums));
     done('bmap');
 
     const result: WriterResult = {
@@ -181,8 +205,8 @@ export async function writeImage(input: Readable, options: WriterOptions, events
     return result;
   } finally {
     await rm(partial, { force: true });
-    // rm -rf in C: a node-side recursive delete of a whole rootfs costs seconds
-    await runTool('rm', ['-rf', '--one-file-system', work]).catch(() => rm(work, { recursive: true, force: true }));
+    await mounted?.unmount().catch(() => undefined);
+    await removeScratch(work).catch(() => undefined);
     done('cleanup');
   }
 }
