@@ -5,6 +5,7 @@ const modules = [
   './engine.bench.js',
   './writer.bench.js',
   './raspi.bench.js',
+  './leaf.bench.js',
   './repro.bench.js',
   './emulated-cpu.bench.js',
   './device.bench.js',
