@@ -14,6 +14,7 @@ import { buildEpoch, canonicalizeVerb } from './canonicalize-verb.js';
 import { formatTable } from './format-table.js';
 import type { Io } from './io.js';
 import { checkSchemaFile } from './schema-check.js';
+import { seedVerb } from './seed-verb.js';
 import { waitForAgents } from './wait-status.js';
 
 export type { Io } from './io.js';
@@ -27,7 +28,9 @@ const USAGE = `usage: sysdb [--remote unix:PATH|tcp:HOST:PORT|ssh://[USER@]HOST[
   apply STATE.json|- [--dry-run] [--wait]  make the tables named in STATE match it; print the diff
   audit [--who W] [--table T] [--last N] | audit show N | audit verify [--anchor FILE]
   canonicalize DB-FILE                rewrite an offline database file reproducibly (image builds;
-                                      needs SOURCE_DATE_EPOCH, which also dates audit entries)`;
+                                      needs SOURCE_DATE_EPOCH, which also dates audit entries)
+  seed DB-FILE STATE.json             create an image's database: apply STATE through a private
+                                      server, verify the audit log, canonicalize (SOURCE_DATE_EPOCH)`;
 
 const OPTIONS = {
   remote: { type: 'string', short: 'r' },
@@ -173,6 +176,12 @@ async function run(cmd: string, rest: string[], o: Options, opt: Record<string, 
     }
     case 'canonicalize':
       return canonicalizeVerb(rest, io);
+    case 'seed':
+      return seedVerb(rest, o.schema, io, async (remote) => {
+        const via = { ...o, remote };
+        const code = await run('apply', rest.slice(1), via, opt, io);
+        return code || run('audit', ['verify'], via, opt, io);
+      });
     case 'audit':
       return withClient(o, (client) =>
         auditVerb(
