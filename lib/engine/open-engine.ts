@@ -10,7 +10,7 @@ import { storeDir } from './userns/userns-store.js';
 /**
  * STALKER_ENGINE (or --engine) picks the backend: docker, the default (DOCKER_HOST points it at a
  * remote daemon), userns or proot (rootless, daemonless; images in STALKER_STORE, --store). STALKER_HOST_PATHS=0 makes a local engine take step inputs as archives and volumes,
- * as an engine that cannot see this machine's files must.
+ * and the writer export containers, as an engine that cannot see this machine's files must.
  */
 export function openEngine(env: NodeJS.ProcessEnv = process.env, host?: string, backend?: string): Engine {
   const kind = backend ?? env.STALKER_ENGINE ?? 'docker';
