@@ -43,13 +43,18 @@ export class DockerImages implements ImageClient {
     }));
   }
 
-  async inspect(ref: string): Promise<ImageDetails | undefined> {
-    const i = await call(
+  /** The engine's whole answer for an image; undefined when there is no such image. */
+  private inspectRaw(ref: string): Promise<(Docker.ImageInspectInfo & { GraphDriver?: GraphDriver }) | undefined> {
+    return call(
       'inspect image',
       ref,
       () => this.api.getJson<Docker.ImageInspectInfo>(`/images/${encodeURI(ref)}/json`, {}, (d) => d.getImage(ref).inspect()),
       [404],
     );
+  }
+
+  async inspect(ref: string): Promise<ImageDetails | undefined> {
+    const i = await this.inspectRaw(ref);
     if (!i) return undefined;
     return {
       id: i.Id,
@@ -106,12 +111,7 @@ export class DockerImages implements ImageClient {
       (i) => !(i.SecurityOptions ?? []).some((o) => /^name=(rootless|userns)\b/.test(o)),
     );
     if (!(await this.unshifted)) return undefined;
-    const i = await call(
-      'inspect image',
-      id,
-      () => this.api.getJson<{ GraphDriver?: GraphDriver }>(`/images/${encodeURI(id)}/json`, {}, (d) => d.getImage(id).inspect() as never),
-      [404],
-    );
+    const i = await this.inspectRaw(id);
     const data = i?.GraphDriver?.Name === 'overlay2' ? i.GraphDriver.Data : undefined;
     if (!data?.UpperDir) return undefined;
     const dirs = [data.UpperDir, ...(data.LowerDir ? data.LowerDir.split(':') : [])];

@@ -11,30 +11,17 @@ import { join } from 'node:path';
 import { runTool } from './run-tool.js';
 import { WriterError } from './writer-error.js';
 
-export interface LayerMount {
-  root: string;
-  unmount(): Promise<void>;
-}
-
-export async function mountLayers(layers: readonly string[], work: string): Promise<LayerMount> {
+/** Mounts the overlay at WORK/root and returns that path; removeScratch(work) unmounts it. */
+export async function mountLayers(layers: readonly string[], work: string): Promise<string> {
   if (!layers.length) throw new WriterError('WRITER_MOUNT', 'no layers to mount');
   await Promise.all(['layers', 'upper', 'overlay-work', 'root'].map((d) => mkdir(join(work, d))));
   await Promise.all(layers.map((dir, i) => symlink(dir, join(work, 'layers', String(i)))));
   const lower = layers.map((_, i) => `layers/${i}`).join(':');
   const options = `lowerdir=${lower},upperdir=upper,workdir=overlay-work,metacopy=on,index=on,redirect_dir=on`;
-  const root = join(work, 'root');
   try {
     await runTool('mount', ['-t', 'overlay', 'stalker-writer', '-o', options, 'root'], { cwd: work });
   } catch (err) {
     throw new WriterError('WRITER_MOUNT', `cannot mount the image's ${layers.length} layers as an overlay: ${(err as Error).message}`, { cause: err });
   }
-  return {
-    root,
-    // nothing keeps a file open once mkfs is done; a lazy unmount only if something still does
-    unmount: () =>
-      runTool('umount', [root]).then(
-        () => undefined,
-        () => runTool('umount', ['-l', root]).then(() => undefined),
-      ),
-  };
+  return join(work, 'root');
 }

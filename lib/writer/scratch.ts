@@ -3,7 +3,7 @@
 // writer can tell the scratch of one that was killed (SIGKILL, power loss) from one still running,
 // and clear it: unmount its overlay and delete it. A scratch of another pid namespace (a rootless
 // engine's writer) or without a pid file is left alone: nothing here can judge it.
-import { mkdtemp, readFile, readdir, readlink, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, readlink, realpath, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runTool } from './run-tool.js';
 
@@ -18,7 +18,9 @@ export async function makeScratch(parent: string): Promise<string> {
 
 /** Unmounts what the writer mounted there, then deletes it; rm -rf in C (a whole rootfs from node costs seconds). */
 export async function removeScratch(work: string): Promise<void> {
-  for (const mnt of await mountsUnder(work)) await runTool('umount', ['-l', mnt]).catch(() => undefined);
+  // mountinfo names the real path: an output directory reached through a symlink must still match
+  const real = await realpath(work).catch(() => work);
+  for (const mnt of await mountsUnder(real)) await runTool('umount', ['-l', mnt]).catch(() => undefined);
   await runTool('rm', ['-rf', '--one-file-system', work]);
 }
 

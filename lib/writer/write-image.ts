@@ -10,7 +10,7 @@ import { dropMountStubs } from './drop-mount-stubs.js';
 import { dateStandIns, settleStandIns } from './engine-stand-ins.js';
 import { extractRootfs } from './extract-rootfs.js';
 import { digestImage } from './image-digest.js';
-import { mountLayers, type LayerMount } from './layer-mount.js';
+import { mountLayers } from './layer-mount.js';
 import { TOOL_VERSION } from '../engine/labels.js';
 import { fileSha256 } from '../util/file-sha256.js';
 import { sha256Line } from './file-sha256.js';
@@ -94,14 +94,12 @@ export async function writeImage(input: RootfsSource, options: WriterOptions, ev
   const scratchParent = resolve(options.workDir ?? dirname(output));
   await mkdir(scratchParent, { recursive: true });
   const work = await makeScratch(scratchParent);
-  let rootDir = join(work, 'root');
+  const rootDir = join(work, 'root');
   const bootDir = join(work, 'boot');
   const partial = `${output}.partial`;
-  let mounted: LayerMount | undefined;
   try {
     if ('layers' in input) {
-      mounted = await mountLayers(input.layers, work);
-      rootDir = mounted.root;
+      await mountLayers(input.layers, work);
       events({ type: 'writer:source', layers: input.layers.length });
     } else {
       await mkdir(rootDir);
@@ -205,7 +203,7 @@ export async function writeImage(input: RootfsSource, options: WriterOptions, ev
     return result;
   } finally {
     await rm(partial, { force: true });
-    await mounted?.unmount().catch(() => undefined);
+    // unmounts the overlay of the layers, if any, then deletes the scratch
     await removeScratch(work).catch(() => undefined);
     done('cleanup');
   }

@@ -1,7 +1,7 @@
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
+import { execRunner } from '../agents/command-runner.js';
 import { SysdbError } from '../errors.js';
 import { buildEpoch, canonicalizeVerb } from './canonicalize-verb.js';
 import type { Io } from './io.js';
@@ -57,12 +57,10 @@ export async function seedVerb(rest: string[], schema: string | undefined, io: I
   }
 }
 
-function tool(cmd: string, args: string[]): Promise<void> {
-  return new Promise((res, rej) =>
-    execFile(cmd, args, (err, _out, stderr) =>
-      err ? rej(new SysdbError('COMMAND_FAILED', `${cmd} failed: ${(stderr || err.message).trim().split('\n').slice(-3).join(' ')}`)) : res(),
-    ),
-  );
+/** A tool through the agents' command runner (its 30 s bound included); a failure is its last stderr lines. */
+async function tool(cmd: string, args: string[]): Promise<void> {
+  const r = await execRunner().run([cmd, ...args]);
+  if (r.code !== 0) throw new SysdbError('COMMAND_FAILED', `${cmd} failed: ${r.stderr.trim().split('\n').slice(-3).join(' ') || `exit ${r.code}`}`);
 }
 
 const pidIn = async (file: string) => Number((await readFile(file, 'utf8').catch(() => '')).trim()) || undefined;
