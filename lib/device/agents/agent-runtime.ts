@@ -20,6 +20,11 @@ export interface AgentContext {
   /** Writes observed columns back, only when they differ from what the database already holds. */
   observe(table: string, row: Row, values: Record<string, Value>): Promise<void>;
   upsertSingleton(table: string, values: Record<string, Value>): Promise<void>;
+  /**
+   * Reports why a row's value is refused (undefined: nothing is wrong with it now). The agents
+   * reconcile every few seconds; the log gets one line per row and problem, not one per pass.
+   */
+  reject(table: string, row: string, problem: string | undefined): void;
 }
 
 export interface Agent {
@@ -53,6 +58,7 @@ export class AgentRuntime {
   private again = false;
   private stopped = false;
   private lastTick = Date.now();
+  private readonly rejected = new Map<string, string>();
   private disconnectedAt: number | undefined;
   private synced!: () => void;
   private readonly firstSync = new Promise<void>((r) => {
@@ -165,6 +171,14 @@ export class AgentRuntime {
         if (dryRun || !Object.keys(changed).length) return;
         await this.client.transact(DB_NAME, [{ op: 'update', table, where: [['_uuid', '==', ['uuid', row._uuid]]], row: encodeRow(changed) }]);
         log.log('debug', 'observed', { table, row: row.name ?? row._uuid, ...changed });
+      },
+      reject: (table, row, problem) => {
+        const key = `${table}\u0000${row}`;
+        if (problem === undefined) this.rejected.delete(key);
+        else if (this.rejected.get(key) !== problem) {
+          this.rejected.set(key, problem);
+          log.log('error', 'value rejected', { table, row, problem });
+        }
       },
       upsertSingleton: async (table, values) => {
         if (dryRun) return;
