@@ -38,12 +38,20 @@ function changeOps(c: Change): Operation {
 }
 
 /**
- * Applies the changes and their audit entry in one transaction. The next entry is built from
+ * Applies the changes and their audit entry in one transaction, durably. The next entry is built from
  * System.audit_head alone (never from the Audit table, which grows without bound). The wait on
  * the head makes concurrent writers serialise: the loser's transaction fails with CONFLICT instead
  * of forking the chain, and the caller recomputes and retries (commitWithRetry).
  */
-export async function commitChanges(client: OvsdbClient, changes: Change[], who: string, system: Row | undefined, now?: Date): Promise<number> {
+export async function commitChanges(
+  client: OvsdbClient,
+  changes: Change[],
+  who: string,
+  system: Row | undefined,
+  now?: Date,
+  /** Only the audit entry: the changes were already made by a client that wrote no entry (audit agent). */
+  recordOnly = false,
+): Promise<number> {
   const entry = nextEntry(parseHead(system?.audit_head as string | null), who, changes, now);
   const head = headOf(entry);
   const ops: Operation[] = [];
@@ -61,13 +69,17 @@ export async function commitChanges(client: OvsdbClient, changes: Change[], who:
     // No System row yet: two first writers would both insert one; the table's maxRows lets only one win.
     ops.push({ op: 'wait', table: 'System', where: [], columns: ['audit_head'], until: '==', rows: [], timeout: 0 });
   }
-  for (const c of changes) {
+  for (const c of recordOnly ? [] : changes) {
     ops.push(c.op === 'create' && c.table === 'System' ? { op: 'insert', table: 'System', row: encodeRow({ ...c.values, audit_head: head }) } : changeOps(c));
   }
   const { seq, time, who: by, change, prev, hash } = entry;
   ops.push({ op: 'insert', table: 'Audit', row: encodeRow({ seq, time, who: by, change, prev, hash }) });
   if (system) ops.push({ op: 'update', table: 'System', where: [['_uuid', '==', ['uuid', system._uuid]]], row: encodeRow({ audit_head: head }) });
-  else if (!changes.some((c) => c.op === 'create' && c.table === 'System')) ops.push({ op: 'insert', table: 'System', row: encodeRow({ audit_head: head }) });
+  else if (recordOnly || !changes.some((c) => c.op === 'create' && c.table === 'System'))
+    ops.push({ op: 'insert', table: 'System', row: encodeRow({ audit_head: head }) });
+  // Durable: ovsdb-server replies only after the record is fsynced, so a change the CLI reports as
+  // applied survives a power cut (without it the reply comes before the page cache reaches the disk).
+  ops.push({ op: 'commit', durable: true });
   await client.transact(DB_NAME, ops);
   return entry.seq;
 }

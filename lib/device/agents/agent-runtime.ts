@@ -1,7 +1,8 @@
 import { OvsdbClient } from '../ovsdb/client.js';
 import { encodeRow, TableCache, type Row, type Value } from '../ovsdb/datum.js';
-import type { Condition, MonitorRequests } from '../ovsdb/protocol.js';
-import { selectAll } from '../commit.js';
+import type { Condition, MonitorRequests, TableUpdates } from '../ovsdb/protocol.js';
+import type { Change } from '../changes.js';
+import { commitChanges, commitWithRetry, selectAll } from '../commit.js';
 import { DB_NAME } from '../schema.js';
 import { LEVELS, type Level, type Logger } from './log.js';
 
@@ -25,6 +26,8 @@ export interface AgentContext {
    * reconcile every few seconds; the log gets one line per row and problem, not one per pass.
    */
   reject(table: string, row: string, problem: string | undefined): void;
+  /** Writes an audit entry for changes already in the database (made without one); returns its seq. */
+  recordAudit(changes: Change[], who: string): Promise<number>;
 }
 
 export interface Agent {
@@ -33,6 +36,8 @@ export interface Agent {
   /** Periodic reconcile even without DB updates: the system drifts (a VM crashes, a link goes down). */
   intervalMs: number;
   reconcile(ctx: AgentContext): Promise<void>;
+  /** Sees every monitor update after the initial contents, before the cache applies it. */
+  updates?(updates: TableUpdates): void;
   /** Lets an agent ask for a reconcile when the system changes under it (a VM process exits). */
   attach?(kick: () => void): void;
   shutdown?(): Promise<void>;
@@ -59,7 +64,6 @@ export class AgentRuntime {
   private stopped = false;
   private lastTick = Date.now();
   private readonly rejected = new Map<string, string>();
-  private disconnectedAt: number | undefined;
   private synced!: () => void;
   private readonly firstSync = new Promise<void>((r) => {
     this.synced = r;
@@ -71,27 +75,29 @@ export class AgentRuntime {
   ) {
     this.client = new OvsdbClient({ remote: opts.remote, reconnect: !opts.dryRun, minBackoffMs: opts.minBackoffMs, maxBackoffMs: opts.maxBackoffMs });
     this.client.on('disconnected', (e) => {
-      this.disconnectedAt = Date.now();
       opts.log.log('warning', 'database disconnected', { error: e.message });
     });
     this.client.on('connected', () => {
-      this.disconnectedAt = undefined;
       opts.log.log('info', 'database connected', { remote: opts.remote });
     });
     this.client.on('error', (e) => opts.log.log('debug', 'database connection error', { error: e.message }));
     agent.attach?.(() => this.kick());
   }
 
-  /** Healthy while the database is reachable (short outages tolerated) and reconciles keep completing. */
+  /**
+   * Healthy while reconciles keep completing. A database outage is not the agent's failure: the
+   * client reconnects by itself, and counting it would let database restarts reboot the board
+   * (StartLimitAction) though no agent is faulty. While disconnected, nothing is started from
+   * possibly stale rows (ctx.connected()).
+   */
   healthy(now = Date.now()): boolean {
-    const stalled = now - this.lastTick > Math.max(3 * this.agent.intervalMs, 30_000);
-    const cutOff = this.disconnectedAt !== undefined && now - this.disconnectedAt > 30_000;
-    return !stalled && !cutOff;
+    return now - this.lastTick <= Math.max(3 * this.agent.intervalMs, 30_000);
   }
 
   async start(): Promise<void> {
     const tables = { System: { columns: ['log_level'] }, ...this.agent.tables };
     await this.client.monitor(DB_NAME, tables, (updates, initial) => {
+      if (!initial) this.agent.updates?.(updates);
       this.cache.apply(updates, initial);
       this.synced();
       this.kick();
@@ -179,6 +185,16 @@ export class AgentRuntime {
           this.rejected.set(key, problem);
           log.log('error', 'value rejected', { table, row, problem });
         }
+      },
+      recordAudit: async (changes, who) => {
+        let seq = 0;
+        await commitWithRetry(
+          this.client,
+          async () => changes,
+          async (c, system) => (seq = await commitChanges(this.client, c, who, system, undefined, true)),
+        );
+        log.log('info', 'audited', { seq, who, changes: changes.length });
+        return seq;
       },
       upsertSingleton: async (table, values) => {
         if (dryRun) return;

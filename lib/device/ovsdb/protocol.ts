@@ -10,7 +10,8 @@ export type Operation =
   | { op: 'update'; table: string; where: Condition[]; row: WireRow }
   | { op: 'delete'; table: string; where: Condition[] }
   | { op: 'wait'; table: string; where: Condition[]; columns: string[]; until: '==' | '!='; rows: WireRow[]; timeout?: number }
-  | { op: 'comment'; comment: string };
+  | { op: 'comment'; comment: string }
+  | { op: 'commit'; durable: boolean };
 
 export type OperationResult = { uuid?: ['uuid', string]; rows?: WireRow[]; count?: number; error?: string; details?: string };
 
