@@ -53,6 +53,14 @@ export const cidr: FormatCheck = (v) => {
 };
 
 export const ip: FormatCheck = (v) => (net.isIP(v) ? undefined : 'an IP address');
+
+/** Interface.routes: "DST/PREFIX via GATEWAY", both of one family. */
+export const route: FormatCheck = (v) => {
+  const m = /^(\S+) via (\S+)$/.exec(v);
+  const expected = 'a route "DST/PREFIX via GATEWAY", e.g. 10.1.0.0/16 via 10.0.0.1';
+  if (!m || cidr(m[1]) || !net.isIP(m[2])) return expected;
+  return net.isIP(m[1].split('/')[0]) === net.isIP(m[2]) ? undefined : `${expected} (one address family)`;
+};
 export const iqn: FormatCheck = (v) =>
   /^(iqn\.\d{4}-\d{2}\.[a-z0-9.-]+(:[A-Za-z0-9.:_-]+)?|eui\.[0-9A-Fa-f]{16})$/.test(v) ? undefined : 'an iSCSI name such as iqn.2003-01.org.example:disk1';
 export const fstype: FormatCheck = (v) => (/^[a-z0-9][a-z0-9_.]*$/.test(v) ? undefined : 'a file system type such as ext4');
@@ -64,6 +72,9 @@ export const FORMATS: Record<string, FormatCheck> = {
   'Interface.name': ifname,
   'Interface.bridge': ifname,
   'Interface.ip': cidr,
+  'Interface.gateway': ip,
+  'Interface.routes': route,
+  'System.dns': ip,
   'VirtualMachine.name': vmName,
   'VirtualMachine.disk': absolutePath,
   'VirtualMachine.kernel': absolutePath,

@@ -17,19 +17,24 @@ import { startWatchdog, systemdNotifier } from './watchdog.js';
 const USAGE = `usage: stalker-agent net|storage|vm|stat|audit [--remote R] [--dry-run]
   audit: [--anchor /var/lib/sysdb/audit-head]
   net:  [--root /] [--ovs-db unix:/var/run/openvswitch/db.sock] [--datapath system|netdev] [--bridge br0]
+        [--state /run/stalker/net-addresses.json]
   vm:   [--qemu qemu-system-aarch64] [--cgroup DIR | systemd vm.slice when systemd runs] [--console-dir /run/stalker/vm] [--no-tap]`;
 
 function build(name: string, o: Record<string, string | boolean | undefined>): Agent {
   const runner = execRunner();
   switch (name) {
-    case 'net':
+    case 'net': {
+      const systemd = existsSync('/run/systemd/system');
       return netAgent({
         runner,
         root: String(o.root ?? '/'),
         ovsDb: o['ovs-db'] as string | undefined,
         datapath: o.datapath === 'netdev' ? 'netdev' : 'system',
         bridge: o.bridge as string | undefined,
+        stateFile: String(o.state ?? '/run/stalker/net-addresses.json'),
+        reload: systemd ? { networkd: ['networkctl', 'reload'], resolved: ['systemctl', 'try-reload-or-restart', 'systemd-resolved.service'] } : undefined,
       });
+    }
     case 'storage':
       return storageAgent({ runner });
     case 'vm': {
@@ -60,6 +65,7 @@ async function main(): Promise<number> {
       'ovs-db': { type: 'string' },
       datapath: { type: 'string' },
       bridge: { type: 'string' },
+      state: { type: 'string' },
       qemu: { type: 'string' },
       cgroup: { type: 'string' },
       'console-dir': { type: 'string' },

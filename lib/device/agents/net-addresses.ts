@@ -15,20 +15,34 @@ const family = (cidr: string) => net.isIP(cidr.split('/')[0]);
  * Interface.ip holds zero or more addresses. For each family the row names, other global addresses
  * of that family are removed (setting an IPv4 address leaves SLAAC/static IPv6 alone); addresses this
  * agent added earlier and the row no longer names are removed too, which is what `ip none` means.
- * `managed` is updated to what the row now asks for.
+ * Addresses with a lifetime (a DHCP lease, SLAAC) belong to their client and stay, unless the row
+ * turns DHCP off (`dhcp false`): a static address then comes on top of the lease instead of
+ * silently cutting the connection that came over it. `managed` is updated to what the row asks for.
  */
-export function addressSteps(dev: string, ip: Value | undefined, have: string[], managed: Map<string, Set<string>>): Step[] {
+export function addressSteps(
+  dev: string,
+  ip: Value | undefined,
+  link: { addrs: string[]; dynamic: string[] },
+  managed: Map<string, Set<string>>,
+  dhcpOff = false,
+): Step[] {
   const want = (Array.isArray(ip) ? ip : typeof ip === 'string' ? [ip] : []).map((a) => canonical(String(a)));
-  const present = new Set(have.map(canonical));
+  const present = new Set(link.addrs.map(canonical));
+  const leased = new Set(link.dynamic.map(canonical));
   const families = new Set(want.map(family));
   const mine = managed.get(dev) ?? new Set<string>();
   const steps: Step[] = [];
   // Removals first: deleting a primary IPv4 address also deletes the secondaries of its subnet, so
   // a new address in the same subnet added before the old one is removed would vanish with it.
   for (const a of present) {
-    if (!want.includes(a) && (families.has(family(a)) || mine.has(a))) steps.push({ kind: 'run', argv: ['ip', 'addr', 'del', a, 'dev', dev] });
+    if (want.includes(a)) continue;
+    // With DHCP off, IPv4 leases go (the client is stopped); IPv6 ones (SLAAC) only where the row names IPv6.
+    const remove = leased.has(a) ? dhcpOff && (family(a) === 4 || families.has(6)) : families.has(family(a)) || mine.has(a);
+    if (remove) steps.push({ kind: 'run', argv: ['ip', 'addr', 'del', a, 'dev', dev] });
   }
-  for (const a of want) if (!present.has(a)) steps.push({ kind: 'run', argv: ['ip', 'addr', 'replace', a, 'dev', dev] });
+  // ... and the wanted IPv4 addresses are put back after any IPv4 removal (replace is idempotent).
+  const v4Removed = steps.some((s) => s.kind === 'run' && family(s.argv[3]) === 4);
+  for (const a of want) if (!present.has(a) || (v4Removed && family(a) === 4)) steps.push({ kind: 'run', argv: ['ip', 'addr', 'replace', a, 'dev', dev] });
   managed.set(dev, new Set(want));
   return steps;
 }

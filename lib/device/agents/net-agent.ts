@@ -1,3 +1,4 @@
+import net from 'node:net';
 import path from 'node:path';
 import { readFile } from 'node:fs/promises';
 import type { Row } from '../ovsdb/datum.js';
@@ -6,6 +7,9 @@ import type { CommandRunner } from './command-runner.js';
 import { hostname as hostnameFormat, rowProblems, timezone as timezoneFormat, ZONEINFO } from '../formats.js';
 import { observeNet, vsctl, type NetState } from './net-observe.js';
 import { addressSteps } from './net-addresses.js';
+import { dhcpSteps, dnsSteps } from './net-dropins.js';
+import { ManagedAddresses } from './net-managed.js';
+import { routeSteps } from './net-routes.js';
 import { applyStep, describeStep, readlinkOr, type Step } from './plan.js';
 
 export interface NetAgentOptions {
@@ -18,6 +22,10 @@ export interface NetAgentOptions {
   intervalMs?: number;
   /** Where time zones are checked to exist (the /etc/localtime target's directory). */
   zoneinfo?: string;
+  /** Where the addresses it added are remembered across agent restarts (device: /run/stalker/net-addresses.json). */
+  stateFile?: string;
+  /** Commands that make systemd-networkd / systemd-resolved reread their drop-ins (none without systemd). */
+  reload?: { networkd?: string[]; resolved?: string[] };
 }
 
 const JOURNALD_LEVEL: Record<string, string> = { debug: 'debug', info: 'info', warning: 'warning', error: 'err' };
@@ -45,6 +53,9 @@ async function systemSteps(sys: Row | undefined, now: NetState, o: NetAgentOptio
     const content = `[Journal]\nMaxLevelStore=${JOURNALD_LEVEL[sys.log_level]}\n`;
     if ((await readFile(file, 'utf8').catch(() => '')) !== content) steps.push({ kind: 'write', path: file, content });
   }
+  const dnsWhy = rowProblems('System', sys, ['dns']);
+  rejected.push(...dnsWhy);
+  if (!dnsWhy.length) steps.push(...(await dnsSteps(o.root, sys, o.reload?.resolved)));
   return { steps, rejected };
 }
 
@@ -72,14 +83,15 @@ function ovsSteps(ifaces: Row[], vms: Row[], now: NetState, o: NetAgentOptions):
   return steps;
 }
 
-function linkSteps(i: Row, now: NetState, managed: Map<string, Set<string>>): Step[] {
+async function linkSteps(i: Row, now: NetState, managed: Map<string, Set<string>>, o: NetAgentOptions): Promise<Step[]> {
   const link = now.links.get(String(i.name));
   if (!link) return [];
   const dev = link.name;
-  const steps: Step[] = [];
+  const steps: Step[] = await dhcpSteps(o.root, i, o.reload?.networkd);
   if (typeof i.mtu === 'number' && i.mtu !== link.mtu) steps.push({ kind: 'run', argv: ['ip', 'link', 'set', 'dev', dev, 'mtu', String(i.mtu)] });
   if (i.admin_state && (i.admin_state === 'up') !== link.up) steps.push({ kind: 'run', argv: ['ip', 'link', 'set', 'dev', dev, String(i.admin_state)] });
-  return [...steps, ...addressSteps(dev, i.ip, link.addrs, managed)];
+  // Addresses before routes: a gateway must be on a subnet the link has.
+  return [...steps, ...addressSteps(dev, i.ip, link, managed, i.dhcp === false), ...routeSteps(dev, i, now.routes.get(dev) ?? [])];
 }
 
 async function runSteps(ctx: AgentContext, steps: Step[], runner: CommandRunner): Promise<string | undefined> {
@@ -94,12 +106,15 @@ async function runSteps(ctx: AgentContext, steps: Step[], runner: CommandRunner)
 function interfaceProblem(i: Row): string | undefined {
   const problems = rowProblems('Interface', i);
   if (typeof i.vlan === 'number' && typeof i.bridge !== 'string') problems.push(`vlan ${i.vlan} needs a bridge (a VLAN tag is set on the bridge port)`);
+  const gateways = Array.isArray(i.gateway) ? i.gateway.map(String) : [];
+  if (gateways.length === 2 && net.isIP(gateways[0]) === net.isIP(gateways[1])) problems.push(`gateway ${gateways.join(',')}: at most one per address family`);
   return problems.length ? problems.join('; ') : undefined;
 }
 
 export function netAgent(o: NetAgentOptions): Agent {
   // Addresses this agent put on each link: "ip none" (or a smaller set) removes exactly those.
-  const managed = new Map<string, Set<string>>();
+  const state = new ManagedAddresses(o.stateFile);
+  const managed = state.map;
   return {
     name: 'net',
     tables: { System: {}, Interface: {}, VirtualMachine: { columns: ['id'] } },
@@ -111,19 +126,20 @@ export function netAgent(o: NetAgentOptions): Agent {
       const system = await systemSteps(sys, now, o);
       const sysFailure = await runSteps(ctx, system.steps, o.runner);
       const sysProblems = [...system.rejected, ...(sysFailure ? [`failed: ${sysFailure}`] : [])];
-      for (const p of system.rejected) ctx.log.log('error', 'value rejected', { table: 'System', problem: p });
+      ctx.reject('System', '.', system.rejected.length ? system.rejected.join('; ') : undefined);
       if (sys) await ctx.observe('System', sys, { status: sysProblems.length ? `error: ${sysProblems.join('; ')}` : 'ok' });
       const ovsFailure = await runSteps(ctx, ovsSteps(ifaces, ctx.rows('VirtualMachine'), now, o), o.runner);
       // Bridges created just now exist as links only from here on, so look again before link settings.
       if (!ctx.dryRun) now = await observeNet(o.runner, o.ovsDb);
       for (const i of ifaces) {
         const problem = interfaceProblem(i);
+        ctx.reject('Interface', String(i.name), problem);
         if (problem) {
-          ctx.log.log('error', 'value rejected', { table: 'Interface', row: i.name, problem });
           await ctx.observe('Interface', i, { status: `error: ${problem}` });
           continue;
         }
-        const failure = await runSteps(ctx, linkSteps(i, now, managed), o.runner);
+        const failure = await runSteps(ctx, await linkSteps(i, now, managed, o), o.runner);
+        if (!ctx.dryRun) state.save();
         const missing = !now.links.has(String(i.name)) && !ctx.dryRun;
         const portFailed = typeof i.bridge === 'string' && ovsFailure?.includes(` ${i.name}`);
         await ctx.observe('Interface', i, {

@@ -6,12 +6,19 @@ export interface Link {
   mtu: number;
   up: boolean;
   addrs: string[];
+  /** Addresses with a lifetime: a DHCP client's lease or SLAAC, not ours to remove unless DHCP is turned off. */
+  dynamic: string[];
 }
 export interface NetState {
   hostname: string;
   links: Map<string, Link>;
   ports: Map<string, Map<string, number | null>>;
+  /** Routes this agent added (protocol ROUTE_PROTO), per device, as "dst via gateway". */
+  routes: Map<string, string[]>;
 }
+
+/** The routing protocol number the net agent marks its routes with, so it finds them again after a restart. */
+export const ROUTE_PROTO = '241';
 
 async function out(runner: CommandRunner, argv: string[]): Promise<string> {
   const r = await runner.run(argv);
@@ -30,12 +37,28 @@ export async function observeNet(runner: CommandRunner, ovsDb: string | undefine
     ifname: string;
     mtu: number;
     flags: string[];
-    addr_info?: { family: string; local: string; prefixlen: number; scope: string }[];
+    addr_info?: { family: string; local: string; prefixlen: number; scope: string; dynamic?: boolean }[];
   }[];
   const links = new Map<string, Link>();
   for (const l of addr) {
-    const addrs = (l.addr_info ?? []).filter((a) => a.scope === 'global').map((a) => `${a.local}/${a.prefixlen}`);
-    links.set(l.ifname, { name: l.ifname, mtu: l.mtu, up: l.flags.includes('UP'), addrs });
+    const global = (l.addr_info ?? []).filter((a) => a.scope === 'global');
+    const cidr = (a: { local: string; prefixlen: number }) => `${a.local}/${a.prefixlen}`;
+    links.set(l.ifname, {
+      name: l.ifname,
+      mtu: l.mtu,
+      up: l.flags.includes('UP'),
+      addrs: global.map(cidr),
+      dynamic: global.filter((a) => a.dynamic).map(cidr),
+    });
+  }
+  const routes = new Map<string, string[]>();
+  for (const family of ['-4', '-6']) {
+    const list = JSON.parse(await out(runner, ['ip', family, '-j', 'route', 'show', 'proto', ROUTE_PROTO])) as {
+      dst: string;
+      gateway?: string;
+      dev?: string;
+    }[];
+    for (const r of list) if (r.dev && r.gateway) routes.set(r.dev, [...(routes.get(r.dev) ?? []), `${r.dst} via ${r.gateway}`]);
   }
   const ports = new Map<string, Map<string, number | null>>();
   const tags = JSON.parse(await out(runner, vsctl(ovsDb, '--format=json', '--columns=name,tag', 'list', 'Port'))) as {
@@ -46,5 +69,5 @@ export async function observeNet(runner: CommandRunner, ovsDb: string | undefine
     const names = (await out(runner, vsctl(ovsDb, 'list-ports', br))).split('\n').filter(Boolean);
     ports.set(br, new Map(names.map((p) => [p, tagOf.get(p) ?? null])));
   }
-  return { hostname, links, ports };
+  return { hostname, links, ports, routes };
 }

@@ -8,7 +8,8 @@ export type Step =
   | { kind: 'run'; argv: string[] }
   | { kind: 'write'; path: string; content: string }
   | { kind: 'symlink'; path: string; target: string }
-  | { kind: 'mkdir'; path: string };
+  | { kind: 'mkdir'; path: string }
+  | { kind: 'remove'; path: string };
 
 export function describeStep(s: Step): string {
   switch (s.kind) {
@@ -20,6 +21,8 @@ export function describeStep(s: Step): string {
       return `ln -sf ${s.target} ${s.path}`;
     case 'mkdir':
       return `mkdir -p ${s.path}`;
+    case 'remove':
+      return `rm -f ${s.path}`;
   }
 }
 
@@ -39,6 +42,9 @@ export async function applyStep(s: Step, runner: CommandRunner): Promise<void> {
       return symlink(s.target, s.path);
     case 'mkdir':
       await mkdir(s.path, { recursive: true });
+      return;
+    case 'remove':
+      await rm(s.path, { force: true });
   }
 }
 
