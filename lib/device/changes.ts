@@ -103,6 +103,9 @@ export function setChange(t: TableInfo, key: string, column: string, value: Valu
     return sameValue(row[column], value)
       ? []
       : [{ op: 'modify', table: t.name, key, uuid: row._uuid, set: { [column]: { from: row[column] ?? null, to: value } } }];
+  // Setting a name renames a row; there is nothing to rename (the audit entry would name the row by
+  // one name and the database by the other).
+  if (column === 'name') throw new SysdbError('NOT_FOUND', `${t.alias} ${key} does not exist (setting its name renames a row)`);
   const values: Record<string, Value> = { ...createDefaults(t, rows), [column]: value };
   const missing = configColumns(t).filter((c) => values[c] === undefined && !t.columns.get(c)!.optional);
   if (missing.length) throw new SysdbError('NOT_FOUND', `${t.alias} ${key} does not exist; creating it needs ${missing.join(', ')} too (use sysdb apply)`);

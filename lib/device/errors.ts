@@ -15,7 +15,8 @@ export type SysdbErrorCode =
   | 'COMMAND_FAILED'
   | 'TIMEOUT'
   | 'BAD_REPLY'
-  | 'CONFLICT';
+  | 'CONFLICT'
+  | 'WOULD_DISCONNECT';
 
 export class SysdbError extends Error {
   constructor(

@@ -85,6 +85,12 @@ export const FORMATS: Record<string, FormatCheck> = {
   'Storage.fstype': fstype,
 };
 
+/** Checks of a set column's values together (each value has passed its format). */
+export const SET_FORMATS: Record<string, (items: string[]) => string | undefined> = {
+  'Interface.gateway': (items) =>
+    items.length === 2 && net.isIP(items[0]) === net.isIP(items[1]) ? 'at most one gateway per address family (an IPv4 and an IPv6 one)' : undefined,
+};
+
 /** The agents' second check: every formatted column of a row, as "column: expected ..." problems. */
 export function rowProblems(table: string, row: Record<string, unknown>, only?: string[]): string[] {
   const problems: string[] = [];

@@ -1,5 +1,5 @@
 import { SysdbError } from './errors.js';
-import { FORMATS } from './formats.js';
+import { FORMATS, SET_FORMATS } from './formats.js';
 import type { Value } from './ovsdb/datum.js';
 import type { ColumnInfo, TableInfo } from './schema.js';
 
@@ -14,6 +14,8 @@ export function checkValue(table: TableInfo, c: ColumnInfo, value: unknown): Val
   if (!c.scalar && Array.isArray(value)) {
     const items = [...new Set(value.map((v) => checkValue(table, { ...c, scalar: true }, v)))].sort();
     if (c.max !== undefined && items.length > c.max) throw bad(table, c, value, `at most ${c.max} values`);
+    const together = SET_FORMATS[`${table.name}.${c.name}`]?.(items.map(String));
+    if (together) throw bad(table, c, value, together);
     return items.length === 0 ? (c.optional ? null : checkValue(table, c, null)) : items.length === 1 ? items[0] : items;
   }
   if (value === null) {

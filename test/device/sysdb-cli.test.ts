@@ -26,7 +26,9 @@ describe('sysdb set / show', () => {
     expect((await sysdb('set', 'interface', 'eth0', 'vlan', '100')).out).toMatch(/~ interface eth0: vlan none -> 100/);
     expect((await sysdb('set', 'system', 'hostname', 'pi')).code).toBe(0);
     const shown = await sysdb('show', 'interface');
-    expect(shown.out).toMatch(/^name\s+admin_state\s+bridge\s+ip\s+mtu\s+vlan\s+status\neth0\s+-\s+-\s+10\.0\.0\.2\/24\s+-\s+100\s+-$/);
+    expect(shown.out).toMatch(
+      /^name\s+admin_state\s+bridge\s+dhcp\s+gateway\s+ip\s+mtu\s+routes\s+vlan\s+status\neth0\s+-\s+-\s+-\s+-\s+10\.0\.0\.2\/24\s+-\s+-\s+100\s+-$/,
+    );
     expect(rowsOf('Interface')).toEqual([expect.objectContaining({ name: 'eth0', ip: '10.0.0.2/24', vlan: 100 })]);
     expect((await sysdb('set', 'interface', 'eth0', 'vlan', '100')).out).toBe('no changes');
   });
@@ -39,6 +41,13 @@ describe('sysdb set / show', () => {
     [['set', 'interface', 'eth0', 'admin_state', 'sideways'], /expected one of down, up/],
     [['set', 'storage', 'data', 'lun', '1'], /storage data does not exist; creating it needs portal, target_iqn, mount_point too/],
     [['set', 'vm', 'vm1', 'pid', '4'], /observed state written by the agents/],
+    // a negative number is a value (out of range), not an option: one line, not the usage
+    [['set', 'interface', 'eth0', 'vlan', '-1'], /bad value -1 for interface\.vlan: expected an integer in 0\.\.4095/],
+    // renaming a row that does not exist: nothing to rename (the audit entry used to name the wrong row)
+    [['set', 'interface', 'eth9', 'name', 'eth10'], /^sysdb: interface eth9 does not exist \(setting its name renames a row\)$/],
+    [['set', 'interface', 'eth0', 'gateway', '10.0.0.1,10.0.0.254'], /at most 2 values|one per address family|bad value/],
+    [['set', 'interface', 'eth0', 'routes', '10.1.0.0/16 via fd00::1'], /one address family/],
+    [['set', 'system', 'dns', '-8.8.8.8'], /expected an IP address/],
   ])('refuses %j with one clear message and writes nothing', async (args, message) => {
     const r = await sysdb(...args);
     expect(r.code).toBe(1);

@@ -1,10 +1,9 @@
-import net from 'node:net';
 import path from 'node:path';
 import { readFile } from 'node:fs/promises';
 import type { Row } from '../ovsdb/datum.js';
 import type { Agent, AgentContext } from './agent-runtime.js';
 import type { CommandRunner } from './command-runner.js';
-import { hostname as hostnameFormat, rowProblems, timezone as timezoneFormat, ZONEINFO } from '../formats.js';
+import { hostname as hostnameFormat, rowProblems, SET_FORMATS, timezone as timezoneFormat, ZONEINFO } from '../formats.js';
 import { observeNet, vsctl, type NetState } from './net-observe.js';
 import { addressSteps } from './net-addresses.js';
 import { dhcpSteps, dnsSteps } from './net-dropins.js';
@@ -106,8 +105,8 @@ async function runSteps(ctx: AgentContext, steps: Step[], runner: CommandRunner)
 function interfaceProblem(i: Row): string | undefined {
   const problems = rowProblems('Interface', i);
   if (typeof i.vlan === 'number' && typeof i.bridge !== 'string') problems.push(`vlan ${i.vlan} needs a bridge (a VLAN tag is set on the bridge port)`);
-  const gateways = Array.isArray(i.gateway) ? i.gateway.map(String) : [];
-  if (gateways.length === 2 && net.isIP(gateways[0]) === net.isIP(gateways[1])) problems.push(`gateway ${gateways.join(',')}: at most one per address family`);
+  const gateways = Array.isArray(i.gateway) ? SET_FORMATS['Interface.gateway'](i.gateway.map(String)) : undefined;
+  if (gateways) problems.push(`gateway ${JSON.stringify(i.gateway)} rejected: expected ${gateways}`);
   return problems.length ? problems.join('; ') : undefined;
 }
 
