@@ -78,6 +78,48 @@ it('sysdb.service first-boot script creates the database, then converts it when 
   expect(execFileSync('ovsdb-tool', ['db-version', env.SYSDB_DB], { encoding: 'utf8' }).trim()).toBe('99.0.0');
 });
 
+it('a database of schema 1.1.0 (the image before Interface.dhcp/gateway/routes and System.dns) is converted with its rows', () => {
+  // 1.1.0, rebuilt from today's schema: without the columns 1.2.0 added, with the statuses' enums
+  const old = JSON.parse(readFileSync(SCHEMA, 'utf8')) as { version: string; tables: Record<string, { columns: Record<string, unknown> }> };
+  old.version = '1.1.0';
+  delete old.tables.System.columns.dns;
+  for (const c of ['dhcp', 'gateway', 'routes']) delete old.tables.Interface.columns[c];
+  const status = (values: string[]) => ({ type: { key: { type: 'string', enum: ['set', values] }, min: 0, max: 1 } });
+  old.tables.VirtualMachine.columns.status = status(['starting', 'running', 'stopped', 'crashed', 'error']);
+  old.tables.Storage.columns.status = status(['pending', 'logged-in', 'mounted', 'error']);
+  const oldSchema = path.join(server.dir, 'old.ovsschema');
+  writeFileSync(oldSchema, JSON.stringify(old));
+  const db = path.join(server.dir, 'old.db');
+  execFileSync('ovsdb-tool', ['create', db, oldSchema]);
+  execFileSync('ovsdb-tool', [
+    'transact',
+    db,
+    JSON.stringify([
+      'Sysdb',
+      { op: 'insert', table: 'System', row: { hostname: 'pi' } },
+      { op: 'insert', table: 'Interface', row: { name: 'eth0', ip: '10.0.0.2/24' } },
+      { op: 'insert', table: 'VirtualMachine', row: { name: 'vm1', id: 1, vcpus: 1, memory: 64, state: 'stop', status: 'crashed' } },
+    ]),
+  ]);
+  const unit = readFileSync('lib/device/units/sysdb.service', 'utf8');
+  const script = /^ExecStartPre=\/bin\/sh -ec '(.*)'$/m.exec(unit)![1];
+  execFileSync('/bin/sh', ['-ec', script], { env: { ...process.env, SYSDB_DB: db, SYSDB_SCHEMA: SCHEMA } });
+  expect(execFileSync('ovsdb-tool', ['db-version', db], { encoding: 'utf8' }).trim()).toBe(
+    (JSON.parse(readFileSync(SCHEMA, 'utf8')) as { version: string }).version,
+  );
+  const rows = JSON.parse(
+    execFileSync(
+      'ovsdb-tool',
+      ['query', db, JSON.stringify(['Sysdb', { op: 'select', table: 'Interface', where: [] }, { op: 'select', table: 'VirtualMachine', where: [] }])],
+      {
+        encoding: 'utf8',
+      },
+    ),
+  ) as { rows: Record<string, unknown>[] }[];
+  expect(rows[0].rows).toEqual([expect.objectContaining({ name: 'eth0', ip: '10.0.0.2/24', dhcp: ['set', []] })]);
+  expect(rows[1].rows).toEqual([expect.objectContaining({ name: 'vm1', status: 'crashed' })]);
+});
+
 it('the watchdog is pinged only while healthy', async () => {
   const sent: string[] = [];
   let healthy = true;
