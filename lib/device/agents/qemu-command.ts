@@ -30,6 +30,8 @@ export function qemuArgv(vm: Row, o: QemuOptions): string[] {
   // -kernel takes a plain file name, not an option list; -drive's file= is escaped.
   if (vm.kernel) argv.push('-kernel', String(vm.kernel));
   if (vm.disk) argv.push('-drive', `file=${qemuEscape(String(vm.disk))},if=virtio,format=${String(vm.disk).endsWith('.qcow2') ? 'qcow2' : 'raw'}`);
-  if (o.tap) argv.push('-netdev', `tap,id=net0,ifname=vi${vm.id},script=no,downscript=no`, '-device', 'virtio-net-pci,netdev=net0');
+  // romfile= (empty): no option ROM. The guests boot with -kernel, never PXE, and without it QEMU
+  // needs efi-virtio.rom from ipxe-qemu, which the image does not install.
+  if (o.tap) argv.push('-netdev', `tap,id=net0,ifname=vi${vm.id},script=no,downscript=no`, '-device', 'virtio-net-pci,netdev=net0,romfile=');
   return argv;
 }
