@@ -1,120 +1,156 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import type { Row } from '../ovsdb/datum.js';
+import type { Row, Value } from '../ovsdb/datum.js';
 import type { Agent, AgentContext } from './agent-runtime.js';
 import { rowProblems } from '../formats.js';
-import { qemuArgv, vmMarker, type QemuOptions } from './qemu-command.js';
+import { OBSERVED } from '../schema.js';
+import { qemuArgv, type QemuOptions } from './qemu-command.js';
+import { boundVmLog, lastVmLogLine } from './vm-log.js';
+import { vmFileProblems } from './vm-preflight.js';
+import { launchVm, processAgeMs, stopVm, vmAlive, type Placement, type VmProcess } from './vm-process.js';
+import { afterCrash, DEFAULT_POLICY, type RestartPolicy } from './vm-restart-policy.js';
+import { renderVmStatus, type VmStatus } from './vm-status.js';
 
-/** Where VM processes go: a vm.slice scope via systemd on the device, or a cgroupfs dir elsewhere. */
-export type Placement = { kind: 'systemd'; slice: string } | { kind: 'cgroupfs'; dir: string } | { kind: 'none' };
+export type { Placement } from './vm-process.js';
 
-export interface VmAgentOptions extends QemuOptions {
+export interface VmAgentOptions extends QemuOptions, Partial<RestartPolicy> {
   placement: Placement;
   /** Prepended to the command line (tests: ['ip', 'netns', 'exec', ns]); exec-style, so the pid stays qemu's. */
   prefix?: string[];
-  backoffMs?: { min: number; max: number };
   stopTimeoutMs?: number;
+  /** Bound on `<consoleDir>/<name>.log`, QEMU's stdout and stderr (default 1 MiB; over it, the newest half is kept). */
+  logMaxBytes?: number;
 }
 
 interface Tracked {
-  pid: number;
-  child?: ChildProcess;
+  /** The current process; none while a restart is pending or after giving up. */
+  proc?: VmProcess;
+  startedAt: number;
   restarts: number;
+  /** Consecutive runs shorter than the settle time. */
+  streak: number;
   notBefore: number;
-  exited: boolean;
+  /** Given up: the status written and the configuration it was given up on. */
+  failed?: { status: string; config: string; seen: boolean };
 }
 
-function alive(pid: number, name: string): boolean {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(vmMarker(name)) && !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  } catch {
-    return false;
-  }
+const configOf = (vm: Row) => JSON.stringify(Object.entries(vm).filter(([k]) => k !== '_uuid' && !OBSERVED.VirtualMachine.includes(k)));
+
+function crashReason(p: VmProcess, logFile: string): string {
+  const line = lastVmLogLine(logFile);
+  if (p.ending?.startsWith('killed by')) return line ? `${p.ending}; ${line}` : p.ending;
+  // -nodefaults -monitor none: a silent clean exit is the guest powering itself off (a signal prints a line).
+  if (!line && p.ending === 'exited with code 0') return 'the guest powered off (qemu exited with code 0)';
+  return line ?? p.ending ?? 'qemu exited';
 }
 
 export function vmAgent(o: VmAgentOptions): Agent {
   const tracked = new Map<string, Tracked>();
-  const backoff = o.backoffMs ?? { min: 1000, max: 30_000 };
+  // Why a row's VM was not launched, so the journal says it once rather than every pass.
+  const noted = new Map<string, string>();
+  const known = new Set<string>();
+  const policy: RestartPolicy = {
+    settleMs: o.settleMs ?? DEFAULT_POLICY.settleMs,
+    maxCrashes: o.maxCrashes ?? DEFAULT_POLICY.maxCrashes,
+    backoffMs: o.backoffMs ?? DEFAULT_POLICY.backoffMs,
+  };
   let kick = () => {};
+  // unref'd: a pending restart or settle check must not keep a stopping agent alive.
+  const later = (ms: number) => setTimeout(() => kick(), ms).unref();
+  const logFileOf = (name: string) => path.join(o.consoleDir, `${name}.log`);
+  const observe = (ctx: AgentContext, vm: Row, s: VmStatus, extra: Record<string, Value>) =>
+    ctx.observe('VirtualMachine', vm, { status: renderVmStatus(s), ...extra });
 
-  function launch(vm: Row, t: Tracked | undefined): Tracked {
-    mkdirSync(o.consoleDir, { recursive: true });
-    const argv = qemuArgv(vm, o);
-    const full =
-      o.placement.kind === 'systemd'
-        ? ['systemd-run', '--scope', '--quiet', '--collect', `--slice=${o.placement.slice}`, `--unit=stalker-vm-${vm.name}`, ...(o.prefix ?? []), ...argv]
-        : [...(o.prefix ?? []), ...argv];
-    const child = spawn(full[0], full.slice(1), { stdio: 'ignore' });
-    // VMs outlive the agent (a restarted agent adopts them by pid): the child must not keep this process alive.
-    child.unref();
-    const entry: Tracked = { pid: child.pid ?? 0, child, restarts: t?.restarts ?? 0, notBefore: 0, exited: false };
-    child.on('error', () => {
-      entry.exited = true;
-      kick();
-    });
-    child.on('exit', () => {
-      entry.exited = true;
-      kick();
-    });
-    if (o.placement.kind === 'cgroupfs' && entry.pid) {
-      mkdirSync(o.placement.dir, { recursive: true });
-      writeFileSync(path.join(o.placement.dir, 'cgroup.procs'), String(entry.pid));
+  async function onEnded(ctx: AgentContext, vm: Row, name: string, t: Tracked, p: VmProcess): Promise<void> {
+    t.proc = undefined;
+    const reason = crashReason(p, logFileOf(name));
+    const d = afterCrash(policy, t.streak, (p.endedAt ?? Date.now()) - t.startedAt);
+    t.streak = d.streak;
+    if (d.kind === 'give-up') {
+      const status: VmStatus = { kind: 'failed', reason, crashes: d.streak };
+      t.failed = { status: renderVmStatus(status), config: configOf(vm), seen: false };
+      ctx.log.log('error', 'vm failed', { vm: name, pid: p.pid, reason, crashes: d.streak });
+      return observe(ctx, vm, status, { pid: null });
     }
-    return entry;
+    t.restarts++;
+    t.notBefore = Date.now() + d.inMs;
+    later(d.inMs);
+    ctx.log.log('warning', 'vm crashed', { vm: name, pid: p.pid, reason, restarts: t.restarts, retryInMs: d.inMs });
+    return observe(ctx, vm, { kind: 'crashed', reason, restart: t.restarts, inMs: d.inMs }, { pid: null, restarts: t.restarts });
   }
 
-  async function stopPid(name: string, t: Tracked): Promise<void> {
-    process.kill(t.pid, 'SIGTERM');
-    const end = Date.now() + (o.stopTimeoutMs ?? 5000);
-    while (Date.now() < end && alive(t.pid, name)) await new Promise((r) => setTimeout(r, 50));
-    if (alive(t.pid, name)) process.kill(t.pid, 'SIGKILL');
+  /** Still given up? A change of the row's configuration (or a status someone else cleared) means try again. */
+  function stillFailed(vm: Row, t: Tracked): boolean {
+    const f = t.failed;
+    if (!f) return false;
+    if (vm.status === f.status) f.seen = true;
+    if (configOf(vm) === f.config && !(vm.status === null && f.seen)) return true;
+    Object.assign(t, { failed: undefined, streak: 0, notBefore: 0 });
+    return false;
+  }
+
+  async function start(ctx: AgentContext, vm: Row, name: string, t: Tracked | undefined): Promise<void> {
+    const problems = rowProblems('VirtualMachine', vm);
+    ctx.reject('VirtualMachine', name, problems.length ? problems.join('; ') : undefined);
+    if (problems.length) return observe(ctx, vm, { kind: 'error', reason: problems.join('; ') }, { pid: null });
+    const missing = vmFileProblems(vm).join('; ');
+    if (missing) {
+      if (noted.get(name) !== missing) ctx.log.log('error', 'vm not started', { vm: name, problem: missing });
+      noted.set(name, missing);
+      return observe(ctx, vm, { kind: 'error', reason: missing }, { pid: null });
+    }
+    noted.delete(name);
+    const argv = qemuArgv(vm, o);
+    let started: VmProcess | undefined;
+    let failure = '';
+    await ctx.step(`start vm ${name}: ${argv.join(' ')}`, async () => {
+      try {
+        mkdirSync(o.consoleDir, { recursive: true });
+        started = launchVm(name, argv, { placement: o.placement, prefix: o.prefix, logFile: logFileOf(name) }, () => kick());
+      } catch (e) {
+        failure = (e as Error).message;
+        throw e;
+      }
+    });
+    if (ctx.dryRun) return;
+    if (!started) return observe(ctx, vm, { kind: 'error', reason: `launch failed: ${failure}` }, { pid: null });
+    const entry = t ?? { restarts: 0, streak: 0, notBefore: 0, startedAt: 0 };
+    Object.assign(entry, { proc: started, startedAt: Date.now(), notBefore: 0 });
+    tracked.set(name, entry);
+    later(policy.settleMs + 20);
+    await observe(ctx, vm, { kind: 'starting' }, { pid: started.pid || null, restarts: entry.restarts });
   }
 
   async function reconcileVm(ctx: AgentContext, vm: Row): Promise<void> {
     const name = String(vm.name);
     let t = tracked.get(name);
-    if (!t && typeof vm.pid === 'number' && alive(vm.pid, name)) {
-      t = { pid: vm.pid, restarts: (vm.restarts as number | null) ?? 0, notBefore: 0, exited: false };
+    if (!t && typeof vm.pid === 'number' && vmAlive(vm.pid, name)) {
+      const startedAt = Date.now() - processAgeMs(vm.pid);
+      t = { proc: { pid: vm.pid, exited: false }, startedAt, restarts: (vm.restarts as number | null) ?? 0, streak: 0, notBefore: 0 };
       tracked.set(name, t);
+      later(Math.max(0, startedAt + policy.settleMs - Date.now()) + 20);
       ctx.log.log('info', 'adopted running vm', { vm: name, pid: vm.pid });
     }
-    const running = !!t && !t.exited && alive(t.pid, name);
+    const p = t?.proc;
+    // A process this agent launched reports its own exit; an adopted one is looked up in /proc.
+    const up = !!p && !p.exited && (p.child ? p.pid > 0 : vmAlive(p.pid, name));
+    if (p?.child && !p.exited && !p.pid) return; // spawn failed; its error event is on the way
     if (vm.state === 'stop') {
-      if (running && t && (await ctx.step(`stop vm ${name} (pid ${t.pid})`, () => stopPid(name, t!)))) tracked.delete(name);
-      if (!running) tracked.delete(name);
-      return ctx.observe('VirtualMachine', vm, { status: 'stopped', pid: null });
+      if (up && (await ctx.step(`stop vm ${name} (pid ${p!.pid})`, () => stopVm(name, p!.pid, o.stopTimeoutMs ?? 5000)))) tracked.delete(name);
+      if (!up) tracked.delete(name);
+      return observe(ctx, vm, { kind: 'stopped' }, { pid: null });
     }
-    if (running) return ctx.observe('VirtualMachine', vm, { status: 'running', pid: t!.pid, restarts: t!.restarts });
-    if (t && !t.notBefore) {
-      // It was running and is gone without being asked to stop: a crash. Restart later, backing off.
-      t.restarts++;
-      t.notBefore = Date.now() + Math.min(backoff.min * 2 ** (t.restarts - 1), backoff.max);
-      ctx.log.log('warning', 'vm crashed', { vm: name, pid: t.pid, restarts: t.restarts, retryInMs: t.notBefore - Date.now() });
-      setTimeout(kick, t.notBefore - Date.now());
-      return ctx.observe('VirtualMachine', vm, { status: 'crashed', pid: null, restarts: t.restarts });
+    if (up) {
+      boundVmLog(logFileOf(name), o.logMaxBytes ?? 1 << 20);
+      const settled = Date.now() - t!.startedAt >= policy.settleMs;
+      return observe(ctx, vm, { kind: settled ? 'running' : 'starting' }, { pid: p!.pid, restarts: t!.restarts });
     }
+    if (t && p) return onEnded(ctx, vm, name, t, p);
+    if (t && stillFailed(vm, t)) return;
     if (t && Date.now() < t.notBefore) return;
     // Nothing is started by an agent that is stopping, or from rows that may be stale.
     if (ctx.stopping() || (!ctx.dryRun && !ctx.connected())) return;
-    const problems = rowProblems('VirtualMachine', vm);
-    if (problems.length) {
-      ctx.log.log('error', 'value rejected', { table: 'VirtualMachine', row: name, problem: problems.join('; ') });
-      return ctx.observe('VirtualMachine', vm, { status: 'error', pid: null });
-    }
-    const argv = qemuArgv(vm, o).join(' ');
-    let started: Tracked | undefined;
-    await ctx.step(`start vm ${name}: ${argv}`, async () => {
-      started = launch(vm, t);
-    });
-    if (ctx.dryRun) return;
-    await new Promise((r) => setTimeout(r, 200));
-    if (!started || started.exited || !started.pid) {
-      if (started) tracked.set(name, { ...started, notBefore: 0 });
-      return ctx.observe('VirtualMachine', vm, { status: 'error', pid: null });
-    }
-    tracked.set(name, started);
-    await ctx.observe('VirtualMachine', vm, { status: 'running', pid: started.pid, restarts: started.restarts });
+    await start(ctx, vm, name, t);
   }
 
   return {
@@ -128,16 +164,20 @@ export function vmAgent(o: VmAgentOptions): Agent {
       const rows = ctx.rows('VirtualMachine');
       for (const vm of rows) {
         if (ctx.stopping()) return;
+        known.add(String(vm.name));
         await reconcileVm(ctx, vm);
       }
+      const gone = (name: string) => !rows.some((r) => r.name === name);
       for (const [name, t] of tracked) {
-        if (rows.some((r) => r.name === name)) continue;
-        if (
-          await ctx.step(`stop vm ${name} (row deleted, pid ${t.pid})`, async () => {
-            if (alive(t.pid, name)) await stopPid(name, t);
-          })
-        )
+        if (!gone(name)) continue;
+        const pid = t.proc?.pid;
+        if (!pid || !vmAlive(pid, name) || (await ctx.step(`stop vm ${name} (row deleted, pid ${pid})`, () => stopVm(name, pid, o.stopTimeoutMs ?? 5000))))
           tracked.delete(name);
+      }
+      for (const name of [...known].filter(gone)) {
+        known.delete(name);
+        noted.delete(name);
+        ctx.reject('VirtualMachine', name, undefined);
       }
     },
   };

@@ -7,7 +7,8 @@ import type { Io } from './io.js';
 
 // Statuses an agent writes while it is still working; anything else is its verdict.
 const IN_PROGRESS = new Set(['pending', 'starting', 'logged-in']);
-const isError = (s: string) => s.startsWith('error') || s === 'crashed';
+// A VM that crashed or was given up on, a refused value, a failed login: `apply --wait` exits 1.
+const isError = (s: string) => /^(error|crashed|failed)\b/.test(s);
 
 /**
  * `apply --wait`: the commit cleared the status of every row it touched, so each created or modified
