@@ -15,6 +15,8 @@ class FakeSystem implements CommandRunner, StorageProbe {
   devices = new Set<string>();
   mounted = new Map<string, string>();
   failLogin = false;
+  failMount = false;
+  noDevice = false;
 
   async run(argv: string[]) {
     const cmd = argv.join(' ');
@@ -29,9 +31,11 @@ class FakeSystem implements CommandRunner, StorageProbe {
       if (this.failLogin) return { code: 24, stdout: '', stderr: 'iscsiadm: Login failed: authorization failure' };
       const iqn = argv[argv.indexOf('-T') + 1];
       this.sessions.add(iqn);
-      this.devices.add(`/dev/disk/by-path/ip-192.0.2.10:3260-iscsi-${iqn}-lun-1`);
+      if (!this.noDevice) this.devices.add(`/dev/disk/by-path/ip-192.0.2.10:3260-iscsi-${iqn}-lun-1`);
     }
     if (argv[0] === 'iscsiadm' && argv.includes('--logout')) this.sessions.delete(argv[argv.indexOf('-T') + 1]);
+    if (argv[0] === 'mount' && this.failMount)
+      return { code: 32, stdout: '', stderr: `mount: ${argv.at(-1)}: wrong fs type, bad option, bad superblock on ${argv.at(-2)}` };
     if (argv[0] === 'mount') this.mounted.set(argv.at(-1)!, argv.at(-2)!);
     if (argv[0] === 'umount') this.mounted.delete(argv.at(-1)!);
     return ok();
@@ -100,11 +104,28 @@ it('logs in, waits for the LUN, mounts, reports status; idempotent; unmounts and
   expect(sys.calls.slice(3)).toEqual([`umount -- ${MP}`, `iscsiadm -m node -T ${IQN} -p 192.0.2.10 --logout`]);
 });
 
-it('reports a failed login as status error and does not mount', async () => {
+const LOGIN_FAILED = `error: iscsiadm -m node -T ${IQN} -p 192.0.2.10 --login exited 24: iscsiadm: Login failed: authorization failure`;
+
+it('reports a failed login as an error with the reason and does not mount', async () => {
   sys.failLogin = true;
   ({ runtime } = await startAgent(agent(), server.remote));
-  await until('error status', () => row().status === 'error');
+  await until('error status', () => row().status === LOGIN_FAILED);
   expect(sys.calls.some((c) => c.startsWith('mount'))).toBe(false);
+});
+
+it('a LUN that never appears and a failed mount are errors with the reason', async () => {
+  sys.noDevice = true;
+  ({ runtime } = await startAgent(agent(), server.remote));
+  await until('device error', () => row().status === `error: logged in, but ${DEV} did not appear within 0.3 s`);
+  sys.noDevice = false;
+  sys.devices.add(DEV);
+  sys.failMount = true;
+  runtime.kick();
+  await until(
+    'mount error',
+    () => row().status === `error: mount -t ext4 -- ${DEV} ${MP} exited 32: mount: ${MP}: wrong fs type, bad option, bad superblock on ${DEV}`,
+  );
+  expect(row().device).toBe(DEV);
 });
 
 it('a mount point with spaces is seen as mounted (/proc/mounts writes it as \\040): mounted once, not every pass', async () => {
@@ -120,10 +141,16 @@ it('a mount point with spaces is seen as mounted (/proc/mounts writes it as \\04
   expect(sys.calls.filter((c) => c.startsWith('mount'))).toEqual([`mount -t ext4 -- ${DEV} ${spaced}`]);
 });
 
-it('values written past the CLI are checked again: a bad mount point or fstype runs nothing and is an error', async () => {
+it('values written past the CLI are checked again: a bad fstype runs nothing, the status says why, the journal says it once', async () => {
   server.transact([{ op: 'update', table: 'Storage', where: [], row: { fstype: '-oremount,exec' } }]);
-  ({ runtime } = await startAgent(agent(), server.remote));
-  await until('error status', () => row().status === 'error');
+  let lines: string[];
+  ({ runtime, lines } = await startAgent(agent(), server.remote));
+  await until('error status', () => row().status === 'error: fstype "-oremount,exec" rejected: expected a file system type such as ext4');
+  for (let i = 0; i < 3; i++) {
+    runtime.kick();
+    await runtime.settle();
+  }
+  expect(lines.filter((l) => l.includes('"msg":"value rejected"'))).toHaveLength(1);
   expect(sys.calls).toEqual([]);
 });
 
@@ -146,5 +173,5 @@ it('sysdb apply --wait returns when the agent has reported: the new status, exit
   );
   const failed: string[] = [];
   expect(await runSysdb(['--remote', server.remote, 'apply', file, '--wait'], { out: (l) => failed.push(l), err: (l) => failed.push(l) })).toBe(1);
-  expect(failed.at(-1)).toBe('storage data: error');
+  expect(failed.at(-1)).toBe(`storage data: ${LOGIN_FAILED.replace(IQN, 'iqn.2003-01.org.example:disk2')}`);
 });

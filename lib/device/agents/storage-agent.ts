@@ -47,17 +47,33 @@ async function loggedIn(runner: CommandRunner): Promise<string> {
 
 export function storageAgent(o: StorageAgentOptions): Agent {
   const probe = o.probe ?? realProbe;
+  const deviceWaitMs = o.deviceWaitMs ?? 15_000;
   // Targets this process set up; on delete they are torn down. Rows carry everything needed, so
   // the last seen row is remembered rather than re-derived from iscsiadm's output.
   const managed = new Map<string, Target>();
 
-  async function run(ctx: AgentContext, steps: Step[]): Promise<boolean> {
-    for (const s of steps) if (!(await ctx.step(describeStep(s), () => applyStep(s, o.runner)))) return false;
-    return true;
+  // Rows whose values were refused, so the refusal is forgotten (and logged again) if the row goes and comes back.
+  const refused = new Set<string>();
+
+  /** Runs the steps in order; the first failure's message (it goes into the status), or undefined. */
+  async function run(ctx: AgentContext, steps: Step[]): Promise<string | undefined> {
+    for (const s of steps) {
+      let failure = `${describeStep(s)} failed`;
+      const ok = await ctx.step(describeStep(s), async () => {
+        try {
+          await applyStep(s, o.runner);
+        } catch (e) {
+          failure = (e as Error).message;
+          throw e;
+        }
+      });
+      if (!ok) return failure;
+    }
+    return undefined;
   }
 
   async function waitForDevice(path: string): Promise<boolean> {
-    const end = Date.now() + (o.deviceWaitMs ?? 15_000);
+    const end = Date.now() + deviceWaitMs;
     while (!probe.exists(path)) {
       if (Date.now() > end) return false;
       await new Promise((r) => setTimeout(r, 200));
@@ -66,13 +82,16 @@ export function storageAgent(o: StorageAgentOptions): Agent {
   }
 
   async function bringUp(ctx: AgentContext, row: Row): Promise<void> {
-    const problems = rowProblems('Storage', row);
-    if (problems.length) {
-      ctx.log.log('error', 'value rejected', { table: 'Storage', row: row.name, problem: problems.join('; ') });
-      return ctx.observe('Storage', row, { status: 'error', device: null });
+    const name = String(row.name);
+    const problems = rowProblems('Storage', row).join('; ');
+    ctx.reject('Storage', name, problems || undefined);
+    if (problems) {
+      refused.add(name);
+      return ctx.observe('Storage', row, { status: `error: ${problems}`, device: null });
     }
+    refused.delete(name);
     const t = targetOf(row);
-    managed.set(String(row.name), t);
+    managed.set(name, t);
     const sessions = await loggedIn(o.runner);
     const login: Step[] = sessions.includes(t.iqn)
       ? []
@@ -80,7 +99,8 @@ export function storageAgent(o: StorageAgentOptions): Agent {
           { kind: 'run', argv: ['iscsiadm', '-m', 'discovery', '-t', 'sendtargets', '-p', t.portal] },
           { kind: 'run', argv: ['iscsiadm', '-m', 'node', '-T', t.iqn, '-p', t.portal, '--login'] },
         ];
-    if (!(await run(ctx, login))) return ctx.observe('Storage', row, { status: 'error', device: null });
+    const loginFailure = await run(ctx, login);
+    if (loginFailure) return ctx.observe('Storage', row, { status: `error: ${loginFailure}`, device: null });
     const dev = byPath(t);
     if (ctx.dryRun) {
       if (!mountedAt(probe.mounts(), t.mountPoint))
@@ -91,15 +111,15 @@ export function storageAgent(o: StorageAgentOptions): Agent {
       return;
     }
     if (!(await waitForDevice(dev))) {
-      ctx.log.log('error', 'LUN block device did not appear', { storage: row.name, device: dev });
-      return ctx.observe('Storage', row, { status: 'logged-in', device: null });
+      ctx.log.log('error', 'LUN block device did not appear', { storage: name, device: dev });
+      return ctx.observe('Storage', row, { status: `error: logged in, but ${dev} did not appear within ${deviceWaitMs / 1000} s`, device: null });
     }
     if (!mountedAt(probe.mounts(), t.mountPoint)) {
-      const ok = await run(ctx, [
+      const mountFailure = await run(ctx, [
         { kind: 'mkdir', path: t.mountPoint },
         { kind: 'run', argv: ['mount', ...(t.fstype ? ['-t', t.fstype] : []), '--', dev, t.mountPoint] },
       ]);
-      if (!ok) return ctx.observe('Storage', row, { status: 'error', device: dev });
+      if (mountFailure) return ctx.observe('Storage', row, { status: `error: ${mountFailure}`, device: dev });
     }
     await ctx.observe('Storage', row, { status: 'mounted', device: dev });
   }
@@ -108,7 +128,7 @@ export function storageAgent(o: StorageAgentOptions): Agent {
     const steps: Step[] = [];
     if (mountedAt(probe.mounts(), t.mountPoint)) steps.push({ kind: 'run', argv: ['umount', '--', t.mountPoint] });
     if ((await loggedIn(o.runner)).includes(t.iqn)) steps.push({ kind: 'run', argv: ['iscsiadm', '-m', 'node', '-T', t.iqn, '-p', t.portal, '--logout'] });
-    if ((await run(ctx, steps)) && !ctx.dryRun) managed.delete(name);
+    if ((await run(ctx, steps)) === undefined && !ctx.dryRun) managed.delete(name);
   }
 
   return {
@@ -122,6 +142,11 @@ export function storageAgent(o: StorageAgentOptions): Agent {
         // A row that now points elsewhere is a delete of the old target plus a create of the new one.
         if (!row || JSON.stringify(targetOf(row)) !== JSON.stringify(t)) await tearDown(ctx, name, t);
       }
+      for (const name of refused)
+        if (!rows.some((r) => r.name === name)) {
+          refused.delete(name);
+          ctx.reject('Storage', name, undefined);
+        }
       for (const row of rows) await bringUp(ctx, row);
     },
   };
