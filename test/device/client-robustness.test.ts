@@ -7,7 +7,7 @@ import { SysdbError } from '../../lib/device/errors.js';
 import { OvsdbClient } from '../../lib/device/ovsdb/client.js';
 import { JsonStreamSplitter } from '../../lib/device/ovsdb/json-stream.js';
 import { parseRemote } from '../../lib/device/ovsdb/remote.js';
-import { sshArgv } from '../../lib/device/ovsdb/ssh-tunnel.js';
+import { remoteCall, shellQuote, sshArgv } from '../../lib/device/cli/ssh-remote.js';
 import { bundleSysdb, runBundle } from './helpers/bundle.js';
 import { FakeServer } from './helpers/fake-server.js';
 import { OvsdbServer, SCHEMA } from './helpers/ovsdb-server.js';
@@ -164,28 +164,48 @@ it('show --json of a 30 MiB value comes back in seconds (the quadratic splitter 
   }
 });
 
-it('the ssh tunnel command: BatchMode, forward-or-fail, user flags before "--", the destination after it', () => {
-  const argv = sshArgv(parseRemote('ssh://root@pi.lab:2222') as Extract<ReturnType<typeof parseRemote>, { kind: 'ssh' }>, '/tmp/d/sysdb.sock', {
-    SYSDB_SSH_ARGS: '-i /k  -o UserKnownHostsFile=/h',
+describe('ssh remotes', () => {
+  const ssh = (url: string) => parseRemote(url) as Extract<ReturnType<typeof parseRemote>, { kind: 'ssh' }>;
+
+  it('the ssh command: SYSDB_SSH_ARGS first (they win), BatchMode, multiplexing, "--", the destination, one remote command', () => {
+    const argv = sshArgv(ssh('ssh://root@pi.lab:2222'), "sysdb 'show' 'system'", 7, '/run/user/0/sysdb-ssh', { SYSDB_SSH_ARGS: '-i /k  -o ConnectTimeout=20' });
+    const path = argv[argv.indexOf('ControlMaster=auto') + 2];
+    expect(path).toMatch(/^ControlPath=\/run\/user\/0\/sysdb-ssh\/[0-9a-f]{16}$/);
+    expect(argv).toEqual([
+      'ssh',
+      ...['-p', '2222', '-i', '/k', '-o', 'ConnectTimeout=20', '-T', '-a', '-x'],
+      ...['-o', 'BatchMode=yes', '-o', 'LogLevel=ERROR', '-o', 'ConnectTimeout=7', '-o', 'ServerAliveInterval=5', '-o', 'ServerAliveCountMax=3'],
+      ...['-o', 'ClearAllForwardings=yes', '-o', 'ControlMaster=auto', '-o', path, '-o', 'ControlPersist=30'],
+      '--',
+      'root@pi.lab',
+      "sysdb 'show' 'system'",
+    ]);
+    // another key is another master: it must not ride this login
+    const other = sshArgv(ssh('ssh://root@pi.lab:2222'), 'x', 7, '/d', { SYSDB_SSH_ARGS: '-i /other' });
+    expect(other.find((a) => a.startsWith('ControlPath='))).not.toBe(path);
+    expect(sshArgv(ssh('ssh://pi.lab'), 'x', 1, undefined, {}).some((a) => a.startsWith('Control'))).toBe(false);
   });
-  expect(argv).toEqual([
-    'ssh',
-    '-N',
-    '-o',
-    'BatchMode=yes',
-    '-o',
-    'ExitOnForwardFailure=yes',
-    '-o',
-    'StreamLocalBindUnlink=yes',
-    '-p',
-    '2222',
-    '-i',
-    '/k',
-    '-o',
-    'UserKnownHostsFile=/h',
-    '-L',
-    '/tmp/d/sysdb.sock:/run/sysdb/sysdb.sock',
-    '--',
-    'root@pi.lab',
-  ]);
+
+  it("the device gets the same words minus --remote, the URL's socket, values as --name=value, apply FILE as apply -", () => {
+    const options = { remote: { type: 'string', short: 'r' }, timeout: { type: 'string' }, who: { type: 'string' }, json: { type: 'boolean' } } as const;
+    expect(remoteCall(['-r', 'ssh://h', '--timeout', '3', 'show', 'system', '--json'], options, ssh('ssh://h')).words).toEqual([
+      '--timeout=3',
+      'show',
+      'system',
+      '--json',
+    ]);
+    expect(remoteCall(['--remote=ssh://h/s.sock', 'audit', '--who=-x'], options, ssh('ssh://h/s.sock')).words).toEqual([
+      '--remote=unix:/s.sock',
+      'audit',
+      '--who=-x',
+    ]);
+    expect(remoteCall(['apply', 'state.json'], options, ssh('ssh://h'))).toEqual({ words: ['apply', '-'], input: { file: 'state.json' } });
+    expect(remoteCall(['apply', '-'], options, ssh('ssh://h'))).toEqual({ words: ['apply', '-'], input: { stdin: true } });
+    expect(remoteCall(['set', 'interface', 'eth0', 'vlan', '-1'], options, ssh('ssh://h')).words).toEqual(['set', 'interface', 'eth0', 'vlan', '-1']);
+    expect(shellQuote("it's $(x);`y`")).toBe("'it'\\''s $(x);`y`'");
+  });
+
+  it("the client takes no ssh remote (agents' --remote): a clear error, no tunnel", () => {
+    expect(() => new OvsdbClient({ remote: 'ssh://root@pi.lab' })).toThrow(/ssh:\/\/root@pi\.lab: ssh remotes are for the sysdb CLI/);
+  });
 });

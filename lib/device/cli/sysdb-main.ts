@@ -1,5 +1,4 @@
 import { readFile } from 'node:fs/promises';
-import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { configColumns, delChange, describeChange, diffState, exportState, parseState, setChange, type Change } from '../changes.js';
 import { commitChanges, commitWithRetry, selectAll } from '../commit.js';
@@ -15,7 +14,9 @@ import { formatTable } from './format-table.js';
 import type { Io } from './io.js';
 import { checkSchemaFile } from './schema-check.js';
 import { seedVerb } from './seed-verb.js';
+import { runOverSsh } from './ssh-remote.js';
 import { waitForAgents } from './wait-status.js';
+import { who } from './who.js';
 
 export type { Io } from './io.js';
 export const DEFAULT_REMOTE = `unix:${DEVICE_SOCKET}`;
@@ -47,10 +48,6 @@ const OPTIONS = {
 } as const;
 
 type Options = { remote: string; timeoutMs: number; schema?: string; dryRun: boolean; json: boolean; wait: boolean; waitMs: number };
-
-function who(): string {
-  return `${process.env.SUDO_USER ?? os.userInfo().username}@${os.hostname()}`;
-}
 
 async function withClient<T>(o: Options, fn: (c: OvsdbClient, s: SchemaInfo) => Promise<T>): Promise<T> {
   const client = new OvsdbClient({ remote: o.remote, timeoutMs: o.timeoutMs });
@@ -232,6 +229,8 @@ export async function runSysdb(argv: string[], io: Io): Promise<number> {
       wait: !!opt.wait,
       waitMs: seconds === undefined ? 60_000 : timeoutMs,
     };
+    // Over ssh the device runs its own sysdb with these arguments (and writes its own audit entry).
+    if (o.remote.startsWith('ssh:')) return await runOverSsh(o.remote, argv, OPTIONS, o.timeoutMs, io);
     return await run(cmd, rest, o, opt, io);
   } catch (e) {
     // Every failure is one line: a SysdbError says what went wrong; anything else is reported, not thrown.

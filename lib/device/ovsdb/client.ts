@@ -2,8 +2,7 @@ import type net from 'node:net';
 import { EventEmitter } from 'eventemitter3';
 import { SysdbError } from '../errors.js';
 import { JsonStreamSplitter } from './json-stream.js';
-import { connectRemote, formatRemote, parseRemote, type Remote } from './remote.js';
-import { openSshTunnel, type SshTunnel } from './ssh-tunnel.js';
+import { connectRemote, formatRemote, parseRemote, sshRemoteRefused, type Remote } from './remote.js';
 import type { MonitorRequests, Operation, OperationResult, TableUpdates } from './protocol.js';
 
 export interface ClientOptions {
@@ -40,9 +39,7 @@ interface Events {
 
 /** RFC 7047 client: requests, server echo replies, monitors that are re-established after a reconnect. */
 export class OvsdbClient extends EventEmitter<Events> {
-  private readonly remote: Remote;
-  private target: Remote;
-  private tunnel: SshTunnel | undefined;
+  private readonly remote: Exclude<Remote, { kind: 'ssh' }>;
   private socket: net.Socket | undefined;
   private connected = false;
   private closed = false;
@@ -54,8 +51,10 @@ export class OvsdbClient extends EventEmitter<Events> {
 
   constructor(private readonly options: ClientOptions) {
     super();
-    this.remote = parseRemote(options.remote);
-    this.target = this.remote;
+    const remote = parseRemote(options.remote);
+    // ssh:// is the CLI's (it runs sysdb on the device); an agent given one fails here, not on every retry.
+    if (remote.kind === 'ssh') throw sshRemoteRefused(remote);
+    this.remote = remote;
     this.backoff = options.minBackoffMs ?? 100;
   }
 
@@ -66,10 +65,6 @@ export class OvsdbClient extends EventEmitter<Events> {
   /** Resolves on the first successful connection; without reconnect, rejects if that fails. */
   async start(): Promise<void> {
     const timeoutMs = this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    if (this.remote.kind === 'ssh') {
-      this.tunnel = await openSshTunnel(this.remote, timeoutMs);
-      this.target = { kind: 'unix', path: this.tunnel.path };
-    }
     return new Promise((resolve, reject) => {
       const timer = this.options.reconnect
         ? undefined
@@ -99,7 +94,6 @@ export class OvsdbClient extends EventEmitter<Events> {
     this.closed = true;
     clearTimeout(this.retryTimer);
     this.socket?.destroy();
-    this.tunnel?.close();
   }
 
   request(method: string, params: unknown[]): Promise<unknown> {
@@ -166,7 +160,7 @@ export class OvsdbClient extends EventEmitter<Events> {
   }
 
   private open(): void {
-    const socket = connectRemote(this.target);
+    const socket = connectRemote(this.remote);
     const splitter = new JsonStreamSplitter(this.options.maxMessageBytes);
     this.socket = socket;
     socket.setEncoding('utf8');
