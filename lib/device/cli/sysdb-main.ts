@@ -14,6 +14,8 @@ import { formatTable } from './format-table.js';
 import type { Io } from './io.js';
 import { checkSchemaFile } from './schema-check.js';
 import { seedVerb } from './seed-verb.js';
+import { guardSession } from './session-guard.js';
+import { protectNegatives, unmark } from './negative-values.js';
 import { runOverSsh } from './ssh-remote.js';
 import { waitForAgents } from './wait-status.js';
 import { who } from './who.js';
@@ -27,6 +29,7 @@ const USAGE = `usage: sysdb [--remote unix:PATH|tcp:HOST:PORT|ssh://[USER@]HOST[
   del TABLE NAME                      delete one row
   query TABLE [NAME] | export [TABLE...]   print configuration in the apply format
   apply STATE.json|- [--dry-run] [--wait]  make the tables named in STATE match it; print the diff
+  (set/del/apply over ssh refuse a change that would cut the session they came over; --force does it)
   audit [--who W] [--table T] [--last N] | audit show N | audit verify [--anchor FILE]
   canonicalize DB-FILE                rewrite an offline database file reproducibly (image builds;
                                       needs SOURCE_DATE_EPOCH, which also dates audit entries)
@@ -44,10 +47,11 @@ const OPTIONS = {
   table: { type: 'string' },
   last: { type: 'string' },
   anchor: { type: 'string' },
+  force: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-type Options = { remote: string; timeoutMs: number; schema?: string; dryRun: boolean; json: boolean; wait: boolean; waitMs: number };
+type Options = { remote: string; timeoutMs: number; schema?: string; dryRun: boolean; json: boolean; wait: boolean; waitMs: number; force: boolean };
 
 async function withClient<T>(o: Options, fn: (c: OvsdbClient, s: SchemaInfo) => Promise<T>): Promise<T> {
   const client = new OvsdbClient({ remote: o.remote, timeoutMs: o.timeoutMs });
@@ -76,6 +80,7 @@ async function write(client: OvsdbClient, schema: SchemaInfo, o: Options, io: Io
     async (changes, system) => {
       committed = changes;
       if (!changes.length || o.dryRun) return undefined;
+      guardSession(changes, o.force);
       const epoch = buildEpoch();
       seq = await commitChanges(client, changes, who(), system, epoch === undefined ? undefined : new Date(epoch * 1000));
       return seq;
@@ -202,15 +207,13 @@ async function run(cmd: string, rest: string[], o: Options, opt: Record<string, 
 export async function runSysdb(argv: string[], io: Io): Promise<number> {
   let args;
   try {
-    args = parseArgs({ args: argv, allowPositionals: true, options: OPTIONS });
+    args = parseArgs({ args: protectNegatives(argv), allowPositionals: true, options: OPTIONS });
   } catch (e) {
-    io.err(`sysdb: ${(e as Error).message}\n${USAGE}`);
+    io.err(`sysdb: ${(e as Error).message} (sysdb --help lists the commands and options)`);
     return 2;
   }
-  const {
-    values: opt,
-    positionals: [cmd, ...rest],
-  } = args;
+  const opt = Object.fromEntries(Object.entries(args.values).map(([k, v]) => [k, typeof v === 'string' ? unmark(v) : v])) as typeof args.values;
+  const [cmd, ...rest] = args.positionals.map(unmark);
   if (opt.help || !cmd) {
     (opt.help ? io.out : io.err)(USAGE);
     return opt.help ? 0 : 2;
@@ -227,6 +230,7 @@ export async function runSysdb(argv: string[], io: Io): Promise<number> {
       dryRun: !!opt['dry-run'],
       json: !!opt.json,
       wait: !!opt.wait,
+      force: !!opt.force,
       waitMs: seconds === undefined ? 60_000 : timeoutMs,
     };
     // Over ssh the device runs its own sysdb with these arguments (and writes its own audit entry).
