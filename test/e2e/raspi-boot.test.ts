@@ -4,7 +4,7 @@
 // on a Pi. The managed system is then driven from the host over ssh (sysdb --remote ssh://), the
 // secure path, and the plain ovsdb TCP port is checked to be closed.
 // Nothing here is skipped: a missing tool fails the suite.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -42,6 +42,13 @@ function sysdb(sshPort: number, ...args: string[]) {
   });
 }
 
+/** A command in the guest over ssh (the test's key); its stdout. */
+function guest(sshPort: number, command: string, timeout = 60_000): string {
+  const r = spawnSync('ssh', [...SSH_ARGS.split(' '), '-p', String(sshPort), 'root@127.0.0.1', command], { encoding: 'utf8', timeout });
+  if (r.status !== 0) throw new Error(`ssh ${command} exited ${r.status}: ${r.stderr}`);
+  return r.stdout;
+}
+
 describe('trees/raspi: raspi.img boots in QEMU and the managed system answers', () => {
   let boot: VirtBoot | undefined;
   let port = 0;
@@ -51,6 +58,7 @@ describe('trees/raspi: raspi.img boots in QEMU and the managed system answers', 
   let agents: string[] = [];
   let bootStarted = 0;
   let virt: VirtKernel | undefined;
+  let disk = '';
 
   beforeAll(async () => {
     for (const tool of ['qemu-system-aarch64', 'mcopy', 'mtype', 'mdir', 'sfdisk', 'debugfs']) run('sh', ['-c', `command -v ${tool}`]);
@@ -138,7 +146,10 @@ describe('trees/raspi: raspi.img boots in QEMU and the managed system answers', 
     async () => {
       expect(work).not.toBe('');
       bootStarted = Date.now();
-      boot = await bootVirt({ image: IMAGE, work, console: CONSOLE, kernel: virt!, forward: [6640, 22] });
+      // A sparse copy the guest writes itself (no -snapshot): the power-cut test boots it again.
+      disk = join(work, 'disk.img');
+      run('cp', ['--sparse=always', IMAGE, disk]);
+      boot = await bootVirt({ image: disk, work, console: CONSOLE, kernel: virt!, forward: [6640, 22], snapshot: false });
       port = boot.ports.get(6640)!;
       sshPort = boot.ports.get(22)!;
       const deadline = Date.now() + BOOT_LIMIT_MS;
@@ -194,6 +205,14 @@ describe('trees/raspi: raspi.img boots in QEMU and the managed system answers', 
     expect(listening.status).toBe(0);
     expect(listening.stdout).toMatch(/:22\b/);
     expect(listening.stdout).not.toMatch(/:6640\b/);
+    // nothing but sshd listens beyond loopback (systemd-resolved's LLMNR on 5355 did, on every address)
+    const udp = spawnSync('ssh', [...SSH_ARGS.split(' '), '-p', String(sshPort), 'root@127.0.0.1', 'ss', '-Hlnu'], { encoding: 'utf8', timeout: 60_000 });
+    expect(udp.status).toBe(0);
+    expect(udp.stdout).not.toMatch(/:5355\b|:5353\b/);
+    const open = (listening.stdout + udp.stdout)
+      .split('\n')
+      .filter((l) => l.trim() && !/\s(127\.\d+\.\d+\.\d+|\[::1\]|\[::ffff:127[^\]]*\])(%\w+)?:\d+\s/.test(l));
+    for (const l of open) expect(l).toMatch(/:(22|68|546)\s/);
     const tcp = spawnSync(join(ROOT, 'bin/sysdb'), ['--remote', `tcp:127.0.0.1:${port}`, '--timeout', '5', 'show', 'system'], {
       encoding: 'utf8',
       timeout: 60_000,
@@ -201,6 +220,143 @@ describe('trees/raspi: raspi.img boots in QEMU and the managed system answers', 
     expect(tcp.status).toBe(1);
     expect(tcp.stderr.trim().split('\n')).toHaveLength(1);
   }, 120_000);
+
+  // Issue 26: the device side as a user meets it, on this one boot (each step is a few seconds;
+  // a second boot per item would cost minutes).
+  test('the README example adds a static address next to the DHCP lease, and a change that would cut the session is refused', async () => {
+    const r = sysdb(sshPort, 'set', 'interface', 'eth0', 'ip', '10.0.0.2/24');
+    if (r.status !== 0) throw new Error(`sysdb set interface eth0 ip exited ${r.status}: ${r.stderr}`);
+    await boot!.waitFor([/"agent":"net","msg":"applied","step":"ip addr replace 10\.0\.0\.2\/24 dev eth0"/], Date.now() + 60_000, 'the static address');
+    await new Promise((res) => setTimeout(res, 6000)); // a pass of the net agent later, the lease is still there
+    const addrs = guest(sshPort, 'ip -j addr show dev eth0');
+    expect(addrs).toContain('"10.0.0.2"');
+    expect(addrs).toContain('"10.0.2.15"');
+    expect(sysdb(sshPort, 'show', 'interface').status).toBe(0);
+    const cut = sysdb(sshPort, 'set', 'interface', 'eth0', 'dhcp', 'false');
+    expect(cut.status).toBe(1);
+    expect(cut.stderr.trim()).toMatch(/^sysdb: this would cut the ssh session it came over \(10\.0\.2\.15 on eth0 is a DHCP lease.*--force/);
+    expect(sysdb(sshPort, 'query', 'interface', 'eth0').stdout).not.toMatch(/dhcp/);
+    expect(sysdb(sshPort, 'set', 'interface', 'eth0', 'ip', 'none').status).toBe(0);
+  }, 180_000);
+
+  test('an audit entry written over ssh names the key the session logged in with, not what the client claims', () => {
+    const r = spawnSync(
+      join(ROOT, 'bin/sysdb'),
+      ['--remote', `ssh://root@127.0.0.1:${sshPort}`, '--timeout', '30', 'set', 'system', 'timezone', 'Europe/Berlin'],
+      {
+        encoding: 'utf8',
+        timeout: 60_000,
+        env: { ...process.env, SYSDB_SSH_ARGS: SSH_ARGS, SUDO_USER: 'mallory' },
+      },
+    );
+    expect(r.status).toBe(0);
+    const last = sysdb(sshPort, 'audit', '--last', '1').stdout;
+    expect(last).toMatch(/SHA256:[A-Za-z0-9+/]{43}/);
+    expect(last).toContain('stalker-e2e-boot-test');
+    expect(last).not.toContain('mallory');
+  }, 120_000);
+
+  test('a write from another OVSDB client is audited by the audit agent', async () => {
+    const op = JSON.stringify(['Sysdb', { op: 'update', table: 'System', where: [], row: { log_level: 'debug' } }]);
+    guest(sshPort, `ovsdb-client transact unix:/run/sysdb/sysdb.sock '${op}'`);
+    await boot!.waitFor([/"agent":"audit","msg":"audited"/], Date.now() + 60_000, 'the audit agent recording the foreign write');
+    const last = sysdb(sshPort, 'audit', '--last', '1').stdout;
+    expect(last).toMatch(/outside-sysdb@/);
+    expect(sysdb(sshPort, 'audit', 'verify').status).toBe(0);
+    expect(sysdb(sshPort, 'set', 'system', 'log_level', 'info').status).toBe(0);
+  }, 120_000);
+
+  test('a VM starts (a tiny kernel), its tap joins br0, and one with a missing disk says why', async () => {
+    // aarch64 "wfi; b ." : the smallest guest that runs until it is stopped
+    const wfi = Buffer.from([0x7f, 0x20, 0x03, 0xd5, 0xff, 0xff, 0xff, 0x17]).toString('base64');
+    guest(sshPort, `echo ${wfi} | base64 -d > /root/wfi.bin`);
+    const state = JSON.stringify({
+      vm: {
+        t1: { id: 1, vcpus: 1, memory: 64, kernel: '/root/wfi.bin', state: 'run' },
+        t2: { id: 2, vcpus: 1, memory: 64, kernel: '/root/wfi.bin', disk: '/root/missing.img', state: 'run' },
+      },
+    });
+    const applied = spawnSync(join(ROOT, 'bin/sysdb'), ['--remote', `ssh://root@127.0.0.1:${sshPort}`, '--timeout', '120', 'apply', '-', '--wait'], {
+      encoding: 'utf8',
+      input: state,
+      timeout: 180_000,
+      env: { ...process.env, SYSDB_SSH_ARGS: SSH_ARGS },
+    });
+    expect(applied.stdout).toMatch(/^vm t1: running$/m);
+    expect(applied.stdout).toMatch(/^vm t2: error: disk \/root\/missing\.img/m);
+    expect(applied.status).toBe(1);
+    // t[1]: the pattern does not match the shell that runs pgrep
+    expect(guest(sshPort, "pgrep -f 'process=stalker-vm-t[1]' >/dev/null && echo alive").trim()).toBe('alive');
+    expect(guest(sshPort, 'ovs-vsctl list-ports br0').split('\n')).toContain('vi1');
+    const stop = spawnSync(join(ROOT, 'bin/sysdb'), ['--remote', `ssh://root@127.0.0.1:${sshPort}`, '--timeout', '60', 'apply', '-', '--wait'], {
+      encoding: 'utf8',
+      input: JSON.stringify({ vm: {} }),
+      timeout: 120_000,
+      env: { ...process.env, SYSDB_SSH_ARGS: SSH_ARGS },
+    });
+    expect(stop.status).toBe(0);
+    // deleted rows: the agent stops the VM (SIGTERM, SIGKILL after 5 s); --wait does not wait for deletes
+    let left = 'alive';
+    for (let i = 0; i < 30 && left !== 'none'; i++) {
+      left = guest(sshPort, "pgrep -f 'process=stalker-vm-t[1]' || echo none").trim();
+      if (left !== 'none') await new Promise((res) => setTimeout(res, 1000));
+    }
+    expect(left).toBe('none');
+  }, 300_000);
+
+  test('20 parallel sysdb calls over ssh all succeed', async () => {
+    const calls = Array.from(
+      { length: 20 },
+      () =>
+        new Promise<number | null>((res) => {
+          const c = spawn(join(ROOT, 'bin/sysdb'), ['--remote', `ssh://root@127.0.0.1:${sshPort}`, 'show', 'system', '--json'], {
+            stdio: 'ignore',
+            env: { ...process.env, SYSDB_SSH_ARGS: SSH_ARGS },
+          });
+          c.on('exit', (code) => res(code));
+        }),
+    );
+    expect(await Promise.all(calls)).toEqual(Array(20).fill(0));
+  }, 300_000);
+
+  test('ten kills of ovsdb-server restart no agent and do not reboot the board', async () => {
+    const units = agents.map((a) => `stalker-agent@${a}.service`).join(' ');
+    const state = () => guest(sshPort, `cat /proc/sys/kernel/random/boot_id; systemctl show -p InvocationID -p NRestarts ${units}`);
+    const before = state();
+    guest(sshPort, 'for i in 1 2 3 4 5 6 7 8 9 10; do kill -KILL "$(systemctl show -p MainPID --value sysdb.service)"; sleep 3; done', 120_000);
+    await new Promise((res) => setTimeout(res, 5000));
+    expect(state()).toBe(before);
+    expect(before).not.toMatch(/NRestarts=[1-9]/);
+    expect(guest(sshPort, 'systemctl is-active sysdb.service').trim()).toBe('active');
+    expect(sysdb(sshPort, 'show', 'system').status).toBe(0);
+  }, 240_000);
+
+  test(
+    'an acknowledged write survives a power cut right after it, and audit verify says intact',
+    async () => {
+      const r = sysdb(sshPort, 'set', 'system', 'hostname', `${hostname}-durable`);
+      if (r.status !== 0) throw new Error(`sysdb set exited ${r.status}: ${r.stderr}`);
+      await boot!.kill(); // the power cut: no sync, no shutdown
+      const again = `${CONSOLE}.2`;
+      boot = await bootVirt({ image: disk, work, console: again, kernel: virt!, forward: [6640, 22], snapshot: false });
+      sshPort = boot.ports.get(22)!;
+      await boot.waitFor(
+        agents.map((a) => new RegExp(`agent ${a} ready`)),
+        Date.now() + BOOT_LIMIT_MS,
+        'the agents after the power cut',
+      );
+      let shown = sysdb(sshPort, 'show', 'system', '--json');
+      for (let i = 0; i < 10 && shown.status !== 0; i++) {
+        await new Promise((res) => setTimeout(res, 3000));
+        shown = sysdb(sshPort, 'show', 'system', '--json');
+      }
+      expect(shown.stdout).toContain(`"${hostname}-durable"`);
+      const verify = sysdb(sshPort, 'audit', 'verify');
+      expect(verify.stderr).toBe('');
+      expect(verify.status).toBe(0);
+    },
+    BOOT_LIMIT_MS + 120_000,
+  );
 
   test('powers off cleanly on the power button', async () => {
     await boot!.powerDown();

@@ -96,7 +96,15 @@ export interface VirtBoot {
   kill(): Promise<void>;
 }
 
-export async function bootVirt(o: { image: string; work: string; console: string; kernel: VirtKernel; forward?: number[] }): Promise<VirtBoot> {
+export async function bootVirt(o: {
+  image: string;
+  work: string;
+  console: string;
+  kernel: VirtKernel;
+  forward?: number[];
+  /** false: the guest writes the image itself (a copy), so a second boot sees what the first one left */
+  snapshot?: boolean;
+}): Promise<VirtBoot> {
   const ports = new Map<number, number>();
   for (const guest of o.forward ?? []) ports.set(guest, await freePort());
   const fwd = [...ports].map(([guest, host]) => `,hostfwd=tcp:127.0.0.1:${host}-:${guest}`).join('');
@@ -106,7 +114,8 @@ export async function bootVirt(o: { image: string; work: string; console: string
     'qemu-system-aarch64',
     ['-M', 'virt', '-cpu', 'cortex-a72', '-smp', '2', '-m', '1024', '-kernel', o.kernel.kernel, '-initrd', o.kernel.initrd, '-append', o.kernel.append]
       // -snapshot: writes go to a temporary overlay, the image stays as built
-      .concat(['-drive', `file=${o.image},format=raw,if=virtio`, '-snapshot', '-netdev', `user,id=n${fwd}`, '-device', 'virtio-net-pci,netdev=n'])
+      .concat(['-drive', `file=${o.image},format=raw,if=virtio`, ...(o.snapshot === false ? [] : ['-snapshot'])])
+      .concat(['-netdev', `user,id=n${fwd}`, '-device', 'virtio-net-pci,netdev=n'])
       .concat(['-display', 'none', '-serial', `file:${o.console}`, '-monitor', 'none', '-qmp', `unix:${qmpSocket},server=on,wait=off`]),
     { stdio: ['ignore', 'inherit', 'inherit'] },
   );
