@@ -129,7 +129,7 @@ export const COMMANDS: Command[] = [
     flags: ['config', 'failed'],
     dashdash: true,
     exits: ['1    no such image (not built yet, or no kept failed state)', "N    with -- COMMAND: the command's own exit code"],
-    env: [...ENGINE_ENV, 'STALKER_DOCKER   the docker CLI to run (default docker)'],
+    env: ENGINE_ENV,
     run: async (i) => (await import('./shell-command.js')).shellCommand(i.flags, i.args[0], i.after),
   },
   {
