@@ -4,26 +4,19 @@
 // (a minute clean, about a second cached). The tests run it with `docker run`, the work directory
 // mounted at /w: that needs a daemon that sees this machine's paths (a local one, as CI has).
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { ROOT, run } from './raspi-image.js';
+import { buildTree } from './tree-build.js';
 
 export const QEMU_TREE = join(ROOT, 'trees/qemu-trixie/qemu-trixie.hjson');
 /** `<repository>/<node>:final` of trees/qemu-trixie. */
 export const QEMU_IMAGE = 'qemu-trixie/qemu:final';
 
-/** Builds trees/qemu-trixie (output to `log`); throws with the log's tail when the build fails. */
+/** Builds trees/qemu-trixie (output to `log`) and checks that its image is there. */
 export function buildQemuImage(log: string): { seconds: number; summary: string } {
-  mkdirSync(dirname(log), { recursive: true });
-  const out = openSync(log, 'w');
-  const started = Date.now();
-  const r = spawnSync(join(ROOT, 'bin/stalker'), ['--config', QEMU_TREE], { cwd: ROOT, stdio: ['ignore', out, out], timeout: 20 * 60_000 });
-  closeSync(out);
-  const text = readFileSync(log, 'utf8');
-  if (r.status !== 0)
-    throw new Error(`bin/stalker --config trees/qemu-trixie/qemu-trixie.hjson exited ${r.status} ${r.error ?? ''}\n${text.split('\n').slice(-40).join('\n')}`);
+  const built = buildTree(QEMU_TREE, log, 20 * 60_000);
   run('docker', ['image', 'inspect', '--format', '{{.Id}}', QEMU_IMAGE]);
-  return { seconds: (Date.now() - started) / 1000, summary: /^done in .*/m.exec(text)?.[0] ?? '' };
+  return built;
 }
 
 const mounts = (work: string) => ['--network', 'none', '-v', `${work}:/w`];
