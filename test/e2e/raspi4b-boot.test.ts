@@ -15,7 +15,8 @@
 // - no firmware GPIO expander (the mailbox's GPIO config tags are not modelled): the SD card's
 //   supplies (regulator-sd-io-1v8, regulator-sd-vcc) hang off it and never probe, so emmc2 waits
 //   for them forever. The DTB copy handed to QEMU drops emmc2's vqmmc-supply and vmmc-supply
-//   (fdtput -d, nothing else; the test diffs the two decompiled trees).
+//   (fdtput -d, nothing else; the test diffs the two decompiled trees). emmc2's node is found by
+//   its label (/emmc2bus/mmc@7e340000 in 6.12's DTB, /emmc2-bus@fe000000/mmc@7e340000 in 7.3's).
 // - the SD card: QEMU 10.0 attaches -drive if=sd to the Arasan controller (mmc@7e300000, the
 //   Pi 4's Wi-Fi SDIO), not to emmc2, the Pi 4's SD slot; -device sd-card puts it on emmc2 (the
 //   first generic-sdhci on the system bus).
@@ -53,9 +54,10 @@ const EMULATOR_ONLY = [
   'systemd.default_device_timeout_sec=600',
   'systemd.default_timeout_start_sec=600',
 ];
-const EMMC2 = '/emmc2bus/mmc@7e340000';
 const SUPPLIES = ['vqmmc-supply', 'vmmc-supply'];
 
+/** emmc2's node in a DTB of `work`, by its label (the DTB's __symbols__). */
+const emmc2Node = (work: string, dtb: string) => inQemuImage(work, ['fdtget', '-t', 's', `/w/${dtb}`, '/__symbols__', 'emmc2']).trim();
 const tail = (text: string, n = 60) => text.split('\n').slice(-n).join('\n');
 
 describe('raspi.img on QEMU raspi4b with the Pi 4 DTB from its FAT', () => {
@@ -91,7 +93,7 @@ describe('raspi.img on QEMU raspi4b with the Pi 4 DTB from its FAT', () => {
     expect(boot.cmdline.split(/\s+/)).toContain(SERIAL);
     expect(boot.cmdline).not.toMatch(/bcm2835_wdt|initcall_blacklist|clk_ignore_unused|ttyAMA0|timeout/);
     mcopy(boot.fat, 'bcm2711-rpi-4-b.dtb', join(work, 'image.dtb'));
-    const props = inQemuImage(work, ['fdtget', '-p', '/w/image.dtb', EMMC2]).split('\n');
+    const props = inQemuImage(work, ['fdtget', '-p', '/w/image.dtb', emmc2Node(work, 'image.dtb')]).split('\n');
     for (const p of SUPPLIES) expect(props).toContain(p);
     const table = JSON.parse(run('sfdisk', ['--json', RASPI_IMAGE])) as { partitiontable: { partitions: { start: number }[] } };
     const ext4 = `${RASPI_IMAGE}?offset=${table.partitiontable.partitions[1]!.start * 512}`;
@@ -109,7 +111,8 @@ describe('raspi.img on QEMU raspi4b with the Pi 4 DTB from its FAT', () => {
       mcopy(boot.fat, 'bcm2711-rpi-4-b.dtb', join(work, 'pi4.dtb'));
       // the copy QEMU gets: emmc2 without the supplies QEMU cannot provide, and nothing else changed
       copyFileSync(join(work, 'pi4.dtb'), join(work, 'pi4-qemu.dtb'));
-      for (const p of SUPPLIES) inQemuImage(work, ['fdtput', '-d', '/w/pi4-qemu.dtb', EMMC2, p]);
+      const emmc2Path = emmc2Node(work, 'pi4.dtb');
+      for (const p of SUPPLIES) inQemuImage(work, ['fdtput', '-d', '/w/pi4-qemu.dtb', emmc2Path, p]);
       const dts = (f: string) => inQemuImage(work, ['dtc', '-q', '-I', 'dtb', '-O', 'dts', `/w/${f}`]).split('\n');
       const [imageLines, qemuLines] = [dts('pi4.dtb'), dts('pi4-qemu.dtb')];
       const dropped = imageLines.filter((l) => !qemuLines.includes(l));
