@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { loadTree } from '../../lib/config/load-tree.js';
-import { buildRaspiImage, RASPI_IMAGE, RASPI_TREE, ROOT, run } from '../support/raspi-image.js';
+import { buildRaspiImage, RASPI_IMAGE, RASPI_TREE, ROOT, rootDebugfs, run } from '../support/raspi-image.js';
 import { bootVirt, exited, tail, type VirtBoot, type VirtKernel, virtKernel } from '../support/virt-boot.js';
 
 const IMAGE = RASPI_IMAGE;
@@ -100,10 +100,9 @@ describe('trees/raspi: raspi.img boots in QEMU and the managed system answers', 
   }, 60_000);
 
   test('the root partition: hostname from the tree, no machine-id, no ssh host keys, agents installed', () => {
-    const table = JSON.parse(run('sfdisk', ['--json', IMAGE])) as { partitiontable: { partitions: { start: number }[] } };
-    const ext4 = `${IMAGE}?offset=${table.partitiontable.partitions[1].start * 512}`;
-    const cat = (path: string) => run('debugfs', ['-R', `cat ${path}`, ext4]);
-    const ls = (path: string) => run('debugfs', ['-R', `ls -l ${path}`, ext4]);
+    const debugfs = rootDebugfs(IMAGE);
+    const cat = (path: string) => debugfs(`cat ${path}`);
+    const ls = (path: string) => debugfs(`ls -l ${path}`);
     // the writer's hostname option is "{{ hostname }}": the tree's var
     expect(cat('/etc/hostname').trim()).toBe(hostname);
     expect(cat('/etc/machine-id')).toBe('');

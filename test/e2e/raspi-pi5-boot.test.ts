@@ -9,7 +9,7 @@ import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadTree } from '../../lib/config/load-tree.js';
-import { bootPartition, mdir, ROOT, run } from '../support/raspi-image.js';
+import { bootPartition, mdir, ROOT, rootDebugfs, run } from '../support/raspi-image.js';
 import { buildTree } from '../support/tree-build.js';
 import { bootVirt, exited, type VirtBoot, virtKernel } from '../support/virt-boot.js';
 
@@ -58,9 +58,7 @@ describe('trees/raspi-pi5: a Pi 5 image with trixie-backports kernel', () => {
   });
 
   test('the root: one kernel, pinned to trixie-backports, everything else on trixie', () => {
-    const table = JSON.parse(run('sfdisk', ['--json', IMAGE])) as { partitiontable: { partitions: { start: number }[] } };
-    const ext4 = `${IMAGE}?offset=${table.partitiontable.partitions[1]!.start * 512}`;
-    const debugfs = (cmd: string) => run('debugfs', ['-R', cmd, ext4]);
+    const debugfs = rootDebugfs(IMAGE);
     expect(debugfs('cat /etc/apt/preferences.d/stalker-kernel')).toMatch(/^Pin: release n=trixie-backports$/m);
     expect(debugfs('cat /etc/apt/sources.list.d/stalker-kernel.list')).toMatch(/^deb \S+ trixie-backports main/m);
     const kernels = debugfs('ls /usr/lib/modules').match(/\d+\.\d+\.\d+\+deb13-arm64/g);

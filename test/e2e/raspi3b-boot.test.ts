@@ -12,10 +12,10 @@
 //   board: udev needs more than systemd's default 90 s to announce the FAT's by-label device, which
 //   sends the boot to emergency mode, so device and start timeouts are raised to 10 min.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bootPartition, buildRaspiImage, mcopy, RASPI_IMAGE, ROOT, run } from '../support/raspi-image.js';
+import { bootPartition, buildRaspiImage, mcopy, ROOT, rootDebugfs, run, sdCard } from '../support/raspi-image.js';
 
 const CONSOLE = join(ROOT, 'out/raspi3b-console.log');
 const BUILD_LOG = join(ROOT, 'out/raspi3b-build.log');
@@ -45,9 +45,8 @@ describe('raspi.img on QEMU raspi3b with the Pi 3 DTB from its FAT', () => {
   test('the image keeps the watchdog: cmdline.txt does not blacklist it, the module is loaded at boot and systemd pets it', () => {
     const { cmdline } = bootPartition();
     expect(cmdline).not.toMatch(/bcm2835_wdt|timeout/);
-    const table = JSON.parse(run('sfdisk', ['--json', RASPI_IMAGE])) as { partitiontable: { partitions: { start: number }[] } };
-    const ext4 = `${RASPI_IMAGE}?offset=${table.partitiontable.partitions[1]!.start * 512}`;
-    const cat = (path: string) => run('debugfs', ['-R', `cat ${path}`, ext4]);
+    const debugfs = rootDebugfs();
+    const cat = (path: string) => debugfs(`cat ${path}`);
     expect(cat('/etc/modules-load.d/bcm2835-wdt.conf')).toMatch(/^bcm2835_wdt$/m);
     expect(cat('/etc/systemd/system.conf.d/stalker-watchdog.conf')).toMatch(/^RuntimeWatchdogSec=\S+/m);
   });
@@ -64,12 +63,8 @@ describe('raspi.img on QEMU raspi3b with the Pi 3 DTB from its FAT', () => {
         mcopy(boot.fat, from, join(work, to));
       expect(boot.cmdline).toMatch(/(^|\s)root=LABEL=RASPIROOT(\s|$)/);
       expect(boot.cmdline).toMatch(/(^|\s)console=ttyS1/);
-      // the SD card: a sparse copy grown to the next power of two (QEMU's SD model requires it)
       const sd = join(work, 'sd.img');
-      run('cp', ['--sparse=always', RASPI_IMAGE, sd]);
-      let size = 1;
-      while (size < statSync(RASPI_IMAGE).size) size *= 2;
-      run('truncate', ['-s', String(size), sd]);
+      sdCard(sd);
       rmSync(CONSOLE, { force: true });
       const append = [boot.cmdline, ...EMULATOR_ONLY].join(' ');
       const started = Date.now();

@@ -32,12 +32,12 @@
 // - TCG on a shared 2-core host is many times slower than the board: device and start timeouts
 //   raised to 10 min (as raspi3b), the journal forwarded to the console to see the agents.
 import { type ChildProcess } from 'node:child_process';
-import { copyFileSync, existsSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadTree } from '../../lib/config/load-tree.js';
 import { buildQemuImage, inQemuImage, startQemu, stopContainer } from '../support/qemu-container.js';
-import { bootPartition, buildRaspiImage, mcopy, RASPI_IMAGE, RASPI_TREE, ROOT, run } from '../support/raspi-image.js';
+import { bootPartition, buildRaspiImage, mcopy, RASPI_TREE, ROOT, rootDebugfs, run, sdCard } from '../support/raspi-image.js';
 
 const CONSOLE = join(ROOT, 'out/raspi4b-console.log');
 const BUILD_LOG = join(ROOT, 'out/raspi4b-build.log');
@@ -95,9 +95,8 @@ describe('raspi.img on QEMU raspi4b with the Pi 4 DTB from its FAT', () => {
     mcopy(boot.fat, 'bcm2711-rpi-4-b.dtb', join(work, 'image.dtb'));
     const props = inQemuImage(work, ['fdtget', '-p', '/w/image.dtb', emmc2Node(work, 'image.dtb')]).split('\n');
     for (const p of SUPPLIES) expect(props).toContain(p);
-    const table = JSON.parse(run('sfdisk', ['--json', RASPI_IMAGE])) as { partitiontable: { partitions: { start: number }[] } };
-    const ext4 = `${RASPI_IMAGE}?offset=${table.partitiontable.partitions[1]!.start * 512}`;
-    const cat = (path: string) => run('debugfs', ['-R', `cat ${path}`, ext4]);
+    const debugfs = rootDebugfs();
+    const cat = (path: string) => debugfs(`cat ${path}`);
     expect(cat('/etc/modules-load.d/bcm2835-wdt.conf')).toMatch(/^bcm2835_wdt$/m);
     expect(cat('/etc/systemd/system.conf.d/stalker-watchdog.conf')).toMatch(/^RuntimeWatchdogSec=\S+/m);
   });
@@ -118,12 +117,8 @@ describe('raspi.img on QEMU raspi4b with the Pi 4 DTB from its FAT', () => {
       const dropped = imageLines.filter((l) => !qemuLines.includes(l));
       expect(dropped.map((l) => l.trim().replace(/ = .*/, ''))).toEqual(SUPPLIES);
       expect(qemuLines.filter((l) => !imageLines.includes(l))).toEqual([]);
-      // the SD card: a sparse copy grown to the next power of two (QEMU's SD model requires it)
       const sd = join(work, 'sd.img');
-      run('cp', ['--sparse=always', RASPI_IMAGE, sd]);
-      let size = 1;
-      while (size < statSync(RASPI_IMAGE).size) size *= 2;
-      run('truncate', ['-s', String(size), sd]);
+      sdCard(sd);
       expect(boot.cmdline).toMatch(/(^|\s)root=LABEL=RASPIROOT(\s|$)/);
       const args = boot.cmdline.split(/\s+/).map((a) => (a === SERIAL ? EMULATOR_CONSOLE : a));
       const append = [...args, ...EMULATOR_ONLY].join(' ');

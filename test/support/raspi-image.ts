@@ -3,7 +3,7 @@
 // kept in out/, and the image's boot partition read with mtools: config.txt, cmdline.txt and the
 // kernel and initramfs they name.
 import { spawnSync } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -62,4 +62,19 @@ export function mcopy(fat: string, file: string, to: string): void {
 
 export function mdir(fat: string): string {
   return run('mdir', ['-b', '-i', fat, '::/'], MTOOLS_ENV);
+}
+
+/** debugfs on the image's root partition (the second), in place: `debugfs('cat /etc/hostname')`. */
+export function rootDebugfs(image = RASPI_IMAGE): (cmd: string) => string {
+  const table = JSON.parse(run('sfdisk', ['--json', image])) as { partitiontable: { partitions: { start: number }[] } };
+  const ext4 = `${image}?offset=${table.partitiontable.partitions[1]!.start * 512}`;
+  return (cmd) => run('debugfs', ['-R', cmd, ext4]);
+}
+
+/** The image as an SD card for QEMU's Pi boards: a sparse copy grown to the next power of two (their SD model requires it). */
+export function sdCard(to: string, image = RASPI_IMAGE): void {
+  run('cp', ['--sparse=always', image, to]);
+  let size = 1;
+  while (size < statSync(image).size) size *= 2;
+  run('truncate', ['-s', String(size), to]);
 }
