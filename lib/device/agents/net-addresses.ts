@@ -1,5 +1,5 @@
 import net from 'node:net';
-import type { Value } from '../ovsdb/datum.js';
+import { stringsOf, type Value } from '../ovsdb/datum.js';
 import type { Step } from './plan.js';
 
 /** One spelling per address (fd00:0::1/64 and fd00::1/64 are the same), as `ip -j addr` prints them. */
@@ -26,7 +26,7 @@ export function addressSteps(
   managed: Map<string, Set<string>>,
   dhcpOff = false,
 ): Step[] {
-  const want = (Array.isArray(ip) ? ip : typeof ip === 'string' ? [ip] : []).map((a) => canonical(String(a)));
+  const want = stringsOf(ip).map(canonical);
   const present = new Set(link.addrs.map(canonical));
   const leased = new Set(link.dynamic.map(canonical));
   const families = new Set(want.map(family));

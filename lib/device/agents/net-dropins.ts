@@ -1,9 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Row } from '../ovsdb/datum.js';
+import { stringsOf, type Row } from '../ovsdb/datum.js';
 import type { Step } from './plan.js';
-
-const list = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : typeof v === 'string' ? [v] : []);
 
 async function fileSteps(file: string, content: string | undefined, reload: string[] | undefined): Promise<Step[]> {
   const now = await readFile(file, 'utf8').catch(() => undefined);
@@ -30,7 +28,7 @@ export function dhcpSteps(root: string, iface: Row, reload: string[] | undefined
 
 /** System.dns: the resolver's global servers (a device with a static address has no DHCP to offer them). */
 export function dnsSteps(root: string, sys: Row | undefined, reload: string[] | undefined): Promise<Step[]> {
-  const servers = list(sys?.dns);
+  const servers = stringsOf(sys?.dns);
   const file = path.join(root, 'run/systemd/resolved.conf.d/stalker-dns.conf');
   const content = servers.length ? `# Written by the stalker net agent from System.dns.\n[Resolve]\nDNS=${servers.join(' ')}\n` : undefined;
   return fileSteps(file, content, reload);

@@ -1,9 +1,8 @@
 import net from 'node:net';
-import type { Row } from '../ovsdb/datum.js';
+import { stringsOf, type Row } from '../ovsdb/datum.js';
 import { ROUTE_PROTO } from './net-observe.js';
 import type { Step } from './plan.js';
 
-const list = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : typeof v === 'string' ? [v] : []);
 const familyFlag = (route: string) => (net.isIP(route.split(' via ')[1] ?? '') === 6 ? '-6' : '-4');
 
 /** A route as `ip route` prints it back: one spelling, so a converged link yields no steps. */
@@ -22,7 +21,7 @@ function normal(route: string): string {
  * other origins (the DHCP client's default route, the kernel's) are never touched.
  */
 export function routeSteps(dev: string, row: Row, have: string[]): Step[] {
-  const want = [...list(row.gateway).map((gw) => `default via ${gw}`), ...list(row.routes)].map(normal);
+  const want = [...stringsOf(row.gateway).map((gw) => `default via ${gw}`), ...stringsOf(row.routes)].map(normal);
   const present = have.map(normal);
   const steps: Step[] = [];
   const ip = (verb: string, r: string) => {

@@ -1,6 +1,7 @@
 import type { Change } from '../changes.js';
 import { decodeRow, type Row, type Value } from '../ovsdb/datum.js';
-import type { TableUpdates } from '../ovsdb/protocol.js';
+import type { TableUpdates, WireRow } from '../ovsdb/protocol.js';
+import { parseHead } from '../audit.js';
 import { OBSERVED } from '../schema.js';
 
 /** The configuration tables: what `sysdb` writes with an audit entry in the same transaction. */
@@ -62,13 +63,10 @@ export function unauditedChanges(updates: TableUpdates, audited: Change[]): Chan
 
 /** The audit head an update moved, as [before, after] sequence numbers (undefined: it did not move). */
 export function headMove(updates: TableUpdates): [number, number] | undefined {
+  const seq = (row: WireRow) => parseHead(decodeRow('', row).audit_head as string | null)?.seq ?? 0;
   for (const u of Object.values(updates.System ?? {})) {
-    const seq = (row: unknown) => Number(/^(\d+):/.exec(String(row ?? ''))?.[1] ?? 0);
-    if (!u.new || !u.old || !('audit_head' in u.old)) {
-      if (u.new && !u.old && u.new.audit_head !== undefined) return [0, seq(decodeRow('', u.new).audit_head)];
-      continue;
-    }
-    return [seq(decodeRow('', u.old).audit_head), seq(decodeRow('', u.new).audit_head)];
+    // a modify's "old" names only the columns that changed
+    if (u.new && (!u.old || 'audit_head' in u.old)) return [u.old ? seq(u.old) : 0, seq(u.new)];
   }
   return undefined;
 }

@@ -3,7 +3,7 @@ import net from 'node:net';
 import os from 'node:os';
 import type { Change } from '../changes.js';
 import { SysdbError } from '../errors.js';
-import type { Value } from '../ovsdb/datum.js';
+import { stringsOf, type Value } from '../ovsdb/datum.js';
 
 /** The device end of the ssh session a command came over: the address and the link that has it. */
 export interface Session {
@@ -35,7 +35,6 @@ export function sshSession(env: NodeJS.ProcessEnv = process.env): Session | unde
   return undefined;
 }
 
-const list = (v: Value | undefined): string[] => (Array.isArray(v) ? v.map(String) : typeof v === 'string' ? [v] : []);
 const family = (cidr: string) => net.isIP(cidr.split('/')[0]);
 
 /** Why applying the changes would cut the session (the net agent would take its address or link away), or undefined. */
@@ -48,10 +47,10 @@ export function cutsSession(changes: Change[], s: Session): string | undefined {
     if (after('admin_state') === 'down') return `${why}: admin_state down takes the link down`;
     if (typeof after('bridge') === 'string') return `${why}: a bridge port has no address of its own`;
     const ip = after('ip');
-    const named = (ip === undefined ? [] : list(ip)).some((a) => a.split('/')[0] === s.address);
+    const named = stringsOf(ip).some((a) => a.split('/')[0] === s.address);
     if (after('dhcp') === false && s.dynamic && !named) return `${why} is a DHCP lease, and dhcp false drops it`;
     if (ip !== undefined && !named && !s.dynamic) {
-      const removes = list(before('ip')).some((a) => a.split('/')[0] === s.address) || list(ip).some((a) => family(a) === net.isIP(s.address));
+      const removes = stringsOf(before('ip')).some((a) => a.split('/')[0] === s.address) || stringsOf(ip).some((a) => family(a) === net.isIP(s.address));
       if (removes) return `${why} is not in the new ip list, so the net agent removes it`;
     }
   }

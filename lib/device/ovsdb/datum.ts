@@ -28,6 +28,11 @@ export function encodeValue(v: Value | undefined): Datum {
   return v;
 }
 
+/** A set column's values as strings: none, one (a plain value) or several (an array). */
+export function stringsOf(v: unknown): string[] {
+  return Array.isArray(v) ? v.map(String) : v === null || v === undefined ? [] : [String(v)];
+}
+
 export function decodeRow(uuid: string, row: WireRow): Row {
   const out: Record<string, Value> = { _uuid: uuid };
   for (const [k, d] of Object.entries(row)) if (k !== '_uuid' && k !== '_version') out[k] = decodeDatum(d);
