@@ -152,6 +152,17 @@ it('values written past the CLI are checked again: a bad fstype runs nothing, th
   }
   expect(lines.filter((l) => l.includes('"msg":"value rejected"'))).toHaveLength(1);
   expect(sys.calls).toEqual([]);
+  // the row deleted and written again with the same value: a new refusal, logged again
+  const [bad] = (server.transact([{ op: 'select', table: 'Storage', where: [] }]) as [{ rows: Record<string, unknown>[] }])[0].rows;
+  const { _uuid, _version, status, device, ...config } = bad;
+  void [_uuid, _version, status, device];
+  server.transact([{ op: 'delete', table: 'Storage', where: [] }]);
+  // the delete's monitor update reaches the agent (else it and the insert may merge into a modify)
+  await new Promise((r) => setTimeout(r, 500));
+  runtime.kick();
+  await runtime.settle();
+  server.transact([{ op: 'insert', table: 'Storage', row: config }]);
+  await until('logged again', () => lines.filter((l) => l.includes('"msg":"value rejected"')).length === 2);
 });
 
 it('sysdb apply --wait returns when the agent has reported: the new status, exit 0', async () => {

@@ -145,8 +145,18 @@ export class AgentRuntime {
       } catch (e) {
         this.opts.log.log('error', 'reconcile failed', { error: (e as Error).message });
       }
+      this.forgetGoneRejections();
       this.lastTick = Date.now();
     } while (this.again && !this.stopped);
+  }
+
+  /** A refusal of a row that is gone is forgotten, so the row's return with the same value is logged again. */
+  private forgetGoneRejections(): void {
+    for (const key of this.rejected.keys()) {
+      const [table, row] = key.split('\u0000');
+      const rows = this.cache.rows(table);
+      if (!rows.length || (row !== '.' && !rows.some((r) => String(r.name) === row))) this.rejected.delete(key);
+    }
   }
 
   private context(): AgentContext {

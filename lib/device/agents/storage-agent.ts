@@ -52,9 +52,6 @@ export function storageAgent(o: StorageAgentOptions): Agent {
   // the last seen row is remembered rather than re-derived from iscsiadm's output.
   const managed = new Map<string, Target>();
 
-  // Rows whose values were refused, so the refusal is forgotten (and logged again) if the row goes and comes back.
-  const refused = new Set<string>();
-
   /** Runs the steps in order; the first failure's message (it goes into the status), or undefined. */
   async function run(ctx: AgentContext, steps: Step[]): Promise<string | undefined> {
     for (const s of steps) {
@@ -86,10 +83,8 @@ export function storageAgent(o: StorageAgentOptions): Agent {
     const problems = rowProblems('Storage', row).join('; ');
     ctx.reject('Storage', name, problems || undefined);
     if (problems) {
-      refused.add(name);
       return ctx.observe('Storage', row, { status: `error: ${problems}`, device: null });
     }
-    refused.delete(name);
     const t = targetOf(row);
     managed.set(name, t);
     const sessions = await loggedIn(o.runner);
@@ -142,11 +137,6 @@ export function storageAgent(o: StorageAgentOptions): Agent {
         // A row that now points elsewhere is a delete of the old target plus a create of the new one.
         if (!row || JSON.stringify(targetOf(row)) !== JSON.stringify(t)) await tearDown(ctx, name, t);
       }
-      for (const name of refused)
-        if (!rows.some((r) => r.name === name)) {
-          refused.delete(name);
-          ctx.reject('Storage', name, undefined);
-        }
       for (const row of rows) await bringUp(ctx, row);
     },
   };

@@ -48,7 +48,6 @@ export function vmAgent(o: VmAgentOptions): Agent {
   const tracked = new Map<string, Tracked>();
   // Why a row's VM was not launched, so the journal says it once rather than every pass.
   const noted = new Map<string, string>();
-  const known = new Set<string>();
   const policy: RestartPolicy = {
     settleMs: o.settleMs ?? DEFAULT_POLICY.settleMs,
     maxCrashes: o.maxCrashes ?? DEFAULT_POLICY.maxCrashes,
@@ -164,7 +163,6 @@ export function vmAgent(o: VmAgentOptions): Agent {
       const rows = ctx.rows('VirtualMachine');
       for (const vm of rows) {
         if (ctx.stopping()) return;
-        known.add(String(vm.name));
         await reconcileVm(ctx, vm);
       }
       const gone = (name: string) => !rows.some((r) => r.name === name);
@@ -174,11 +172,7 @@ export function vmAgent(o: VmAgentOptions): Agent {
         if (!pid || !vmAlive(pid, name) || (await ctx.step(`stop vm ${name} (row deleted, pid ${pid})`, () => stopVm(name, pid, o.stopTimeoutMs ?? 5000))))
           tracked.delete(name);
       }
-      for (const name of [...known].filter(gone)) {
-        known.delete(name);
-        noted.delete(name);
-        ctx.reject('VirtualMachine', name, undefined);
-      }
+      for (const name of [...noted.keys()].filter(gone)) noted.delete(name);
     },
   };
 }
