@@ -35,10 +35,16 @@ function e2eSshCredential(): string {
 
 /** bin/sysdb over ssh: the device's Sysdb socket forwarded by OpenSSH (no TCP listener on the device). */
 function sysdb(sshPort: number, ...args: string[]) {
-  return spawnSync(join(ROOT, 'bin/sysdb'), ['--remote', `ssh://root@127.0.0.1:${sshPort}`, '--timeout', '30', ...args], {
+  return sysdbWith(sshPort, {}, ...args);
+}
+
+/** The same with standard input, another --timeout (seconds) and kill time (ms), or extra environment. */
+function sysdbWith(sshPort: number, o: { input?: string; seconds?: number; killMs?: number; env?: NodeJS.ProcessEnv }, ...args: string[]) {
+  return spawnSync(join(ROOT, 'bin/sysdb'), ['--remote', `ssh://root@127.0.0.1:${sshPort}`, '--timeout', String(o.seconds ?? 30), ...args], {
     encoding: 'utf8',
-    timeout: 60_000,
-    env: { ...process.env, SYSDB_SSH_ARGS: SSH_ARGS },
+    input: o.input,
+    timeout: o.killMs ?? 60_000,
+    env: { ...process.env, SYSDB_SSH_ARGS: SSH_ARGS, ...o.env },
   });
 }
 
@@ -200,17 +206,14 @@ describe('trees/raspi: raspi.img boots in QEMU and the managed system answers', 
   }, 120_000);
 
   test('the plain ovsdb TCP port is closed: nothing listens on 6640 in the guest, the forwarded port gets no answer', () => {
-    const listening = spawnSync('ssh', [...SSH_ARGS.split(' '), '-p', String(sshPort), 'root@127.0.0.1', 'ss', '-Hltn'], { encoding: 'utf8', timeout: 60_000 });
-    expect(listening.status).toBe(0);
-    expect(listening.stdout).toMatch(/:22\b/);
-    expect(listening.stdout).not.toMatch(/:6640\b/);
+    // (guest() fails the test when ss exits non-zero)
+    const listening = guest(sshPort, 'ss -Hltn');
+    expect(listening).toMatch(/:22\b/);
+    expect(listening).not.toMatch(/:6640\b/);
     // nothing but sshd listens beyond loopback (systemd-resolved's LLMNR on 5355 did, on every address)
-    const udp = spawnSync('ssh', [...SSH_ARGS.split(' '), '-p', String(sshPort), 'root@127.0.0.1', 'ss', '-Hlnu'], { encoding: 'utf8', timeout: 60_000 });
-    expect(udp.status).toBe(0);
-    expect(udp.stdout).not.toMatch(/:5355\b|:5353\b/);
-    const open = (listening.stdout + udp.stdout)
-      .split('\n')
-      .filter((l) => l.trim() && !/\s(127\.\d+\.\d+\.\d+|\[::1\]|\[::ffff:127[^\]]*\])(%\w+)?:\d+\s/.test(l));
+    const udp = guest(sshPort, 'ss -Hlnu');
+    expect(udp).not.toMatch(/:5355\b|:5353\b/);
+    const open = (listening + udp).split('\n').filter((l) => l.trim() && !/\s(127\.\d+\.\d+\.\d+|\[::1\]|\[::ffff:127[^\]]*\])(%\w+)?:\d+\s/.test(l));
     for (const l of open) expect(l).toMatch(/:(22|68|546)\s/);
     const tcp = spawnSync(join(ROOT, 'bin/sysdb'), ['--remote', `tcp:127.0.0.1:${port}`, '--timeout', '5', 'show', 'system'], {
       encoding: 'utf8',
@@ -239,15 +242,7 @@ describe('trees/raspi: raspi.img boots in QEMU and the managed system answers', 
   }, 180_000);
 
   test('an audit entry written over ssh names the key the session logged in with, not what the client claims', () => {
-    const r = spawnSync(
-      join(ROOT, 'bin/sysdb'),
-      ['--remote', `ssh://root@127.0.0.1:${sshPort}`, '--timeout', '30', 'set', 'system', 'timezone', 'Europe/Berlin'],
-      {
-        encoding: 'utf8',
-        timeout: 60_000,
-        env: { ...process.env, SYSDB_SSH_ARGS: SSH_ARGS, SUDO_USER: 'mallory' },
-      },
-    );
+    const r = sysdbWith(sshPort, { env: { SUDO_USER: 'mallory' } }, 'set', 'system', 'timezone', 'Europe/Berlin');
     expect(r.status).toBe(0);
     const last = sysdb(sshPort, 'audit', '--last', '1').stdout;
     expect(last).toMatch(/SHA256:[A-Za-z0-9+/]{43}/);
@@ -275,24 +270,14 @@ describe('trees/raspi: raspi.img boots in QEMU and the managed system answers', 
         t2: { id: 2, vcpus: 1, memory: 64, kernel: '/root/wfi.bin', disk: '/root/missing.img', state: 'run' },
       },
     });
-    const applied = spawnSync(join(ROOT, 'bin/sysdb'), ['--remote', `ssh://root@127.0.0.1:${sshPort}`, '--timeout', '120', 'apply', '-', '--wait'], {
-      encoding: 'utf8',
-      input: state,
-      timeout: 180_000,
-      env: { ...process.env, SYSDB_SSH_ARGS: SSH_ARGS },
-    });
+    const applied = sysdbWith(sshPort, { input: state, seconds: 120, killMs: 180_000 }, 'apply', '-', '--wait');
     expect(applied.stdout).toMatch(/^vm t1: running$/m);
     expect(applied.stdout).toMatch(/^vm t2: error: disk \/root\/missing\.img/m);
     expect(applied.status).toBe(1);
     // t[1]: the pattern does not match the shell that runs pgrep
     expect(guest(sshPort, "pgrep -f 'process=stalker-vm-t[1]' >/dev/null && echo alive").trim()).toBe('alive');
     expect(guest(sshPort, 'ovs-vsctl list-ports br0').split('\n')).toContain('vi1');
-    const stop = spawnSync(join(ROOT, 'bin/sysdb'), ['--remote', `ssh://root@127.0.0.1:${sshPort}`, '--timeout', '60', 'apply', '-', '--wait'], {
-      encoding: 'utf8',
-      input: JSON.stringify({ vm: {} }),
-      timeout: 120_000,
-      env: { ...process.env, SYSDB_SSH_ARGS: SSH_ARGS },
-    });
+    const stop = sysdbWith(sshPort, { input: JSON.stringify({ vm: {} }), seconds: 60, killMs: 120_000 }, 'apply', '-', '--wait');
     expect(stop.status).toBe(0);
     // deleted rows: the agent stops the VM (SIGTERM, SIGKILL after 5 s); --wait does not wait for deletes
     let left = 'alive';
