@@ -1,6 +1,7 @@
 import { SysdbError } from './errors.js';
 import type { Row, Value } from './ovsdb/datum.js';
 import { OBSERVED, READ_ONLY_TABLES, type SchemaInfo, type TableInfo } from './schema.js';
+import { isKeepMarker, isSecret, KEEP_SECRET, redactChanges, redactRow } from './secrets.js';
 import { checkValue } from './values.js';
 
 /** One row-level difference between the desired state and the database. */
@@ -39,7 +40,11 @@ export function parseState(schema: SchemaInfo, doc: unknown): Map<TableInfo, Map
     for (const [key, cols] of entries) {
       if (!cols || typeof cols !== 'object' || Array.isArray(cols)) throw new SysdbError('BAD_STATE_FILE', `${t.alias} ${key}: expected an object of columns`);
       const values: Record<string, Value> = {};
-      for (const [c, v] of Object.entries(cols as Record<string, unknown>)) values[c] = checkValue(t, schema.writableColumn(t, c), v);
+      for (const [c, v] of Object.entries(cols as Record<string, unknown>)) {
+        const column = schema.writableColumn(t, c);
+        // export's stand-in for a secret: diffState keeps the row's value
+        values[c] = isSecret(t.name, c) && isKeepMarker(v) ? (KEEP_SECRET as unknown as Value) : checkValue(t, column, v);
+      }
       for (const c of configColumns(t)) {
         if (values[c] === undefined && !t.columns.get(c)!.optional) throw new SysdbError('BAD_STATE_FILE', `${t.alias} ${key}: missing required column "${c}"`);
       }
@@ -56,8 +61,9 @@ export function diffState(state: Map<TableInfo, Map<string, Record<string, Value
   const changes: Change[] = [];
   for (const [t, desired] of state) {
     const existing = new Map(current(t.name).map((r) => [keyOf(t, r), r]));
-    for (const [key, values] of desired) {
+    for (const [key, wanted] of desired) {
       const row = existing.get(key);
+      const values = keepSecrets(t, key, wanted, row);
       if (!row) {
         changes.push({ op: 'create', table: t.name, key, values });
         continue;
@@ -71,6 +77,18 @@ export function diffState(state: Map<TableInfo, Map<string, Record<string, Value
     for (const [key, row] of existing) if (!desired.has(key)) changes.push(deleteChange(t, key, row));
   }
   return changes;
+}
+
+/** Resolves export's {"secret":"unchanged"} to the value the row has (there must be one). */
+function keepSecrets(t: TableInfo, key: string, values: Record<string, Value>, row: Row | undefined): Record<string, Value> {
+  const out = { ...values };
+  for (const [c, v] of Object.entries(values)) {
+    if (!isKeepMarker(v)) continue;
+    if (row?.[c] === null || row?.[c] === undefined)
+      throw new SysdbError('BAD_STATE_FILE', `${t.alias} ${key}: ${c} is {"secret":"unchanged"}, but there is no value to keep (sysdb export --secrets carries it)`);
+    out[c] = row[c];
+  }
+  return out;
 }
 
 /** The audit entry of a delete keeps the row's configuration, so what was removed can be read back. */
@@ -120,17 +138,24 @@ export function delChange(t: TableInfo, key: string, current: CurrentRows): Chan
   return [deleteChange(t, key, row)];
 }
 
-/** The configuration of some tables in the `apply` format: applying it back changes nothing. */
-export function exportState(tables: TableInfo[], current: CurrentRows): Record<string, unknown> {
+/**
+ * The configuration of some tables in the `apply` format: applying it back changes nothing. Secrets
+ * are written as {"secret":"unchanged"} (apply keeps the value) unless `secrets` asks for them.
+ */
+export function exportState(tables: TableInfo[], current: CurrentRows, secrets = false): Record<string, unknown> {
   const doc: Record<string, unknown> = {};
   for (const t of tables) {
     const rows = current(t.name).sort((a, b) => String(a.name).localeCompare(String(b.name)));
     const config = (r: Row) =>
-      Object.fromEntries(
+      redactRow(
+        t.name,
+        Object.fromEntries(
         configColumns(t)
           .sort()
           .filter((c) => r[c] !== null && r[c] !== undefined)
           .map((c) => [c, r[c]]),
+        ),
+        secrets ? undefined : KEEP_SECRET,
       );
     if (t.singleton) {
       if (rows[0]) doc[t.alias] = config(rows[0]);
@@ -143,7 +168,8 @@ function show(v: Value): string {
   return v === null ? 'none' : typeof v === 'string' ? v : JSON.stringify(v);
 }
 
-export function describeChange(c: Change, schema: SchemaInfo): string {
+export function describeChange(change: Change, schema: SchemaInfo): string {
+  const [c] = redactChanges([change]);
   const label = `${schema.table(c.table).alias} ${c.key}`;
   switch (c.op) {
     case 'create':

@@ -5,6 +5,7 @@ import { decodeRow, encodeRow, type Row } from './ovsdb/datum.js';
 import type { OvsdbClient } from './ovsdb/client.js';
 import type { Condition, Operation } from './ovsdb/protocol.js';
 import { DB_NAME, OBSERVED } from './schema.js';
+import { redactChanges } from './secrets.js';
 
 export async function selectAll(client: OvsdbClient, table: string, where: Condition[] = []): Promise<Row[]> {
   const [res] = await client.transact(DB_NAME, [{ op: 'select', table, where }]);
@@ -52,7 +53,8 @@ export async function commitChanges(
   /** Only the audit entry: the changes were already made by a client that wrote no entry (audit agent). */
   recordOnly = false,
 ): Promise<number> {
-  const entry = nextEntry(parseHead(system?.audit_head as string | null), who, changes, now);
+  // The entry records that a secret changed, never its value (secrets.ts).
+  const entry = nextEntry(parseHead(system?.audit_head as string | null), who, redactChanges(changes), now);
   const head = headOf(entry);
   const ops: Operation[] = [];
   if (system) {

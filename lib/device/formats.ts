@@ -1,6 +1,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { isSecret, REDACTED } from './secrets.js';
 
 // The formats of values that reach a command line or a path. The CLI checks them before anything is
 // written and every agent checks them again before acting, because the database can be written by
@@ -63,6 +64,23 @@ export const route: FormatCheck = (v) => {
 };
 export const iqn: FormatCheck = (v) =>
   /^(iqn\.\d{4}-\d{2}\.[a-z0-9.-]+(:[A-Za-z0-9.:_-]+)?|eui\.[0-9A-Fa-f]{16})$/.test(v) ? undefined : 'an iSCSI name such as iqn.2003-01.org.example:disk1';
+/** An SSID: 1-32 bytes of UTF-8 without control characters (it reaches the supplicant's file hex-encoded). */
+export const ssid: FormatCheck = (v) =>
+  v.length > 0 && Buffer.byteLength(v) <= 32 && !CONTROL.test(v) ? undefined : 'an SSID (1-32 bytes of UTF-8, no control characters)';
+/** A WPA passphrase: 8-63 printable ASCII characters (IEEE 802.11i); never echoed in a message. */
+export const passphrase: FormatCheck = (v) => (/^[\x20-\x7e]{8,63}$/.test(v) ? undefined : 'a passphrase of 8-63 printable ASCII characters');
+/** An ISO 3166-1 alpha-2 country code: the Wi-Fi regulatory domain. */
+export const country: FormatCheck = (v) => (/^[A-Z]{2}$/.test(v) ? undefined : 'a two-letter country code such as DE or US (ISO 3166-1)');
+/** A login name as Debian's adduser accepts it by default. */
+export const userName: FormatCheck = (v) => (/^[a-z_][a-z0-9_-]{0,31}$/.test(v) ? undefined : 'a user name (1-32 of a-z 0-9 _ -, starting with a letter or "_")');
+/** A crypt(3) hash as mkpasswd writes it ($y$ yescrypt, $6$ sha512crypt, $5$ sha256crypt...). */
+export const passwordHash: FormatCheck = (v) =>
+  /^\$[a-z0-9]{1,4}\$[./A-Za-z0-9$=,]{8,}$/.test(v) ? undefined : 'a crypt(3) password hash such as mkpasswd -m yescrypt prints ($y$..., $6$...)';
+/** One authorized_keys line without options (no command=, from=...): KEYTYPE BASE64 [COMMENT]. */
+export const publicKey: FormatCheck = (v) =>
+  /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com) [A-Za-z0-9+/]+={0,3}( [^\u0000-\u001f\u007f]*)?$/.test(v)
+    ? undefined
+    : 'an OpenSSH public key line "ssh-ed25519 AAAA... comment" (no options)';
 export const fstype: FormatCheck = (v) => (/^[a-z0-9][a-z0-9_.]*$/.test(v) ? undefined : 'a file system type such as ext4');
 
 /** table.column -> check; the CLI applies these to every value, the agents to every row they act on. */
@@ -75,6 +93,13 @@ export const FORMATS: Record<string, FormatCheck> = {
   'Interface.gateway': ip,
   'Interface.routes': route,
   'System.dns': ip,
+  'System.country': country,
+  'Wifi.name': ssid,
+  'Wifi.passphrase': passphrase,
+  'Wifi.interface': ifname,
+  'User.name': userName,
+  'User.password_hash': passwordHash,
+  'User.authorized_keys': publicKey,
   'VirtualMachine.name': vmName,
   'VirtualMachine.disk': absolutePath,
   'VirtualMachine.kernel': absolutePath,
@@ -100,7 +125,7 @@ export function rowProblems(table: string, row: Record<string, unknown>, only?: 
     const v = row[column];
     for (const item of Array.isArray(v) ? v : v === null || v === undefined ? [] : [v]) {
       const why = typeof item === 'string' ? check(item) : 'a string';
-      if (why) problems.push(`${column} ${JSON.stringify(item)} rejected: expected ${why}`);
+      if (why) problems.push(`${column} ${isSecret(table, column) ? REDACTED : JSON.stringify(item)} rejected: expected ${why}`);
     }
   }
   return problems;

@@ -41,6 +41,8 @@ const ALIASES: Record<string, string> = {
   system: 'System',
   interface: 'Interface',
   vm: 'VirtualMachine',
+  wifi: 'Wifi',
+  user: 'User',
   storage: 'Storage',
   telemetry: 'Telemetry',
   audit: 'Audit',
@@ -49,6 +51,8 @@ const ALIASES: Record<string, string> = {
 export const OBSERVED: Record<string, string[]> = {
   System: ['audit_head', 'status', 'audit_anchor'],
   Interface: ['status'],
+  Wifi: ['status'],
+  User: ['status'],
   VirtualMachine: ['status', 'pid', 'restarts'],
   Storage: ['status', 'device'],
 };

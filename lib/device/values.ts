@@ -2,9 +2,11 @@ import { SysdbError } from './errors.js';
 import { FORMATS, SET_FORMATS } from './formats.js';
 import type { Value } from './ovsdb/datum.js';
 import type { ColumnInfo, TableInfo } from './schema.js';
+import { isSecret, REDACTED } from './secrets.js';
 
 function bad(table: TableInfo, c: ColumnInfo, value: unknown, expected: string): SysdbError {
-  return new SysdbError('BAD_VALUE', `bad value ${JSON.stringify(value)} for ${table.alias}.${c.name}: expected ${expected}`);
+  const shown = isSecret(table.name, c.name) ? REDACTED : JSON.stringify(value);
+  return new SysdbError('BAD_VALUE', `bad value ${shown} for ${table.alias}.${c.name}: expected ${expected}`);
 }
 
 /** Checks a JSON value (from a state file, or parsed from the command line) against the column's type. */

@@ -1,4 +1,4 @@
-import { mkdir, readlink, rm, symlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readlink, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { SysdbError } from '../errors.js';
 import type { CommandRunner } from './command-runner.js';
@@ -6,7 +6,8 @@ import type { CommandRunner } from './command-runner.js';
 /** What the file- and command-driven agents (net, storage) do to the system, one step at a time. */
 export type Step =
   | { kind: 'run'; argv: string[] }
-  | { kind: 'write'; path: string; content: string }
+  /** secret: the content is never logged, and the file is written 0600 (mode overrides) */
+  | { kind: 'write'; path: string; content: string; mode?: number; secret?: boolean }
   | { kind: 'symlink'; path: string; target: string }
   | { kind: 'mkdir'; path: string }
   | { kind: 'remove'; path: string };
@@ -16,7 +17,7 @@ export function describeStep(s: Step): string {
     case 'run':
       return s.argv.join(' ');
     case 'write':
-      return `write ${s.path} (${JSON.stringify(s.content.trim())})`;
+      return s.secret ? `write ${s.path} (secret, ${Buffer.byteLength(s.content)} bytes)` : `write ${s.path} (${JSON.stringify(s.content.trim())})`;
     case 'symlink':
       return `ln -sf ${s.target} ${s.path}`;
     case 'mkdir':
@@ -33,9 +34,17 @@ export async function applyStep(s: Step, runner: CommandRunner): Promise<void> {
       if (r.code !== 0) throw new SysdbError('COMMAND_FAILED', `${s.argv.join(' ')} exited ${r.code}: ${r.stderr.trim().split('\n').at(-1) ?? ''}`);
       return;
     }
-    case 'write':
+    case 'write': {
       await mkdir(path.dirname(s.path), { recursive: true });
-      return writeFile(s.path, s.content);
+      const mode = s.mode ?? (s.secret ? 0o600 : undefined);
+      if (mode === undefined) return writeFile(s.path, s.content);
+      // a fresh file with the mode from the start, renamed over the old one: never readable by others
+      const tmp = `${s.path}.tmp`;
+      await rm(tmp, { force: true });
+      await writeFile(tmp, s.content, { mode });
+      await chmod(tmp, mode);
+      return rename(tmp, s.path);
+    }
     case 'symlink':
       await mkdir(path.dirname(s.path), { recursive: true });
       await rm(s.path, { force: true });

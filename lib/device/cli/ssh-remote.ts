@@ -57,6 +57,8 @@ export function remoteCall(argv: string[], options: Options, remote: SshRemote):
   }
   const [cmd, file] = positionals.map((i) => words[i]);
   if (LOCAL_FILE_VERBS.has(cmd)) throw new SysdbError('USAGE', `${cmd} works on local files: run it without an ssh remote`);
+  // `set wifi NAME passphrase -` reads the secret from stdin: ours goes to the device's
+  if (cmd === 'set' && positionals.length && words[positionals[positionals.length - 1]] === '-') return { words, input: { stdin: true } };
   if (cmd !== 'apply' || file === undefined) return { words };
   if (file === '-') return { words, input: { stdin: true } };
   words[positionals[1]] = '-';

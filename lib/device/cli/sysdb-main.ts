@@ -7,6 +7,7 @@ import { DEFAULT_TIMEOUT_MS, OvsdbClient } from '../ovsdb/client.js';
 import type { Row } from '../ovsdb/datum.js';
 import { DEVICE_SOCKET } from '../ovsdb/remote.js';
 import { DB_NAME, OBSERVED, READ_ONLY_TABLES, SchemaInfo, type RawSchema, type TableInfo } from '../schema.js';
+import { isSecret, redactRow } from '../secrets.js';
 import { parseValue } from '../values.js';
 import { auditVerb } from './audit-verbs.js';
 import { buildEpoch, canonicalizeVerb } from './canonicalize-verb.js';
@@ -24,10 +25,12 @@ export type { Io } from './io.js';
 export const DEFAULT_REMOTE = `unix:${DEVICE_SOCKET}`;
 
 const USAGE = `usage: sysdb [--remote unix:PATH|tcp:HOST:PORT|ssh://[USER@]HOST[:PORT]] [--timeout SECONDS] [--schema FILE] COMMAND
-  show TABLE [--json]                 list rows (tables: system interface vm storage telemetry audit)
-  set TABLE NAME COLUMN VALUE         set one column ("none" clears); one-row tables: set system COLUMN VALUE
+  show TABLE [--json] [--secrets]     list rows (tables: system interface wifi user vm storage telemetry audit)
+  set TABLE NAME COLUMN VALUE         set one column ("none" clears; "-" reads a secret from stdin);
+                                      one-row tables: set system COLUMN VALUE
   del TABLE NAME                      delete one row
-  query TABLE [NAME] | export [TABLE...]   print configuration in the apply format
+  query TABLE [NAME] | export [TABLE...] [--secrets]   print configuration in the apply format
+                                      (secrets as {"secret":"unchanged"}, which apply keeps)
   apply STATE.json|- [--dry-run] [--wait]  make the tables named in STATE match it; print the diff
   (set/del/apply over ssh refuse a change that would cut the session they came over; --force does it)
   audit [--who W] [--table T] [--last N] | audit show N | audit verify [--anchor FILE]
@@ -48,10 +51,22 @@ const OPTIONS = {
   last: { type: 'string' },
   anchor: { type: 'string' },
   force: { type: 'boolean' },
+  secrets: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-type Options = { remote: string; timeoutMs: number; schema?: string; dryRun: boolean; json: boolean; wait: boolean; waitMs: number; force: boolean };
+type Options = {
+  remote: string;
+  timeoutMs: number;
+  schema?: string;
+  dryRun: boolean;
+  json: boolean;
+  wait: boolean;
+  waitMs: number;
+  force: boolean;
+  /** show/export/query print secret columns' values (secrets.ts) */
+  secrets: boolean;
+};
 
 async function withClient<T>(o: Options, fn: (c: OvsdbClient, s: SchemaInfo) => Promise<T>): Promise<T> {
   const client = new OvsdbClient({ remote: o.remote, timeoutMs: o.timeoutMs });
@@ -125,7 +140,7 @@ async function run(cmd: string, rest: string[], o: Options, opt: Record<string, 
       if (rest.length !== 1) throw new SysdbError('USAGE', 'show takes one TABLE');
       return withClient(o, async (client, schema) => {
         const t = schema.table(rest[0]);
-        const rows = await selectAll(client, t.name);
+        const rows = (await selectAll(client, t.name)).map((r) => (o.secrets ? r : redactRow(t.name, r)));
         if (o.json) {
           io.out(JSON.stringify(rows, null, 2));
           return 0;
@@ -141,7 +156,9 @@ async function run(cmd: string, rest: string[], o: Options, opt: Record<string, 
         const [key, column, text] = t.singleton ? ['.', ...rest.slice(1)] : rest.slice(1);
         if (text === undefined || rest.length !== (t.singleton ? 3 : 4))
           throw new SysdbError('USAGE', t.singleton ? `usage: sysdb set ${t.alias} COLUMN VALUE` : `usage: sysdb set ${t.alias} NAME COLUMN VALUE`);
-        const value = parseValue(t, schema.writableColumn(t, column), text);
+        // A secret on the command line stays in ps and the shell's history: "-" reads it from stdin.
+        const given = text === '-' && isSecret(t.name, column) ? await secretFromStdin(io) : text;
+        const value = parseValue(t, schema.writableColumn(t, column), given);
         if (t.keyed) parseValue(t, t.columns.get('name')!, key);
         return write(client, schema, o, io, (current) => setChange(t, key, column, value, current));
       });
@@ -160,7 +177,7 @@ async function run(cmd: string, rest: string[], o: Options, opt: Record<string, 
         if (!tables.length) throw new SysdbError('USAGE', `${rest[0]} is not a configuration table`);
         const current = new Map<string, Row[]>();
         for (const t of tables) current.set(t.name, await selectAll(client, t.name));
-        const doc = exportState(tables, (t) => current.get(t) ?? []);
+        const doc = exportState(tables, (t) => current.get(t) ?? [], o.secrets);
         if (cmd === 'query' && rest[1] !== undefined) {
           const rows = doc[tables[0].alias] as Record<string, unknown>;
           if (!(rest[1] in rows)) throw new SysdbError('NOT_FOUND', `${tables[0].alias} ${rest[1]} does not exist`);
@@ -231,6 +248,7 @@ export async function runSysdb(argv: string[], io: Io): Promise<number> {
       json: !!opt.json,
       wait: !!opt.wait,
       force: !!opt.force,
+      secrets: !!opt.secrets,
       waitMs: seconds === undefined ? 60_000 : timeoutMs,
     };
     // Over ssh the device runs its own sysdb with these arguments (and writes its own audit entry).
@@ -245,6 +263,13 @@ export async function runSysdb(argv: string[], io: Io): Promise<number> {
     io.err(`sysdb: ${e.message}`);
     return e.code === 'USAGE' ? 2 : 1;
   }
+}
+
+async function secretFromStdin(io: Io): Promise<string> {
+  if (!io.stdin) throw new SysdbError('USAGE', 'set ... -: no standard input to read the secret from');
+  const line = (await io.stdin()).split('\n')[0].replace(/\r$/, '');
+  if (!line) throw new SysdbError('USAGE', 'set ... -: standard input was empty (give the secret on its first line)');
+  return line;
 }
 
 function sortRows(rows: Row[], table: string): Row[] {
