@@ -78,7 +78,7 @@ export const passwordHash: FormatCheck = (v) =>
   /^\$[a-z0-9]{1,4}\$[./A-Za-z0-9$=,]{8,}$/.test(v) ? undefined : 'a crypt(3) password hash such as mkpasswd -m yescrypt prints ($y$..., $6$...)';
 /** One authorized_keys line without options (no command=, from=...): KEYTYPE BASE64 [COMMENT]. */
 export const publicKey: FormatCheck = (v) =>
-  /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com) [A-Za-z0-9+/]+={0,3}( [^\u0000-\u001f\u007f]*)?$/.test(v)
+  /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com) [A-Za-z0-9+/]+={0,3}( .*)?$/.test(v) && !CONTROL.test(v)
     ? undefined
     : 'an OpenSSH public key line "ssh-ed25519 AAAA... comment" (no options)';
 export const fstype: FormatCheck = (v) => (/^[a-z0-9][a-z0-9_.]*$/.test(v) ? undefined : 'a file system type such as ext4');
