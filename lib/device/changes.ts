@@ -85,7 +85,10 @@ function keepSecrets(t: TableInfo, key: string, values: Record<string, Value>, r
   for (const [c, v] of Object.entries(values)) {
     if (!isKeepMarker(v)) continue;
     if (row?.[c] === null || row?.[c] === undefined)
-      throw new SysdbError('BAD_STATE_FILE', `${t.alias} ${key}: ${c} is {"secret":"unchanged"}, but there is no value to keep (sysdb export --secrets carries it)`);
+      throw new SysdbError(
+        'BAD_STATE_FILE',
+        `${t.alias} ${key}: ${c} is {"secret":"unchanged"}, but there is no value to keep (sysdb export --secrets carries it)`,
+      );
     out[c] = row[c];
   }
   return out;
@@ -150,10 +153,10 @@ export function exportState(tables: TableInfo[], current: CurrentRows, secrets =
       redactRow(
         t.name,
         Object.fromEntries(
-        configColumns(t)
-          .sort()
-          .filter((c) => r[c] !== null && r[c] !== undefined)
-          .map((c) => [c, r[c]]),
+          configColumns(t)
+            .sort()
+            .filter((c) => r[c] !== null && r[c] !== undefined)
+            .map((c) => [c, r[c]]),
         ),
         secrets ? undefined : KEEP_SECRET,
       );

@@ -72,13 +72,15 @@ export const passphrase: FormatCheck = (v) => (/^[\x20-\x7e]{8,63}$/.test(v) ? u
 /** An ISO 3166-1 alpha-2 country code: the Wi-Fi regulatory domain. */
 export const country: FormatCheck = (v) => (/^[A-Z]{2}$/.test(v) ? undefined : 'a two-letter country code such as DE or US (ISO 3166-1)');
 /** A login name as Debian's adduser accepts it by default. */
-export const userName: FormatCheck = (v) => (/^[a-z_][a-z0-9_-]{0,31}$/.test(v) ? undefined : 'a user name (1-32 of a-z 0-9 _ -, starting with a letter or "_")');
+export const userName: FormatCheck = (v) =>
+  /^[a-z_][a-z0-9_-]{0,31}$/.test(v) ? undefined : 'a user name (1-32 of a-z 0-9 _ -, starting with a letter or "_")';
 /** A crypt(3) hash as mkpasswd writes it ($y$ yescrypt, $6$ sha512crypt, $5$ sha256crypt...). */
 export const passwordHash: FormatCheck = (v) =>
   /^\$[a-z0-9]{1,4}\$[./A-Za-z0-9$=,]{8,}$/.test(v) ? undefined : 'a crypt(3) password hash such as mkpasswd -m yescrypt prints ($y$..., $6$...)';
 /** One authorized_keys line without options (no command=, from=...): KEYTYPE BASE64 [COMMENT]. */
 export const publicKey: FormatCheck = (v) =>
-  /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com) [A-Za-z0-9+/]+={0,3}( .*)?$/.test(v) && !CONTROL.test(v)
+  /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com) [A-Za-z0-9+/]+={0,3}( .*)?$/.test(v) &&
+  !CONTROL.test(v)
     ? undefined
     : 'an OpenSSH public key line "ssh-ed25519 AAAA... comment" (no options)';
 export const fstype: FormatCheck = (v) => (/^[a-z0-9][a-z0-9_.]*$/.test(v) ? undefined : 'a file system type such as ext4');
