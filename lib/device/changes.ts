@@ -149,17 +149,15 @@ export function exportState(tables: TableInfo[], current: CurrentRows, secrets =
   const doc: Record<string, unknown> = {};
   for (const t of tables) {
     const rows = current(t.name).sort((a, b) => String(a.name).localeCompare(String(b.name)));
-    const config = (r: Row) =>
-      redactRow(
-        t.name,
-        Object.fromEntries(
-          configColumns(t)
-            .sort()
-            .filter((c) => r[c] !== null && r[c] !== undefined)
-            .map((c) => [c, r[c]]),
-        ),
-        secrets ? undefined : KEEP_SECRET,
+    const config = (r: Row) => {
+      const values = Object.fromEntries(
+        configColumns(t)
+          .sort()
+          .filter((c) => r[c] !== null && r[c] !== undefined)
+          .map((c) => [c, r[c]]),
       );
+      return secrets ? values : redactRow(t.name, values, KEEP_SECRET);
+    };
     if (t.singleton) {
       if (rows[0]) doc[t.alias] = config(rows[0]);
     } else doc[t.alias] = Object.fromEntries(rows.map((r) => [String(r.name), config(r)]));

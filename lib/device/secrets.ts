@@ -35,7 +35,7 @@ function hide(v: Value | undefined): Value {
 /** A row with its secret columns shown as REDACTED (or as `marker`, for the apply format). */
 export function redactRow<T extends Record<string, unknown>>(table: string, row: T, marker: unknown = REDACTED): T {
   const secret = SECRET_COLUMNS[table];
-  if (!secret || marker === undefined) return row;
+  if (!secret) return row;
   const out: Record<string, unknown> = { ...row };
   for (const c of secret) if (out[c] !== null && out[c] !== undefined) out[c] = marker;
   return out as T;

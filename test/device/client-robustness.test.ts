@@ -202,6 +202,11 @@ describe('ssh remotes', () => {
     expect(remoteCall(['apply', 'state.json'], options, ssh('ssh://h'))).toEqual({ words: ['apply', '-'], input: { file: 'state.json' } });
     expect(remoteCall(['apply', '-'], options, ssh('ssh://h'))).toEqual({ words: ['apply', '-'], input: { stdin: true } });
     expect(remoteCall(['set', 'interface', 'eth0', 'vlan', '-1'], options, ssh('ssh://h')).words).toEqual(['set', 'interface', 'eth0', 'vlan', '-1']);
+    // a secret read from stdin: ours goes to the device's
+    expect(remoteCall(['set', 'wifi', 'home', 'passphrase', '-'], options, ssh('ssh://h'))).toEqual({
+      words: ['set', 'wifi', 'home', 'passphrase', '-'],
+      input: { stdin: true },
+    });
     expect(shellQuote("it's $(x);`y`")).toBe("'it'\\''s $(x);`y`'");
   });
 

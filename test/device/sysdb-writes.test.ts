@@ -74,6 +74,8 @@ describe('verbs', () => {
     expect(JSON.parse(exported.out)).toEqual({
       system: { hostname: 'pi' },
       interface: { eth0: { ip: ['10.0.0.2/24', 'fd00::2/64'] } },
+      wifi: {},
+      user: {},
       vm: { vm1: { id: 1, memory: 256, state: 'run', vcpus: 1 } },
       storage: {},
     });
