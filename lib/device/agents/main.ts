@@ -11,13 +11,15 @@ import { netAgent } from './net-agent.js';
 import { defaultKvm } from './qemu-command.js';
 import { statAgent } from './stat-agent.js';
 import { storageAgent } from './storage-agent.js';
+import { userAgent } from './user-agent.js';
 import { vmAgent } from './vm-agent.js';
 import { startWatchdog, systemdNotifier } from './watchdog.js';
 
-const USAGE = `usage: stalker-agent net|storage|vm|stat|audit [--remote R] [--dry-run]
+const USAGE = `usage: stalker-agent net|storage|vm|stat|audit|user [--remote R] [--dry-run]
   audit: [--anchor /var/lib/sysdb/audit-head]
   net:  [--root /] [--ovs-db unix:/var/run/openvswitch/db.sock] [--datapath system|netdev] [--bridge br0]
         [--state /run/stalker/net-addresses.json]
+  user: [--root /]
   vm:   [--qemu qemu-system-aarch64] [--cgroup DIR | systemd vm.slice when systemd runs] [--console-dir /run/stalker/vm] [--no-tap]`;
 
 function build(name: string, o: Record<string, string | boolean | undefined>): Agent {
@@ -48,6 +50,8 @@ function build(name: string, o: Record<string, string | boolean | undefined>): A
     }
     case 'stat':
       return statAgent();
+    case 'user':
+      return userAgent({ runner, root: String(o.root ?? '/'), reload: existsSync('/run/systemd/system') ? ['systemctl', 'reload', 'ssh.service'] : undefined });
     case 'audit':
       return auditAgent({ anchorFile: String(o.anchor ?? ANCHOR_FILE) });
     default:
