@@ -125,6 +125,10 @@ it('creates a user with a hash, sudo and keys in authorized_keys.d; idempotent; 
   expect(sys.stdins).toEqual([`alice:${HASH}\n`]);
   expect(sys.shadowOf('alice')).toBe(HASH);
   expect(sys.sudoers()).toBe('alice');
+  // and sudo without a password (a keys-only account has none to give), in a 0440 file of its own
+  const sudoersFile = path.join(root, 'etc/sudoers.d/sysdb-alice');
+  expect(readFileSync(sudoersFile, 'utf8')).toMatch(/^alice ALL=\(ALL:ALL\) NOPASSWD: ALL$/m);
+  expect(statSync(sudoersFile).mode & 0o7777).toBe(0o440);
   // sorted, one per line, after the header; root-owned 0644 (the agent runs as root), not in ~/.ssh
   expect(readFileSync(keysFile('alice'), 'utf8')).toBe(keysContent('alice', [ALICE, BOB]));
   expect(readFileSync(keysFile('alice'), 'utf8').split('\n').slice(2)).toEqual([ALICE, BOB, '']);
@@ -154,6 +158,7 @@ it('a changed hash runs chpasswd, none locks, sudo false leaves the group, keys 
   expect(sys.shadowOf('alice')).toBe(`!${HASH2}`);
   expect(sys.calls.slice(before + 1)).toEqual(['usermod --lock -- alice', 'gpasswd -d alice sudo']);
   expect(sys.sudoers()).toBe('');
+  expect(existsSync(path.join(root, 'etc/sudoers.d/sysdb-alice'))).toBe(false);
   await expectConverged();
   expect(lines.join('\n')).not.toMatch(/K3yb0ardC4t|AnotherHashValue/);
 });
@@ -265,6 +270,7 @@ it('--dry-run plans useradd, chpasswd (without the hash) and the keys file, and 
     'plan: useradd --create-home --shell /bin/bash --user-group -- alice',
     'plan: chpasswd -e (the password hash of alice on stdin)',
     'plan: usermod -aG sudo -- alice',
+    `plan: write ${path.join(root, 'etc/sudoers.d/sysdb-alice')}`,
     `plan: write ${keysFile('alice')}`,
   ]);
   expect(out.join('\n')).not.toContain(HASH);

@@ -89,7 +89,22 @@ export async function accountSteps(root: string, row: Row, acc: Accounts): Promi
     if (row.sudo && !member) steps.push({ kind: 'run', argv: ['usermod', '-aG', 'sudo', '--', name] });
     if (!row.sudo && member) steps.push({ kind: 'run', argv: ['gpasswd', '-d', name, 'sudo'] });
   }
+  steps.push(...(await sudoersSteps(root, name, name !== 'root' && row.sudo === true)));
   return [...steps, ...(await keysStep(root, name, stringsOf(row.authorized_keys).sort()))];
+}
+
+/**
+ * sudo true also lets the user sudo without a password, as Raspberry Pi OS's first user and Imager's
+ * cloud-init user (`sudo: ALL=(ALL) NOPASSWD:ALL`) may: a keys-only account has no password to give,
+ * and Debian's group rule asks for one. The file is the agent's (sysdb-NAME); sudo false removes it.
+ */
+export const SUDOERS_DIR = 'etc/sudoers.d';
+async function sudoersSteps(root: string, name: string, wanted: boolean): Promise<Step[]> {
+  const file = path.join(root, SUDOERS_DIR, `sysdb-${name}`);
+  const content = `# Written by the stalker user agent: User ${name} has sudo true in Sysdb.\n${name} ALL=(ALL:ALL) NOPASSWD: ALL\n`;
+  const now = await readFile(file, 'utf8').catch(() => undefined);
+  if (!wanted) return now === undefined ? [] : [{ kind: 'remove', path: file }];
+  return now === content ? [] : [{ kind: 'write', path: file, content, mode: 0o440 }];
 }
 
 /**
@@ -104,7 +119,10 @@ export async function deletedUserSteps(root: string, rows: Row[], acc: Accounts)
     if (userName(name) || rows.some((r) => r.name === name)) continue;
     const head = await readFile(keysPath(root, name), 'utf8').catch(() => '');
     if (!head.startsWith(KEYS_HEADER)) continue;
-    const steps: UserStep[] = [{ kind: 'remove', path: keysPath(root, name) }];
+    const steps: UserStep[] = [
+      { kind: 'remove', path: keysPath(root, name) },
+      { kind: 'remove', path: path.join(root, SUDOERS_DIR, `sysdb-${name}`) },
+    ];
     if (name !== 'root' && acc.uids.has(name) && !systemAccountProblem(name, acc) && !isLocked(acc.shadow.get(name)))
       steps.push({ kind: 'run', argv: ['usermod', '--lock', '--', name] });
     out.push({ name, steps });

@@ -32,8 +32,12 @@ function sshKey(env: NodeJS.ProcessEnv): string | undefined {
  * SYSDB_AUTHORIZED_KEYS names another file (tests; a server with another AuthorizedKeysFile).
  */
 function keyComment(type: string, blob: string, env: NodeJS.ProcessEnv): string | undefined {
-  const file = env.SYSDB_AUTHORIZED_KEYS || path.join(os.userInfo().homedir, '.ssh', 'authorized_keys');
-  for (const line of (readText(file) ?? '').split('\n')) {
+  // the build-time keys, then the ones Sysdb's User row gave (the user agent's file, read by sshd too)
+  const files = env.SYSDB_AUTHORIZED_KEYS
+    ? [env.SYSDB_AUTHORIZED_KEYS]
+    : [path.join(os.userInfo().homedir, '.ssh', 'authorized_keys'), path.join('/etc/ssh/authorized_keys.d', os.userInfo().username)];
+  const text = files.map((f) => readText(f) ?? '').join('\n');
+  for (const line of text.split('\n')) {
     const words = line.trim().split(/\s+/);
     const at = words.indexOf(blob);
     if (at < 1 || words[at - 1] !== type) continue;
