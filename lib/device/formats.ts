@@ -67,8 +67,14 @@ export const iqn: FormatCheck = (v) =>
 /** An SSID: 1-32 bytes of UTF-8 without control characters (it reaches the supplicant's file hex-encoded). */
 export const ssid: FormatCheck = (v) =>
   v.length > 0 && Buffer.byteLength(v) <= 32 && !CONTROL.test(v) ? undefined : 'an SSID (1-32 bytes of UTF-8, no control characters)';
-/** A WPA passphrase: 8-63 printable ASCII characters (IEEE 802.11i); never echoed in a message. */
-export const passphrase: FormatCheck = (v) => (/^[\x20-\x7e]{8,63}$/.test(v) ? undefined : 'a passphrase of 8-63 printable ASCII characters');
+/**
+ * A WPA passphrase: 8-63 printable ASCII characters, or the 256-bit PSK itself as 64 hex digits
+ * (IEEE 802.11i; what wpa_passphrase derives and Raspberry Pi Imager writes). Never echoed in a message.
+ */
+export const passphrase: FormatCheck = (v) =>
+  /^[\x20-\x7e]{8,63}$/.test(v) || isHexPsk(v) ? undefined : 'a passphrase of 8-63 printable ASCII characters, or a 64-hex-digit PSK';
+/** A precomputed WPA PSK (64 hex digits): WPA2-PSK only, as SAE needs the passphrase itself. */
+export const isHexPsk = (v: string): boolean => /^[0-9a-fA-F]{64}$/.test(v);
 /** An ISO 3166-1 alpha-2 country code: the Wi-Fi regulatory domain. */
 export const country: FormatCheck = (v) => (/^[A-Z]{2}$/.test(v) ? undefined : 'a two-letter country code such as DE or US (ISO 3166-1)');
 /** A login name as Debian's adduser accepts it by default. */
