@@ -28,8 +28,16 @@ module.exports = {
       name: 'builder-not-into-device',
       comment: 'the builder does not depend on the device programs',
       severity: 'error',
-      from: { path: '^lib/', pathNot: '^lib/device/' },
+      from: { path: '^lib/', pathNot: '^lib/(device/|flash/provision-files\\.ts$)' },
       to: { path: '^lib/device/' },
+    },
+    {
+      name: 'provisioning-reader-only',
+      comment:
+        "the one exception: the host checks provisioning files with the device's own pure reader (lib/device/provision/read-provision.ts), so what it accepts is what the device applies",
+      severity: 'error',
+      from: { path: '^lib/flash/provision-files\\.ts$' },
+      to: { path: '^lib/device/', pathNot: '^lib/device/provision/read-provision\\.ts$' },
     },
     {
       name: 'dockerode-only-in-docker-engine',

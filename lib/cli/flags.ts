@@ -39,6 +39,12 @@ export const FLAGS = {
   'allow-file': { type: 'boolean', help: 'allow a regular file as the target (tests)' },
   'no-sparse': { type: 'boolean', help: 'write every block, also the holes' },
   'no-verify': { type: 'boolean', help: 'do not read the device back to compare' },
+  provision: {
+    type: 'string',
+    multiple: true,
+    arg: 'FILE...',
+    help: "then write these files into the card's FAT, read back: stalker-provision.json, rpi-preseed.toml, user-data, network-config, meta-data",
+  },
   'cache-from': { type: 'string', arg: 'REG', help: 'read the shared step cache from this registry: HOST:PORT/NAMESPACE (overrides the site file)' },
   'cache-to': { type: 'string', arg: 'REG', help: 'push the steps built here to this registry: HOST:PORT/NAMESPACE (overrides the site file)' },
   engines: { type: 'string', arg: 'FILE', help: 'the site file (engines, shared cache); else STALKER_ENGINES, ~/.config/stalker/engines.hjson' },

@@ -1,13 +1,17 @@
 import { constants } from 'node:fs';
 import { access, open, readFile, stat } from 'node:fs/promises';
-import { basename } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { fileSha256 } from '../util/file-sha256.js';
 import { runTool } from '../writer/run-tool.js';
+import type { StalkerError } from '../errors.js';
 import { formatSize } from '../writer/sizes.js';
 import { WriterError } from '../writer/writer-error.js';
 import { copyRanges, hashRanges } from './copy-ranges.js';
 import { dataRanges, fullRange, rangesBytes } from './data-ranges.js';
+import { findFatPartition } from './partition-table.js';
+import { provisionReport, writeProvisionFat, type FatWrite } from './provision-fat.js';
+import { checkProvisionFiles, type CheckedProvision, type ProvisionFile } from './provision-files.js';
 import { progressBar } from './progress-bar.js';
 import { checkTarget, type FlashTarget } from './target-check.js';
 
@@ -24,6 +28,8 @@ export interface FlashOptions {
   confirm?: (prompt: string) => Promise<string>;
   onProgress?: (phase: 'write' | 'verify', done: number, total: number) => void;
   log?: (line: string) => void;
+  /** Checked provisioning files (checkProvisionFiles) to write into the card's FAT after the image. */
+  provision?: ProvisionFile[];
 }
 
 export interface FlashResult {
@@ -36,6 +42,8 @@ export interface FlashResult {
   verified: boolean;
   /** The image matched its .sha256 file before writing (false: there was none). */
   imageChecked: boolean;
+  /** With `provision`: what went into the card's FAT partition, read back equal. */
+  provisioned?: FatWrite & { partition: number };
 }
 
 export async function flash(image: string, device: string, opts: FlashOptions = {}): Promise<FlashResult> {
@@ -60,6 +68,8 @@ export async function flash(image: string, device: string, opts: FlashOptions = 
     imageChecked = true;
   }
 
+  // where the files go is found in the image before anything is written: no FAT, nothing written
+  const fat = opts.provision?.length ? await findFatPartition(image) : undefined;
   const target = await checkTarget(device, size, { allowFile: opts.allowFile });
   if (target.kind === 'block') {
     const d = target.device;
@@ -109,33 +119,58 @@ export async function flash(image: string, device: string, opts: FlashOptions = 
     verified = true;
     log(`verified ${formatSize(total)} read back from ${device} (sha256 ${sha256.slice(0, 16)}...)`);
   }
-  return { target, imageSize: size, bytesWritten: total, sparse: !!mapped, sha256, verified, imageChecked };
+  let provisioned: FlashResult['provisioned'];
+  if (fat && opts.provision) {
+    // the card has the image's partitions now: an automounter may have taken them meanwhile
+    if (target.kind === 'block') await checkTarget(device, size);
+    const wrote = await writeProvisionFat(resolve(device), fat.start, opts.provision, { block: target.kind === 'block' });
+    provisioned = { ...wrote, partition: fat.index };
+  }
+  return { target, imageSize: size, bytesWritten: total, sparse: !!mapped, sha256, verified, imageChecked, ...(provisioned ? { provisioned } : {}) };
 }
 
-const USAGE = 'usage: stalker flash <image> --device <path> [--yes] [--allow-file] [--no-sparse] [--no-verify]';
+const USAGE = 'usage: stalker flash <image> --device <path> [--yes] [--allow-file] [--no-sparse] [--no-verify] [--provision FILE...]';
+
+function usage(problem?: string): number {
+  process.stderr.write(`${problem ? `stalker flash: ${problem}\n` : ''}${USAGE}\n`);
+  return 2;
+}
 
 /** `stalker flash ...` (argv after "flash"); returns the exit code. */
 export async function flashCommand(argv: string[]): Promise<number> {
   let image: string | undefined;
   let device: string | undefined;
   const flags = new Set<string>();
+  const provision: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--device' || a === '-d') device = argv[++i];
     else if (a.startsWith('--device=')) device = a.slice(9);
-    else if (['--yes', '-y', '--allow-file', '--no-sparse', '--no-verify'].includes(a)) flags.add(a === '-y' ? '--yes' : a);
+    else if (a.startsWith('--provision=')) provision.push(a.slice(12));
+    else if (a === '--provision') {
+      // FILE...: every argument up to the next option
+      const start = provision.length;
+      while (i + 1 < argv.length && !argv[i + 1]!.startsWith('-')) provision.push(argv[++i]!);
+      if (provision.length === start) return usage('--provision needs a FILE');
+    } else if (['--yes', '-y', '--allow-file', '--no-sparse', '--no-verify'].includes(a)) flags.add(a === '-y' ? '--yes' : a);
     else if (a === '--help' || a === '-h') {
       process.stdout.write(`${USAGE}\n`);
       return 0;
     } else if (!a.startsWith('-') && !image) image = a;
-    else {
-      process.stderr.write(`stalker flash: unknown argument ${a}\n${USAGE}\n`);
+    else return usage(`unknown argument ${a}`);
+  }
+  if (!image || !device) return usage();
+  let checked: CheckedProvision | undefined;
+  if (provision.length) {
+    try {
+      // before the confirmation and before anything is written: a bad file writes nothing
+      checked = await checkProvisionFiles(provision);
+    } catch (err) {
+      const e = err as StalkerError;
+      if (e.code !== 'CONFIG_INVALID' && e.code !== 'USAGE') throw err;
+      process.stderr.write(e.code === 'CONFIG_INVALID' ? `${e.message}\n` : `stalker flash: ${e.message}\n`);
       return 2;
     }
-  }
-  if (!image || !device) {
-    process.stderr.write(`${USAGE}\n`);
-    return 2;
   }
   const tty = process.stdin.isTTY;
   const bar = progressBar(process.stderr, 'flash');
@@ -146,6 +181,7 @@ export async function flashCommand(argv: string[]): Promise<number> {
       allowFile: flags.has('--allow-file'),
       sparse: !flags.has('--no-sparse'),
       verify: !flags.has('--no-verify'),
+      ...(checked ? { provision: checked.files } : {}),
       log: (l) => process.stderr.write(`${l}\n`),
       onProgress: (phase, done, total) => (phase === 'write' ? bar : vbar)(done, total),
       confirm: tty
@@ -162,6 +198,10 @@ export async function flashCommand(argv: string[]): Promise<number> {
     process.stderr.write(
       `wrote ${formatSize(r.bytesWritten)} of ${formatSize(r.imageSize)} to ${device}${r.sparse ? ' (holes skipped)' : ''}${r.verified ? ', verified' : ''}\n`,
     );
+    if (r.provisioned && checked) {
+      const where = `${device} (partition ${r.provisioned.partition}, FAT)`;
+      process.stderr.write(`${provisionReport(r.provisioned, where, checked.provision.refused).join('\n')}\n`);
+    }
     return 0;
   } catch (err) {
     const e = err as WriterError;
