@@ -9,6 +9,7 @@ import { addressSteps } from './net-addresses.js';
 import { dhcpSteps, dnsSteps } from './net-dropins.js';
 import { ManagedAddresses } from './net-managed.js';
 import { routeSteps } from './net-routes.js';
+import { wifiSteps, type WifiOptions } from './net-wifi.js';
 import { applyStep, describeStep, readlinkOr, type Step } from './plan.js';
 
 export interface NetAgentOptions {
@@ -25,6 +26,8 @@ export interface NetAgentOptions {
   stateFile?: string;
   /** Commands that make systemd-networkd / systemd-resolved reread their drop-ins (none without systemd). */
   reload?: { networkd?: string[]; resolved?: string[] };
+  /** The Wifi table's supplicants; systemd (stalker-wpa@<if>.service) by default when reload is set, as main.ts sets it only under systemd. */
+  wifi?: WifiOptions;
 }
 
 const JOURNALD_LEVEL: Record<string, string> = { debug: 'debug', info: 'info', warning: 'warning', error: 'err' };
@@ -54,6 +57,8 @@ async function systemSteps(sys: Row | undefined, now: NetState, o: NetAgentOptio
   }
   const dnsWhy = rowProblems('System', sys, ['dns']);
   rejected.push(...dnsWhy);
+  // A refused country only leaves the supplicant in the world regulatory domain (net-wifi.ts).
+  rejected.push(...rowProblems('System', sys, ['country']));
   if (!dnsWhy.length) steps.push(...(await dnsSteps(o.root, sys, o.reload?.resolved)));
   return { steps, rejected };
 }
@@ -116,7 +121,7 @@ export function netAgent(o: NetAgentOptions): Agent {
   const managed = state.map;
   return {
     name: 'net',
-    tables: { System: {}, Interface: {}, VirtualMachine: { columns: ['id'] } },
+    tables: { System: {}, Interface: {}, VirtualMachine: { columns: ['id'] }, Wifi: {} },
     intervalMs: o.intervalMs ?? 5000,
     async reconcile(ctx) {
       const ifaces = ctx.rows('Interface');
@@ -145,6 +150,13 @@ export function netAgent(o: NetAgentOptions): Agent {
           status: missing ? 'error: no such device' : failure ? `error: ${failure}` : portFailed ? `error: ${ovsFailure}` : 'ok',
         });
       }
+      // After the links: the supplicant brings a wlan link up itself, and its DHCP is networkd's (30-wireless.network).
+      const wifi = { ...o.wifi, systemd: o.wifi?.systemd ?? o.reload !== undefined };
+      await wifiSteps(
+        { ctx, runner: o.runner, root: o.root, options: wifi, links: now.links, run: (steps, runner) => runSteps(ctx, steps, runner) },
+        ctx.rows('Wifi'),
+        sys,
+      );
     },
   };
 }
