@@ -66,6 +66,8 @@ type Options = {
   force: boolean;
   /** show/export/query print secret columns' values (secrets.ts) */
   secrets: boolean;
+  /** the audit entry's who, when a program on the device writes for someone else (provisioning) */
+  who?: string;
 };
 
 async function withClient<T>(o: Options, fn: (c: OvsdbClient, s: SchemaInfo) => Promise<T>): Promise<T> {
@@ -97,7 +99,7 @@ async function write(client: OvsdbClient, schema: SchemaInfo, o: Options, io: Io
       if (!changes.length || o.dryRun) return undefined;
       guardSession(changes, o.force);
       const epoch = buildEpoch();
-      seq = await commitChanges(client, changes, who(), system, epoch === undefined ? undefined : new Date(epoch * 1000));
+      seq = await commitChanges(client, changes, o.who ?? who(), system, epoch === undefined ? undefined : new Date(epoch * 1000));
       return seq;
     },
   );
@@ -221,7 +223,8 @@ async function run(cmd: string, rest: string[], o: Options, opt: Record<string, 
   }
 }
 
-export async function runSysdb(argv: string[], io: Io): Promise<number> {
+/** `by`: who the audit entry names instead of the caller (stalker-provision: `provision:FILE@HOST`). */
+export async function runSysdb(argv: string[], io: Io, by: { who?: string } = {}): Promise<number> {
   let args;
   try {
     args = parseArgs({ args: protectNegatives(argv), allowPositionals: true, options: OPTIONS });
@@ -249,6 +252,7 @@ export async function runSysdb(argv: string[], io: Io): Promise<number> {
       wait: !!opt.wait,
       force: !!opt.force,
       secrets: !!opt.secrets,
+      who: by.who,
       waitMs: seconds === undefined ? 60_000 : timeoutMs,
     };
     // Over ssh the device runs its own sysdb with these arguments (and writes its own audit entry).

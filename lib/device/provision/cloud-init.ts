@@ -41,7 +41,7 @@ export function readCloudInit(files: Record<string, string>): FormatResult {
 }
 
 function context(file: string, r: FormatResult, at: (...p: (string | number)[]) => Position) {
-  const pos = (key: string) => at(...key.split('.'));
+  const pos = (key: string) => at(...key.split('.').map((p) => (/^\d+$/.test(p) ? Number(p) : p)));
   return {
     set: (key: string, table: string, column: string, value: unknown, row?: string, where?: Position) =>
       r.assignments.push({ file, table, row, column, value, key, at: where ?? pos(key) } satisfies Assignment),
@@ -108,10 +108,9 @@ function readUser(u: unknown, key: string, at: (...p: (string | number)[]) => Po
   const sudo = leaves.take(`${key}.sudo`);
   if (sudo === false) put(`${key}.sudo`, 'sudo', false);
   else if (sudo !== undefined) {
-    // Imager writes `sudo: null` to keep the default user's sudo group without a NOPASSWD rule.
+    // Imager writes `sudo: null` to keep the default user's sudo group, or a NOPASSWD rule: either
+    // way User.sudo (the group and a NOPASSWD rule of the user agent's, as Pi OS's first user has).
     put(`${key}.sudo`, 'sudo', true);
-    if (JSON.stringify(sudo ?? '').includes('NOPASSWD'))
-      refuse(`${key}.sudo`, 'sudo asks for the password: no NOPASSWD rule on a managed system (the account gets sudo)');
   }
   const groups = leaves.take(`${key}.groups`);
   if (groups !== undefined) {
@@ -155,6 +154,7 @@ function readNetworkConfig(text: string, r: FormatResult): void {
       continue;
     }
     for (const [link, raw] of Object.entries((v ?? {}) as Record<string, unknown>)) {
+      if (link === 'renderer') continue; // older Imagers put netplan's renderer here
       const cfg = (raw ?? {}) as Record<string, unknown>;
       for (const [opt, val] of Object.entries(cfg)) {
         if (opt === 'regulatory-domain') set(k('wifis', link, opt), 'System', 'country', countryCode(val), undefined, keyAt('wifis', link, opt));

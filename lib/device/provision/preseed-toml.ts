@@ -99,7 +99,10 @@ function readUser(leaves: Leaves, set: Set, problem: Say, refuse: Say): void {
       if (other.length) refuse('user.groups', `only "sudo" is managed (User.sudo); not ${other.map((g) => JSON.stringify(g)).join(', ')}`);
     }
   }
-  if (leaves.take('user.passwordless_sudo') === true) refuse('user.passwordless_sudo', 'sudo asks for the password: no NOPASSWD rule on a managed system');
+  // User.sudo is the sudo group and a NOPASSWD rule (the user agent), as Pi OS's first user has.
+  const nopasswd = leaves.take('user.passwordless_sudo');
+  if (nopasswd === true) set('user.passwordless_sudo', 'User', 'sudo', true, name);
+  else if (nopasswd !== undefined && typeof nopasswd !== 'boolean') problem('user.passwordless_sudo', 'expected true or false');
   if (keys !== undefined) set('ssh.authorized_keys', 'User', 'authorized_keys', keys, name);
 }
 

@@ -13,7 +13,11 @@ export function readStalkerJson(text: string, schema: SchemaInfo): FormatResult 
   try {
     doc = JSON.parse(text);
   } catch (e) {
-    problem(`not valid JSON: ${(e as Error).message.replace(/ in JSON at position \d+.*$/, '')}`, jsonErrorPosition(text, (e as Error).message));
+    // Node's message may quote the text around the error, which can be a secret: the position says where.
+    problem(
+      `not valid JSON: ${(e as Error).message.replace(/ in JSON at position \d+.*$/, '').replace(/, ".*" is not valid JSON$/s, '')}`,
+      jsonErrorPosition(text, (e as Error).message),
+    );
     return result;
   }
   if (!isObject(doc)) {
