@@ -1,7 +1,7 @@
 import { SysdbError } from './errors.js';
 import type { Row, Value } from './ovsdb/datum.js';
 import { OBSERVED, READ_ONLY_TABLES, type SchemaInfo, type TableInfo } from './schema.js';
-import { isKeepMarker, isSecret, KEEP_SECRET, redactChanges, redactRow } from './secrets.js';
+import { hide, isKeepMarker, isSecret, KEEP_SECRET, redactRow, SECRET_COLUMNS } from './secrets.js';
 import { checkValue } from './values.js';
 
 /** One row-level difference between the desired state and the database. */
@@ -185,4 +185,17 @@ export function describeChange(change: Change, schema: SchemaInfo): string {
     case 'delete':
       return `- ${label}`;
   }
+}
+
+/** The changes as the audit log and the CLI's diff print them: a secret's change is recorded, not its value. */
+export function redactChanges(changes: Change[]): Change[] {
+  return changes.map((c) => {
+    if (!SECRET_COLUMNS[c.table]) return c;
+    if (c.op === 'modify')
+      return {
+        ...c,
+        set: Object.fromEntries(Object.entries(c.set).map(([k, d]) => [k, isSecret(c.table, k) ? { from: hide(d.from), to: hide(d.to) } : d])),
+      };
+    return { ...c, values: redactRow(c.table, c.values) };
+  });
 }

@@ -1,11 +1,10 @@
 import { headOf, nextEntry, parseHead } from './audit.js';
-import type { Change } from './changes.js';
+import { redactChanges, type Change } from './changes.js';
 import { SysdbError } from './errors.js';
 import { decodeRow, encodeRow, type Row } from './ovsdb/datum.js';
 import type { OvsdbClient } from './ovsdb/client.js';
 import type { Condition, Operation } from './ovsdb/protocol.js';
 import { DB_NAME, OBSERVED } from './schema.js';
-import { redactChanges } from './secrets.js';
 
 export async function selectAll(client: OvsdbClient, table: string, where: Condition[] = []): Promise<Row[]> {
   const [res] = await client.transact(DB_NAME, [{ op: 'select', table, where }]);

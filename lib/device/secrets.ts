@@ -1,4 +1,3 @@
-import type { Change } from './changes.js';
 import type { Value } from './ovsdb/datum.js';
 
 // Columns whose values are secrets: a Wi-Fi passphrase, a password hash. They are stored in the
@@ -28,7 +27,7 @@ export function isKeepMarker(v: unknown): boolean {
   return !!v && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 1 && (v as { secret?: unknown }).secret === 'unchanged';
 }
 
-function hide(v: Value | undefined): Value {
+export function hide(v: Value | undefined): Value {
   return v === null || v === undefined ? null : REDACTED;
 }
 
@@ -39,17 +38,4 @@ export function redactRow<T extends Record<string, unknown>>(table: string, row:
   const out: Record<string, unknown> = { ...row };
   for (const c of secret) if (out[c] !== null && out[c] !== undefined) out[c] = marker;
   return out as T;
-}
-
-/** The changes as the audit log and the CLI's diff print them: a secret's change is recorded, not its value. */
-export function redactChanges(changes: Change[]): Change[] {
-  return changes.map((c) => {
-    if (!SECRET_COLUMNS[c.table]) return c;
-    if (c.op === 'modify')
-      return {
-        ...c,
-        set: Object.fromEntries(Object.entries(c.set).map(([k, d]) => [k, isSecret(c.table, k) ? { from: hide(d.from), to: hide(d.to) } : d])),
-      };
-    return { ...c, values: redactRow(c.table, c.values) };
-  });
 }
