@@ -5,8 +5,10 @@ import type { OvsdbClient } from '../ovsdb/client.js';
 import { OBSERVED, type SchemaInfo } from '../schema.js';
 import type { Io } from './io.js';
 
-// Statuses an agent writes while it is still working; anything else is its verdict.
+// Statuses an agent writes while it is still working; anything else is its verdict (a Wi-Fi row
+// is "connecting (SCANNING)" and the like until it is associated or says why not).
 const IN_PROGRESS = new Set(['pending', 'starting', 'logged-in']);
+const inProgress = (s: string) => IN_PROGRESS.has(s) || /^connecting\b/.test(s);
 // A VM that crashed or was given up on, a refused value, a failed login: `apply --wait` exits 1.
 const isError = (s: string) => /^(error|crashed|failed)\b/.test(s);
 
@@ -24,7 +26,7 @@ export async function waitForAgents(client: OvsdbClient, schema: SchemaInfo, cha
       if (done.has(label)) continue;
       const [row] = (await selectAll(client, c.table)).filter((r) => (schema.table(c.table).keyed ? r.name === c.key : true));
       const status = row?.status;
-      if (typeof status === 'string' && !IN_PROGRESS.has(status)) {
+      if (typeof status === 'string' && !inProgress(status)) {
         done.set(label, status);
         io.out(`${label}: ${status}`);
       }
