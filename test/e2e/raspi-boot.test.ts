@@ -5,11 +5,12 @@
 // secure path, and the plain ovsdb TCP port is checked to be closed.
 // Nothing here is skipped: a missing tool fails the suite.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { loadTree } from '../../lib/config/load-tree.js';
 import { buildRaspiImage, RASPI_IMAGE, RASPI_TREE, ROOT, rootDebugfs, run } from '../support/raspi-image.js';
+import { e2eSshCredential, guest, SSH_ARGS, sysdb, sysdbWith } from '../support/guest-ssh.js';
 import { bootVirt, exited, tail, type VirtBoot, type VirtKernel, virtKernel } from '../support/virt-boot.js';
 
 const IMAGE = RASPI_IMAGE;
@@ -17,43 +18,6 @@ const CONSOLE = join(ROOT, 'out/raspi-boot-console.log');
 const BUILD_LOG = join(ROOT, 'out/raspi-boot-build.log');
 const BOOT_LIMIT_MS = Number(process.env.RASPI_BOOT_LIMIT_MS ?? 8 * 60_000);
 const MTOOLS_ENV = { ...process.env, MTOOLS_SKIP_CHECK: '1', MTOOLSRC: '/dev/null' };
-
-// The boot test's own key, kept in out/. It never goes into a built image: the test hands its
-// public half to this boot only, as the systemd credential ssh.authorized_keys.root on the kernel
-// command line it boots with (systemd-tmpfiles' provision.conf writes root's authorized_keys from
-// it), so images built from this checkout authorize exactly the keys in stalks/raspi-rootssh/keys/.
-const SSH_KEY = join(ROOT, 'out/e2e-ssh/id_ed25519');
-const SSH_ARGS = `-i ${SSH_KEY} -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o ConnectTimeout=20`;
-
-/** The kernel argument that authorizes the test's key for this boot only. */
-function e2eSshCredential(): string {
-  mkdirSync(dirname(SSH_KEY), { recursive: true });
-  if (!existsSync(SSH_KEY)) run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'stalker-e2e-boot-test', '-f', SSH_KEY]);
-  const pub = readFileSync(`${SSH_KEY}.pub`);
-  return `systemd.set_credential_binary=ssh.authorized_keys.root:${pub.toString('base64')}`;
-}
-
-/** bin/sysdb over ssh: the device's Sysdb socket forwarded by OpenSSH (no TCP listener on the device). */
-function sysdb(sshPort: number, ...args: string[]) {
-  return sysdbWith(sshPort, {}, ...args);
-}
-
-/** The same with standard input, another --timeout (seconds) and kill time (ms), or extra environment. */
-function sysdbWith(sshPort: number, o: { input?: string; seconds?: number; killMs?: number; env?: NodeJS.ProcessEnv }, ...args: string[]) {
-  return spawnSync(join(ROOT, 'bin/sysdb'), ['--remote', `ssh://root@127.0.0.1:${sshPort}`, '--timeout', String(o.seconds ?? 30), ...args], {
-    encoding: 'utf8',
-    input: o.input,
-    timeout: o.killMs ?? 60_000,
-    env: { ...process.env, SYSDB_SSH_ARGS: SSH_ARGS, ...o.env },
-  });
-}
-
-/** A command in the guest over ssh (the test's key); its stdout. */
-function guest(sshPort: number, command: string, timeout = 60_000): string {
-  const r = spawnSync('ssh', [...SSH_ARGS.split(' '), '-p', String(sshPort), 'root@127.0.0.1', command], { encoding: 'utf8', timeout });
-  if (r.status !== 0) throw new Error(`ssh ${command} exited ${r.status}: ${r.stderr}`);
-  return r.stdout;
-}
 
 describe('trees/raspi: raspi.img boots in QEMU and the managed system answers', () => {
   let boot: VirtBoot | undefined;
