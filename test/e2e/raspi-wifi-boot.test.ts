@@ -9,7 +9,7 @@
 // the 0600 database. Nothing here is skipped: a missing tool fails the suite.
 import { spawnSync } from 'node:child_process';
 import { pbkdf2Sync } from 'node:crypto';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { e2eSshCredential, e2ePublicKey, eventually, guest, sysdb, sysdbWith } from '../support/guest-ssh.js';
@@ -219,9 +219,17 @@ describe('trees/raspi-wifi-test: provisioned like Raspberry Pi Imager, joins a W
     expect(root('ls /etc/ssh')).toMatch(/ssh_host_ed25519_key/);
   });
 
-  test('powers off cleanly', async () => {
+  test('powers off cleanly; the FAT, read raw, holds none of the secrets the provisioning files carried', async () => {
     await boot!.powerDown();
     expect(await exited(boot!.qemu, 120_000)).toBe(true);
+    // an unlink on FAT frees the clusters only: the device zeroed the files before deleting them
+    const table = JSON.parse(run('sfdisk', ['--json', join(work, 'disk.img')])) as { partitiontable: { partitions: { start: number; size: number }[] } };
+    const fat = table.partitiontable.partitions[0]!;
+    const fd = openSync(join(work, 'disk.img'), 'r');
+    const bytes = Buffer.alloc(fat.size * 512);
+    readSync(fd, bytes, 0, bytes.length, fat.start * 512);
+    closeSync(fd);
+    for (const s of [PSK, PASS, e2ePublicKey().split(' ')[1]!]) expect(bytes.includes(s)).toBe(false);
     process.stdout.write(`raspi-wifi-test: whole boot test ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
   }, 150_000);
 });

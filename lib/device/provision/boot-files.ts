@@ -1,4 +1,4 @@
-import { closeSync, copyFileSync, fsyncSync, mkdirSync, openSync, readFileSync, chmodSync, unlinkSync, existsSync } from 'node:fs';
+import { chmodSync, closeSync, copyFileSync, existsSync, fstatSync, fsyncSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import type { ProvisionInput } from './read-provision.js';
 
@@ -16,9 +16,26 @@ function fsyncDir(dir: string): void {
   }
 }
 
-/** Deletes the files from the FAT (they may hold a password hash or a Wi-Fi key) and makes that durable. */
+/**
+ * Deletes the files from the FAT (they may hold a password hash or a Wi-Fi key) and makes that
+ * durable. An unlink on FAT only frees the clusters, which keep the bytes for anyone who reads the
+ * card raw: each file is overwritten with zeros in place and synced first (vfat rewrites a file's
+ * clusters in place), then unlinked.
+ */
 export function removeFiles(boot: string, names: string[]): void {
-  for (const n of names) unlinkSync(path.join(boot, n));
+  for (const n of names) {
+    const file = path.join(boot, n);
+    const fd = openSync(file, 'r+');
+    try {
+      const size = fstatSync(fd).size;
+      const zeros = Buffer.alloc(Math.min(size, 1 << 20));
+      for (let at = 0; at < size; at += zeros.length) writeSync(fd, zeros, 0, Math.min(zeros.length, size - at), at);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    unlinkSync(file);
+  }
   fsyncDir(boot);
 }
 
