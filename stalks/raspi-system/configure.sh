@@ -35,3 +35,9 @@ systemctl enable systemd-networkd systemd-resolved systemd-timesyncd
 # not needed on a headless appliance; wait-online would only delay boot when the cable is out
 systemctl disable systemd-networkd-wait-online.service 2>/dev/null || true
 systemctl mask systemd-networkd-wait-online.service
+# Wi-Fi is the net agent's (Sysdb's Wifi table, stalker-wpa@IFACE.service): Debian's D-Bus
+# wpa_supplicant.service (NetworkManager's) would only sit in memory on every board
+if [ -e /usr/lib/systemd/system/wpa_supplicant.service ] || [ -e /lib/systemd/system/wpa_supplicant.service ]; then
+  systemctl disable wpa_supplicant.service 2>/dev/null || true
+  systemctl mask wpa_supplicant.service
+fi

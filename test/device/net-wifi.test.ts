@@ -6,7 +6,7 @@ import type { CommandRunner } from '../../lib/device/agents/command-runner.js';
 import { netAgent } from '../../lib/device/agents/net-agent.js';
 import { networkOf, renderSupplicantConfig, ssidHex, wifiProblem, wpaPsk, type WifiNetwork } from '../../lib/device/agents/net-wifi-config.js';
 import { parseListNetworks, parseScanResults, parseStatus, printfDecode, wifiStatus, type SupplicantView } from '../../lib/device/agents/net-wifi-status.js';
-import { wifiUnit } from '../../lib/device/agents/net-wifi.js';
+import { stickyStatus, wifiUnit } from '../../lib/device/agents/net-wifi.js';
 import type { Row } from '../../lib/device/ovsdb/datum.js';
 import { startAgent } from './helpers/agents.js';
 import { OvsdbServer, until } from './helpers/ovsdb-server.js';
@@ -342,5 +342,26 @@ describe('the net agent runs the Wifi table', () => {
     // wlan9 never had a supplicant: only its file goes
     expect(sys.wifiCalls().filter((c) => c.includes('wlan9') && !c.includes('is-active'))).toEqual([]);
     noSecretAnywhere();
+  });
+});
+
+describe('a refused key', () => {
+  it('stays "wrong key" while the supplicant retries between back-offs, until the row changes or the network is joined', () => {
+    const memory = new Map<string, string>();
+    const home = net({ ssid: 'home', security: 'wpa2-psk', passphrase: 'first-key-1' });
+    const WRONG = 'error: wrong key (authentication failed)';
+    expect(stickyStatus('connecting (4WAY_HANDSHAKE)', home, 'wlan0', memory)).toBe('connecting (4WAY_HANDSHAKE)');
+    expect(stickyStatus(WRONG, home, 'wlan0', memory)).toBe(WRONG);
+    // the back-off ended and it tries again: still the same key, still wrong
+    expect(stickyStatus('connecting (4WAY_HANDSHAKE)', home, 'wlan0', memory)).toBe(WRONG);
+    expect(stickyStatus('error: not found', home, 'wlan0', memory)).toBe('error: not found');
+    // a new passphrase is tried afresh
+    const fixed = { ...home, passphrase: 'second-key-2' };
+    expect(stickyStatus('connecting (4WAY_HANDSHAKE)', fixed, 'wlan0', memory)).toBe('connecting (4WAY_HANDSHAKE)');
+    expect(stickyStatus(WRONG, home, 'wlan0', memory)).toBe(WRONG);
+    // joined (the access point's key changed back): forgotten
+    expect(stickyStatus('associated (02:00:00:00:01:00, 2437 MHz)', home, 'wlan0', memory)).toMatch(/^associated/);
+    expect(stickyStatus('connecting (SCANNING)', home, 'wlan0', memory)).toBe('connecting (SCANNING)');
+    expect(memory.size).toBe(0);
   });
 });

@@ -5,12 +5,12 @@
 // secure path, and the plain ovsdb TCP port is checked to be closed.
 // Nothing here is skipped: a missing tool fails the suite.
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync, rmSync, statSync } from 'node:fs';
+import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadTree } from '../../lib/config/load-tree.js';
-import { buildRaspiImage, RASPI_IMAGE, RASPI_TREE, ROOT, rootDebugfs, run } from '../support/raspi-image.js';
-import { e2eSshCredential, guest, SSH_ARGS, sysdb, sysdbWith } from '../support/guest-ssh.js';
+import { bootPartition, buildRaspiImage, RASPI_IMAGE, RASPI_TREE, ROOT, rootDebugfs, run } from '../support/raspi-image.js';
+import { e2ePublicKey, e2eSshCredential, eventually, guest, SSH_ARGS, sysdb, sysdbWith } from '../support/guest-ssh.js';
 import { bootVirt, exited, tail, type VirtBoot, type VirtKernel, virtKernel } from '../support/virt-boot.js';
 
 const IMAGE = RASPI_IMAGE;
@@ -18,6 +18,15 @@ const CONSOLE = join(ROOT, 'out/raspi-boot-console.log');
 const BUILD_LOG = join(ROOT, 'out/raspi-boot-build.log');
 const BOOT_LIMIT_MS = Number(process.env.RASPI_BOOT_LIMIT_MS ?? 8 * 60_000);
 const MTOOLS_ENV = { ...process.env, MTOOLS_SKIP_CHECK: '1', MTOOLSRC: '/dev/null' };
+
+const LAB_PASSPHRASE = 'lab-passphrase-e2e';
+// passphrase too short: refused by the Wifi.passphrase check, at line 3
+const BROKEN_PROVISION = '{\n  "system": { "timezone": "Europe/Berlin" },\n  "wifi": { "lab": { "passphrase": "tiny-pw" } }\n}\n';
+const provisionFor = (key: string) => ({
+  system: { timezone: 'Europe/Berlin', country: 'DE' },
+  user: { ops: { authorized_keys: [key], sudo: true } },
+  wifi: { 'lab net': { passphrase: LAB_PASSPHRASE, priority: 5 } },
+});
 
 describe('trees/raspi: raspi.img boots in QEMU and the managed system answers', () => {
   let boot: VirtBoot | undefined;
@@ -118,6 +127,11 @@ describe('trees/raspi: raspi.img boots in QEMU and the managed system answers', 
       // A sparse copy the guest writes itself (no -snapshot): the power-cut test boots it again.
       disk = join(work, 'disk.img');
       run('cp', ['--sparse=always', IMAGE, disk]);
+      // A provisioning file with a bad value, copied by hand (stalker provision would refuse it):
+      // the first boot must report it and come up with the image's configuration (checked below).
+      const broken = join(work, 'stalker-provision.json');
+      writeFileSync(broken, BROKEN_PROVISION);
+      run('mcopy', ['-o', '-i', bootPartition(disk).fat, broken, '::/stalker-provision.json'], MTOOLS_ENV);
       boot = await bootVirt({ image: disk, work, console: CONSOLE, kernel: virt!, forward: [6640, 22], snapshot: false });
       port = boot.ports.get(6640)!;
       sshPort = boot.ports.get(22)!;
@@ -138,6 +152,19 @@ describe('trees/raspi: raspi.img boots in QEMU and the managed system answers', 
     },
     BOOT_LIMIT_MS + 60_000,
   );
+
+  test('a broken provisioning file is reported with its position, moved off the FAT, and changes nothing', () => {
+    const text = boot!.text();
+    expect(text).toMatch(/stalker-provision: stalker-provision\.json:3:\d+: wifi\.lab\.passphrase: bad value \(secret\)/);
+    expect(text).toMatch(/stalker-provision: stalker-provision\.json not applied \(1 problem\(s\)\)/);
+    expect(text).not.toContain('tiny-pw');
+    expect(guest(sshPort, 'ls /boot/firmware')).not.toMatch(/stalker-provision/);
+    expect(guest(sshPort, 'stat -c "%a %n" /var/lib/stalker/provision/rejected /var/lib/stalker/provision/rejected/*').trim()).toMatch(
+      /^700 \/var\/lib\/stalker\/provision\/rejected\n600 \/var\/lib\/stalker\/provision\/rejected\/\S+-stalker-provision\.json$/,
+    );
+    // nothing of it was applied: no Wifi row, and the hostname test below still sees the tree's
+    expect(sysdb(sshPort, 'show', 'wifi', '--json').stdout.trim()).toBe('[]');
+  }, 120_000);
 
   test('sysdb --remote ssh:// shows the hostname from the tree', async () => {
     // sshd may still be starting (host keys are made on first boot) when the agents report ready
@@ -285,6 +312,13 @@ describe('trees/raspi: raspi.img boots in QEMU and the managed system answers', 
       const r = sysdb(sshPort, 'set', 'system', 'hostname', `${hostname}-durable`);
       if (r.status !== 0) throw new Error(`sysdb set exited ${r.status}: ${r.stderr}`);
       await boot!.kill(); // the power cut: no sync, no shutdown
+      // Between the boots, the card gets a provisioning file (stalker provision, checked first):
+      // the second boot applies it over what the device has (test below).
+      const file = join(work, 'stalker-provision.json');
+      writeFileSync(file, JSON.stringify(provisionFor(e2ePublicKey()), null, 2));
+      const p = spawnSync(join(ROOT, 'bin/stalker'), ['provision', disk, file], { encoding: 'utf8' });
+      expect(`${p.stdout}${p.stderr}`).toMatch(/wrote stalker-provision\.json to \S*disk\.img/);
+      expect(p.status).toBe(0);
       const again = `${CONSOLE}.2`;
       boot = await bootVirt({ image: disk, work, console: again, kernel: virt!, forward: [6640, 22], snapshot: false });
       sshPort = boot.ports.get(22)!;
@@ -305,6 +339,25 @@ describe('trees/raspi: raspi.img boots in QEMU and the managed system answers', 
     },
     BOOT_LIMIT_MS + 120_000,
   );
+
+  test('the provisioning file put on the card before this boot was applied over the device, audited, and removed', async () => {
+    const text = readFileSync(`${CONSOLE}.2`, 'utf8');
+    expect(text).toMatch(/stalker-provision: applied \d+ change\(s\) from stalker-provision\.json \(audit entry \d+\)/);
+    // merged: the hostname set before the power cut stays, the file's own values are there
+    const exported = JSON.parse(sysdb(sshPort, 'export', 'system', 'user', 'wifi').stdout) as Record<string, Record<string, unknown>>;
+    expect(exported.system).toMatchObject({ hostname: `${hostname}-durable`, timezone: 'Europe/Berlin', country: 'DE' });
+    expect(exported.user.ops).toEqual({ authorized_keys: e2ePublicKey(), sudo: true });
+    expect(exported.wifi['lab net']).toEqual({ passphrase: { secret: 'unchanged' }, priority: 5 });
+    // the provisioned account logs in with its key and may sudo; no radio here: the row says so
+    const login = await eventually('ops logging in', () => guest(sshPort, 'id -un; sudo -n id -u', 60_000, 'ops'), 90_000, 5000);
+    expect(login.trim().split('\n')).toEqual(['ops', '0']);
+    await eventually('the Wi-Fi row status', () => /no such device wlan0/.test(sysdb(sshPort, 'show', 'wifi').stdout), 60_000);
+    const audit = sysdb(sshPort, 'audit', '--who', 'provision:stalker-provision.json').stdout;
+    expect(audit).toMatch(/provision:stalker-provision\.json@/);
+    expect(audit).not.toContain(LAB_PASSPHRASE);
+    expect(guest(sshPort, 'ls /boot/firmware')).not.toMatch(/stalker-provision/);
+    expect(sysdb(sshPort, 'audit', 'verify').status).toBe(0);
+  }, 240_000);
 
   test('powers off cleanly on the power button', async () => {
     await boot!.powerDown();

@@ -107,7 +107,7 @@ describe('trees/raspi-wifi-test: provisioned like Raspberry Pi Imager, joins a W
     const hash = run('openssl', ['passwd', '-5', USER_PASSWORD]).trim();
     const files = imagerFiles(work, hash);
     const r = spawnSync(join(ROOT, 'bin/stalker'), ['provision', disk, ...files], { encoding: 'utf8' });
-    expect(r.stderr + r.stdout).toMatch(/wrote user-data, network-config, meta-data to disk\.img/);
+    expect(r.stderr + r.stdout).toMatch(/wrote user-data, network-config, meta-data to \S*disk\.img/);
     expect(r.status).toBe(0);
     // the keyboard is not honoured, and says so before the card leaves the host
     expect(r.stdout + r.stderr).toMatch(/note: .*keyboard/);

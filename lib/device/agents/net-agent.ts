@@ -118,6 +118,8 @@ function interfaceProblem(i: Row): string | undefined {
 export function netAgent(o: NetAgentOptions): Agent {
   // Addresses this agent put on each link: "ip none" (or a smaller set) removes exactly those.
   const state = new ManagedAddresses(o.stateFile);
+  // Wi-Fi networks whose key the access point refused (net-wifi.ts: the status sticks until the row changes)
+  const refusedKeys = new Map<string, string>();
   const managed = state.map;
   return {
     name: 'net',
@@ -153,7 +155,7 @@ export function netAgent(o: NetAgentOptions): Agent {
       // After the links: the supplicant brings a wlan link up itself, and its DHCP is networkd's (30-wireless.network).
       const wifi = { ...o.wifi, systemd: o.wifi?.systemd ?? o.reload !== undefined };
       await wifiSteps(
-        { ctx, runner: o.runner, root: o.root, options: wifi, links: now.links, run: (steps, runner) => runSteps(ctx, steps, runner) },
+        { ctx, runner: o.runner, root: o.root, options: wifi, links: now.links, run: (steps, runner) => runSteps(ctx, steps, runner), refusedKeys },
         ctx.rows('Wifi'),
         sys,
       );

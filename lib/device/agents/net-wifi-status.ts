@@ -95,10 +95,11 @@ export function wifiStatus(n: WifiNetwork, view: SupplicantView | undefined): st
   if (associated && currentSsid.equals(mine)) return `associated (${view.state.get('bssid') ?? '?'}, ${view.state.get('freq') ?? '?'} MHz)`;
   if (own?.flags.includes('TEMP-DISABLED'))
     return n.security === 'open' ? 'error: association failed (temporarily disabled)' : 'error: wrong key (authentication failed)';
-  if (associated) return 'standby (associated to another network)';
   if (state === 'INTERFACE_DISABLED') return 'error: interface disabled (rfkill blocked?)';
-  // Right after a start the first scan has not finished: no results yet is not "not found".
+  // Right after a start the first scan has not finished: no results yet is not "not found". Not
+  // in the last scan is "not found" even while another network is joined (standby is for one in reach).
   const scanDone = view.scanned.length > 0 || state !== 'SCANNING';
   if (!n.hidden && scanDone && !view.scanned.some((s) => s.equals(mine))) return 'error: not found';
+  if (associated) return 'standby (associated to another network)';
   return `connecting (${state})`;
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Row } from '../ovsdb/datum.js';
@@ -68,6 +69,25 @@ export interface WifiPass {
   links: { has(name: string): boolean };
   /** Runs steps through ctx.step; returns the first failed step's description. */
   run(steps: Step[], runner: CommandRunner): Promise<string | undefined>;
+  /** Networks whose key was refused, by interface and SSID -> the row's values then (kept by the agent across passes). */
+  refusedKeys?: Map<string, string>;
+}
+
+/**
+ * A refused key shows in list_networks only while the supplicant backs off (TEMP-DISABLED for 10 s,
+ * 20 s, ...); in between it tries again and says 4WAY_HANDSHAKE. So "wrong key" sticks until the row
+ * changes (a new passphrase) or the network is joined, instead of flickering back to "connecting".
+ */
+export function stickyStatus(status: string, net: WifiNetwork, iface: string, memory: Map<string, string> | undefined): string {
+  if (!memory) return status;
+  const key = `${iface}\u0000${net.ssid}`;
+  const values = createHash('sha256')
+    .update(JSON.stringify([net.security, net.passphrase ?? null, net.hidden]))
+    .digest('hex');
+  if (/^error: wrong key/.test(status)) memory.set(key, values);
+  else if (/^associated/.test(status) || memory.get(key) !== values) memory.delete(key);
+  else if (/^connecting/.test(status)) return 'error: wrong key (authentication failed)';
+  return status;
 }
 
 /** Interfaces that have a supplicant file now: a row gone since (even across agent restarts) still gets its file removed. */
@@ -127,7 +147,11 @@ export async function wifiSteps(p: WifiPass, rows: Row[], sys: Row | undefined):
     const failure = failures.get(iface);
     const view = ctx.dryRun || failure || !p.links.has(iface) ? undefined : await readSupplicant(p.runner, ctrl, iface);
     for (const { row, net } of nets) {
-      const status = !p.links.has(iface) ? `error: no such device ${iface}` : failure ? `error: failed: ${failure}` : wifiStatus(net, view);
+      const status = !p.links.has(iface)
+        ? `error: no such device ${iface}`
+        : failure
+          ? `error: failed: ${failure}`
+          : stickyStatus(wifiStatus(net, view), net, iface, p.refusedKeys);
       await ctx.observe('Wifi', row, { status });
     }
   }
