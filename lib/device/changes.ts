@@ -106,14 +106,16 @@ function deleteChange(t: TableInfo, key: string, row: Row): Change {
 
 /**
  * Defaults `sysdb set` fills in when it creates a row (documented in lib/device/README.md): a VM gets
- * the lowest free id from 1, 1 vCPU, 256 MiB and state stop. Other tables have no defaults.
+ * the lowest free id from 1, 1 vCPU, 256 MiB and state stop; a container the lowest free id and
+ * state stop. VMs and containers share the ids (each is the host interface vi<id> on the bridge), so
+ * "free" means unused by either. Other tables have no defaults.
  */
-export function createDefaults(t: TableInfo, rows: Row[]): Record<string, Value> {
-  if (t.name !== 'VirtualMachine') return {};
-  const used = new Set(rows.map((r) => r.id));
+export function createDefaults(t: TableInfo, current: CurrentRows): Record<string, Value> {
+  if (t.name !== 'VirtualMachine' && t.name !== 'Container') return {};
+  const used = new Set([...current('VirtualMachine'), ...current('Container')].map((r) => r.id));
   let id = 1;
   while (used.has(id)) id++;
-  return { id, vcpus: 1, memory: 256, state: 'stop' };
+  return t.name === 'VirtualMachine' ? { id, vcpus: 1, memory: 256, state: 'stop' } : { id, state: 'stop' };
 }
 
 /** `sysdb set`: one column of one row; creates the row from defaults when the other required columns have one. */
@@ -127,7 +129,7 @@ export function setChange(t: TableInfo, key: string, column: string, value: Valu
   // Setting a name renames a row; there is nothing to rename (the audit entry would name the row by
   // one name and the database by the other).
   if (column === 'name') throw new SysdbError('NOT_FOUND', `${t.alias} ${key} does not exist (setting its name renames a row)`);
-  const values: Record<string, Value> = { ...createDefaults(t, rows), [column]: value };
+  const values: Record<string, Value> = { ...createDefaults(t, current), [column]: value };
   const missing = configColumns(t).filter((c) => values[c] === undefined && !t.columns.get(c)!.optional);
   if (missing.length) throw new SysdbError('NOT_FOUND', `${t.alias} ${key} does not exist; creating it needs ${missing.join(', ')} too (use sysdb apply)`);
   return [{ op: 'create', table: t.name, key, values: t.keyed ? { name: key, ...values } : values }];

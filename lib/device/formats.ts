@@ -89,6 +89,15 @@ export const publicKey: FormatCheck = (v) =>
   !CONTROL.test(v)
     ? undefined
     : 'an OpenSSH public key line "ssh-ed25519 AAAA... comment" (no options)';
+/** A local image name (sysdb image import DIR NAME): a directory name under the image store. */
+export const imageName: FormatCheck = (v) =>
+  /^[a-z0-9][a-z0-9._-]{0,63}$/.test(v) && !v.includes('..') ? undefined : 'an image name (1-64 of a-z 0-9 . _ -, starting with a letter or digit)';
+/** A container's command: words split on spaces, no shell; each word printable, none starting with a control character. */
+export const command: FormatCheck = (v) =>
+  v.trim() === v && v.length > 0 && !CONTROL.test(v) && !v.includes('  ') ? undefined : 'a command of words separated by single spaces (no shell, no quoting)';
+/** One environment variable: NAME=VALUE, NAME a shell identifier, VALUE without control characters. */
+export const envVar: FormatCheck = (v) =>
+  /^[A-Za-z_][A-Za-z0-9_]*=/.test(v) && !CONTROL.test(v) ? undefined : 'NAME=VALUE (NAME a shell identifier; no control characters)';
 export const fstype: FormatCheck = (v) => (/^[a-z0-9][a-z0-9_.]*$/.test(v) ? undefined : 'a file system type such as ext4');
 
 /** table.column -> check; the CLI applies these to every value, the agents to every row they act on. */
@@ -111,6 +120,13 @@ export const FORMATS: Record<string, FormatCheck> = {
   'VirtualMachine.name': vmName,
   'VirtualMachine.disk': absolutePath,
   'VirtualMachine.kernel': absolutePath,
+  'Container.name': vmName,
+  'Container.image': imageName,
+  'Container.command': command,
+  'Container.env': envVar,
+  'Container.bridge': ifname,
+  'Container.ip': cidr,
+  'Container.gateway': ip,
   'Storage.name': vmName,
   'Storage.portal': ip,
   'Storage.target_iqn': iqn,

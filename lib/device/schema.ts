@@ -41,6 +41,7 @@ const ALIASES: Record<string, string> = {
   system: 'System',
   interface: 'Interface',
   vm: 'VirtualMachine',
+  container: 'Container',
   wifi: 'Wifi',
   user: 'User',
   storage: 'Storage',
@@ -54,6 +55,7 @@ export const OBSERVED: Record<string, string[]> = {
   Wifi: ['status'],
   User: ['status'],
   VirtualMachine: ['status', 'pid', 'restarts'],
+  Container: ['status', 'pid', 'restarts'],
   Storage: ['status', 'device'],
 };
 export const READ_ONLY_TABLES = new Set(['Telemetry', 'Audit']);

@@ -77,6 +77,7 @@ describe('verbs', () => {
       wifi: {},
       user: {},
       vm: { vm1: { id: 1, memory: 256, state: 'run', vcpus: 1 } },
+      container: {},
       storage: {},
     });
     expect(await sysdb(['apply', '-'], exported.out)).toMatchObject({ code: 0, out: 'no changes' });

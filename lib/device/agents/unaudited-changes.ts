@@ -5,7 +5,7 @@ import { parseHead } from '../audit.js';
 import { OBSERVED } from '../schema.js';
 
 /** The configuration tables: what `sysdb` writes with an audit entry in the same transaction. */
-export const CONFIG_TABLES = ['System', 'Interface', 'Wifi', 'User', 'VirtualMachine', 'Storage'];
+export const CONFIG_TABLES = ['System', 'Interface', 'Wifi', 'User', 'VirtualMachine', 'Container', 'Storage'];
 
 const keyOf = (table: string, row: Row | undefined) => (table === 'System' ? '.' : String(row?.name ?? '?'));
 const configOf = (table: string, row: Row) =>
