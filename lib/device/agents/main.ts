@@ -3,6 +3,9 @@ import { parseArgs } from 'node:util';
 import { ANCHOR_FILE } from '../cli/audit-verbs.js';
 import { DEFAULT_REMOTE } from '../cli/sysdb-main.js';
 import { auditAgent } from './audit-agent.js';
+import { containerAgent } from './container-agent.js';
+import { processRuntime, systemdRuntime } from './container-runtime.js';
+import { storeDir } from '../containers/image-store.js';
 import type { Agent } from './agent-runtime.js';
 import { AgentRuntime } from './agent-runtime.js';
 import { execRunner } from './command-runner.js';
@@ -15,12 +18,13 @@ import { userAgent } from './user-agent.js';
 import { vmAgent } from './vm-agent.js';
 import { startWatchdog, systemdNotifier } from './watchdog.js';
 
-const USAGE = `usage: stalker-agent net|storage|vm|stat|audit|user [--remote R] [--dry-run]
+const USAGE = `usage: stalker-agent net|storage|vm|container|stat|audit|user [--remote R] [--dry-run]
   audit: [--anchor /var/lib/sysdb/audit-head]
   net:  [--root /] [--ovs-db unix:/var/run/openvswitch/db.sock] [--datapath system|netdev] [--bridge br0]
         [--state /run/stalker/net-addresses.json]
   user: [--root /]
-  vm:   [--qemu qemu-system-aarch64] [--cgroup DIR | systemd vm.slice when systemd runs] [--console-dir /run/stalker/vm] [--no-tap]`;
+  vm:   [--qemu qemu-system-aarch64] [--cgroup DIR | systemd vm.slice when systemd runs] [--console-dir /run/stalker/vm] [--no-tap]
+  container: [--images /var/lib/stalker/images] [--ovs-db ...] (systemd-run in container.slice when systemd runs)`;
 
 function build(name: string, o: Record<string, string | boolean | undefined>): Agent {
   const runner = execRunner();
@@ -47,6 +51,16 @@ function build(name: string, o: Record<string, string | boolean | undefined>): A
           ? { kind: 'systemd' as const, slice: 'vm.slice' }
           : { kind: 'none' as const };
       return vmAgent({ qemu, kvm: defaultKvm(qemu), tap: !o['no-tap'], consoleDir: String(o['console-dir'] ?? '/run/stalker/vm'), placement });
+    }
+    case 'container': {
+      const systemd = existsSync('/run/systemd/system');
+      return containerAgent({
+        runner,
+        systemd,
+        runtime: systemd ? systemdRuntime(runner) : processRuntime({ runDir: '/run/stalker/ct' }),
+        store: String(o.images ?? storeDir()),
+        ovsDb: o['ovs-db'] as string | undefined,
+      });
     }
     case 'stat':
       return statAgent();
@@ -75,6 +89,7 @@ async function main(): Promise<number> {
       'console-dir': { type: 'string' },
       'no-tap': { type: 'boolean' },
       anchor: { type: 'string' },
+      images: { type: 'string' },
     },
   });
   if (positionals.length !== 1) {

@@ -63,8 +63,8 @@ async function systemSteps(sys: Row | undefined, now: NetState, o: NetAgentOptio
   return { steps, rejected };
 }
 
-/** Bridges and their ports (interfaces with a bridge, VM taps vi<id> on the main bridge) with VLAN tags. */
-function ovsSteps(ifaces: Row[], vms: Row[], now: NetState, o: NetAgentOptions): Step[] {
+/** Bridges and their ports (interfaces with a bridge, VM taps vi<id> on the main bridge, container veths vi<id> on theirs) with VLAN tags. */
+function ovsSteps(ifaces: Row[], vms: Row[], now: NetState, o: NetAgentOptions, containers: Row[] = []): Step[] {
   const main = o.bridge ?? 'br0';
   const want = new Map<string, Map<string, number | null>>([[main, new Map()]]);
   for (const i of ifaces) {
@@ -73,8 +73,21 @@ function ovsSteps(ifaces: Row[], vms: Row[], now: NetState, o: NetAgentOptions):
     want.get(i.bridge)!.set(String(i.name), (i.vlan as number | null) ?? null);
   }
   for (const vm of vms) if (now.links.has(`vi${vm.id}`)) want.get(main)!.set(`vi${vm.id}`, null);
+  // The container agent only makes the veth: its bridge port is this agent's, like a tap's. A bridge
+  // the container names but nobody made is not created here (the container agent reports it missing).
+  // On a bridge this agent does not manage (made by hand), the port is added but nothing else there is touched.
+  const unmanaged: [string, string, number | null][] = [];
+  for (const ct of containers) {
+    const br = typeof ct.bridge === 'string' ? ct.bridge : main;
+    const port = `vi${ct.id}`;
+    const tag = (ct.vlan as number | null) ?? null;
+    if (!now.links.has(port) || rowProblems('Container', ct, ['bridge']).length) continue;
+    if (want.has(br)) want.get(br)!.set(port, tag);
+    else if (now.ports.has(br) && !now.ports.get(br)!.has(port)) unmanaged.push([br, port, tag]);
+  }
   const steps: Step[] = [];
   const run = (...args: string[]) => steps.push({ kind: 'run', argv: vsctl(o.ovsDb, ...args) });
+  for (const [br, port, tag] of unmanaged) run('--may-exist', 'add-port', br, port, ...(tag === null ? [] : ['--', 'set', 'port', port, `tag=${tag}`]));
   for (const [br, ports] of want) {
     const have = now.ports.get(br);
     if (!have) run('--may-exist', 'add-br', br, '--', 'set', 'bridge', br, `datapath_type=${o.datapath}`);
@@ -123,7 +136,7 @@ export function netAgent(o: NetAgentOptions): Agent {
   const managed = state.map;
   return {
     name: 'net',
-    tables: { System: {}, Interface: {}, VirtualMachine: { columns: ['id'] }, Wifi: {} },
+    tables: { System: {}, Interface: {}, VirtualMachine: { columns: ['id'] }, Container: { columns: ['name', 'id', 'bridge', 'vlan'] }, Wifi: {} },
     intervalMs: o.intervalMs ?? 5000,
     async reconcile(ctx) {
       const ifaces = ctx.rows('Interface');
@@ -134,7 +147,7 @@ export function netAgent(o: NetAgentOptions): Agent {
       const sysProblems = [...system.rejected, ...(sysFailure ? [`failed: ${sysFailure}`] : [])];
       ctx.reject('System', '.', system.rejected.length ? system.rejected.join('; ') : undefined);
       if (sys) await ctx.observe('System', sys, { status: sysProblems.length ? `error: ${sysProblems.join('; ')}` : 'ok' });
-      const ovsFailure = await runSteps(ctx, ovsSteps(ifaces, ctx.rows('VirtualMachine'), now, o), o.runner);
+      const ovsFailure = await runSteps(ctx, ovsSteps(ifaces, ctx.rows('VirtualMachine'), now, o, ctx.rows('Container')), o.runner);
       // Bridges created just now exist as links only from here on, so look again before link settings.
       if (!ctx.dryRun) now = await observeNet(o.runner, o.ovsDb);
       for (const i of ifaces) {

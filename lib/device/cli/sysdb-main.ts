@@ -12,6 +12,7 @@ import { parseValue } from '../values.js';
 import { auditVerb } from './audit-verbs.js';
 import { buildEpoch, canonicalizeVerb } from './canonicalize-verb.js';
 import { formatTable } from './format-table.js';
+import { IMAGE_USAGE, imageVerb, refuseImageOverSsh } from './image-verb.js';
 import type { Io } from './io.js';
 import { checkSchemaFile } from './schema-check.js';
 import { seedVerb } from './seed-verb.js';
@@ -37,7 +38,8 @@ const USAGE = `usage: sysdb [--remote unix:PATH|tcp:HOST:PORT|ssh://[USER@]HOST[
   canonicalize DB-FILE                rewrite an offline database file reproducibly (image builds;
                                       needs SOURCE_DATE_EPOCH, which also dates audit entries)
   seed DB-FILE STATE.json             create an image's database: apply STATE through a private
-                                      server, verify the audit log, canonicalize (SOURCE_DATE_EPOCH)`;
+                                      server, verify the audit log, canonicalize (SOURCE_DATE_EPOCH)
+${IMAGE_USAGE}`;
 
 const OPTIONS = {
   remote: { type: 'string', short: 'r' },
@@ -197,6 +199,10 @@ async function run(cmd: string, rest: string[], o: Options, opt: Record<string, 
     }
     case 'canonicalize':
       return canonicalizeVerb(rest, io);
+    case 'image':
+      return imageVerb(rest, io, (name) =>
+        withClient(o, async (client) => (await selectAll(client, 'Container')).filter((r) => r.image === name && r.state === 'run').map((r) => String(r.name))),
+      );
     case 'seed':
       return seedVerb(rest, o.schema, io, async (remote) => {
         const via = { ...o, remote };
@@ -256,6 +262,7 @@ export async function runSysdb(argv: string[], io: Io, by: { who?: string } = {}
       waitMs: seconds === undefined ? 60_000 : timeoutMs,
     };
     // Over ssh the device runs its own sysdb with these arguments (and writes its own audit entry).
+    if (o.remote.startsWith('ssh:') && cmd === 'image') refuseImageOverSsh(rest);
     if (o.remote.startsWith('ssh:')) return await runOverSsh(o.remote, argv, OPTIONS, o.timeoutMs, io);
     return await run(cmd, rest, o, opt, io);
   } catch (e) {
