@@ -31,6 +31,7 @@ export const FLAGS = {
   failed: { type: 'boolean', help: 'the state a failed step left (<repository>/<node>:failed-<step>)' },
   output: { type: 'string', short: 'o', arg: 'PATH', help: 'write here instead of stdout' },
   docker: { type: 'boolean', help: "export: copy the image from the rootless engine's store into the local Docker (skopeo)" },
+  oci: { type: 'string', arg: 'DIR', help: 'export: write the image as an OCI image layout into DIR (new or empty): oci-layout, index.json, blobs' },
   format: { type: 'string', arg: 'FORMAT', choices: ['dot', 'svg'], help: 'dot (Graphviz source, default) or svg (runs Graphviz dot)' },
   'older-than': { type: 'string', arg: 'DUR', help: 'spare anything younger: 45s, 30m, 12h, 7d, 2w' },
   tree: { type: 'string', multiple: true, arg: 'NAME', help: 'only images and containers labelled with this tree; repeatable' },
