@@ -62,7 +62,7 @@ export class AgentRuntime {
   private running: Promise<void> | undefined;
   private again = false;
   private stopped = false;
-  private lastTick = Date.now();
+  private lastProgress = Date.now();
   private readonly rejected = new Map<string, string>();
   private synced!: () => void;
   private readonly firstSync = new Promise<void>((r) => {
@@ -85,13 +85,17 @@ export class AgentRuntime {
   }
 
   /**
-   * Healthy while reconciles keep completing. A database outage is not the agent's failure: the
+   * Healthy while the agent makes progress: a reconcile completing, or within a pass a step or an
+   * observation done. A pass on a loaded board can take longer than the watchdog (twenty ssh
+   * sessions starting Node on a 2-core board stretched one past 30 s, and systemd killed a working
+   * net agent); every command is bounded (30 s, command-runner.ts), so a minute with no progress at
+   * all is a hang. A database outage is not the agent's failure: the
    * client reconnects by itself, and counting it would let database restarts reboot the board
    * (StartLimitAction) though no agent is faulty. While disconnected, nothing is started from
    * possibly stale rows (ctx.connected()).
    */
   healthy(now = Date.now()): boolean {
-    return now - this.lastTick <= Math.max(3 * this.agent.intervalMs, 30_000);
+    return now - this.lastProgress <= Math.max(3 * this.agent.intervalMs, 60_000);
   }
 
   async start(): Promise<void> {
@@ -146,7 +150,7 @@ export class AgentRuntime {
         this.opts.log.log('error', 'reconcile failed', { error: (e as Error).message });
       }
       this.forgetGoneRejections();
-      this.lastTick = Date.now();
+      this.lastProgress = Date.now();
     } while (this.again && !this.stopped);
   }
 
@@ -180,12 +184,15 @@ export class AgentRuntime {
         } catch (e) {
           log.log('error', 'step failed', { step: description, error: (e as Error).message });
           return false;
+        } finally {
+          this.lastProgress = Date.now();
         }
       },
       observe: async (table, row, values) => {
         const changed = Object.fromEntries(Object.entries(values).filter(([k, v]) => !same(row[k], v)));
         if (dryRun || !Object.keys(changed).length) return;
         await this.client.transact(DB_NAME, [{ op: 'update', table, where: [['_uuid', '==', ['uuid', row._uuid]]], row: encodeRow(changed) }]);
+        this.lastProgress = Date.now();
         log.log('debug', 'observed', { table, row: row.name ?? row._uuid, ...changed });
       },
       reject: (table, row, problem) => {
