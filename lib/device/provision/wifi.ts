@@ -1,7 +1,8 @@
 // Wi-Fi settings as both Imager formats carry them, to Sysdb's Wifi row.
+import { isHexPsk as isPsk } from '../formats.js';
 
-/** A WPA pre-shared key as wpa_passphrase derives it (PBKDF2-SHA1, 4096 rounds, 32 bytes): 64 hex digits. */
-export const isHexPsk = (v: unknown): v is string => typeof v === 'string' && /^[0-9a-fA-F]{64}$/.test(v);
+/** A WPA pre-shared key (64 hex digits) in a parsed document, where a value may be anything: formats.ts's check. */
+export const isHexPsk = (v: unknown): v is string => typeof v === 'string' && isPsk(v);
 
 /** Imager writes the regulatory domain as typed; Sysdb wants it upper case. */
 export const countryCode = (v: unknown): unknown => (typeof v === 'string' && /^[a-zA-Z]{2}$/.test(v.trim()) ? v.trim().toUpperCase() : v);
