@@ -5,7 +5,7 @@ import type { Agent, AgentContext } from './agent-runtime.js';
 import type { CommandRunner } from './command-runner.js';
 import { hostname as hostnameFormat, rowProblems, SET_FORMATS, timezone as timezoneFormat, ZONEINFO } from '../formats.js';
 import { observeNet, vsctl, type NetState } from './net-observe.js';
-import { addressSteps } from './net-addresses.js';
+import { addressSteps, type AddressPlan } from './net-addresses.js';
 import { dhcpSteps, dnsSteps } from './net-dropins.js';
 import { ManagedAddresses } from './net-managed.js';
 import { routeSteps } from './net-routes.js';
@@ -100,15 +100,17 @@ function ovsSteps(ifaces: Row[], vms: Row[], now: NetState, o: NetAgentOptions, 
   return steps;
 }
 
-async function linkSteps(i: Row, now: NetState, managed: Map<string, Set<string>>, o: NetAgentOptions): Promise<Step[]> {
+/** A link's steps, and its address plan (none when the link is missing). */
+async function linkSteps(i: Row, now: NetState, state: ManagedAddresses, o: NetAgentOptions): Promise<{ steps: Step[]; addrs?: AddressPlan }> {
   const link = now.links.get(String(i.name));
-  if (!link) return [];
+  if (!link) return { steps: [] };
   const dev = link.name;
   const steps: Step[] = await dhcpSteps(o.root, i, o.reload?.networkd);
   if (typeof i.mtu === 'number' && i.mtu !== link.mtu) steps.push({ kind: 'run', argv: ['ip', 'link', 'set', 'dev', dev, 'mtu', String(i.mtu)] });
   if (i.admin_state && (i.admin_state === 'up') !== link.up) steps.push({ kind: 'run', argv: ['ip', 'link', 'set', 'dev', dev, String(i.admin_state)] });
+  const addrs = addressSteps(dev, i.ip, link, state.mine(dev), i.dhcp === false);
   // Addresses before routes: a gateway must be on a subnet the link has.
-  return [...steps, ...addressSteps(dev, i.ip, link, managed, i.dhcp === false), ...routeSteps(dev, i, now.routes.get(dev) ?? [])];
+  return { steps: [...steps, ...addrs.steps, ...routeSteps(dev, i, now.routes.get(dev) ?? [])], addrs };
 }
 
 async function runSteps(ctx: AgentContext, steps: Step[], runner: CommandRunner): Promise<string | undefined> {
@@ -129,17 +131,18 @@ function interfaceProblem(i: Row): string | undefined {
 }
 
 export function netAgent(o: NetAgentOptions): Agent {
-  // Addresses this agent put on each link: "ip none" (or a smaller set) removes exactly those.
-  const state = new ManagedAddresses(o.stateFile);
+  // Addresses this agent put on each link ("ip none", or a smaller set, removes exactly those): read
+  // from the state file on the first pass, where there is a logger for a damaged file.
+  let state: ManagedAddresses | undefined;
   // Wi-Fi networks whose key the access point refused (net-wifi.ts: the status sticks until the row changes)
   const refusedKeys = new Map<string, string>();
-  const managed = state.map;
   return {
     name: 'net',
     tables: { System: {}, Interface: {}, VirtualMachine: { columns: ['id'] }, Container: { columns: ['name', 'id', 'bridge', 'vlan'] }, Wifi: {} },
     intervalMs: o.intervalMs ?? 5000,
     async reconcile(ctx) {
       const ifaces = ctx.rows('Interface');
+      const managed = (state ??= ManagedAddresses.load(o.stateFile, ctx.log));
       let now = await observeNet(o.runner, o.ovsDb);
       const sys = ctx.rows('System')[0];
       const system = await systemSteps(sys, now, o);
@@ -157,8 +160,17 @@ export function netAgent(o: NetAgentOptions): Agent {
           await ctx.observe('Interface', i, { status: `error: ${problem}` });
           continue;
         }
-        const failure = await runSteps(ctx, await linkSteps(i, now, managed, o), o.runner);
-        if (!ctx.dryRun) state.save();
+        const plan = await linkSteps(i, now, managed, o);
+        const remember = (addrs: Set<string> | undefined) => {
+          if (!addrs || ctx.dryRun) return;
+          managed.record(String(i.name), addrs);
+          managed.save(ctx.log);
+        };
+        // Saved before the steps run too: an agent killed between adding an address and saving would
+        // leave one that no later agent knows to remove. After a failed step, the wider set stays.
+        remember(plan.addrs?.during);
+        const failure = await runSteps(ctx, plan.steps, o.runner);
+        if (!failure) remember(plan.addrs?.after);
         const missing = !now.links.has(String(i.name)) && !ctx.dryRun;
         const portFailed = typeof i.bridge === 'string' && ovsFailure?.includes(` ${i.name}`);
         await ctx.observe('Interface', i, {
