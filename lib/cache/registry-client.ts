@@ -1,6 +1,7 @@
-// The one registry call stalker makes itself: a manifest HEAD (Distribution's HTTP API), which
-// says whether a key is in the shared cache and under which digest, without moving any layer.
-// Pulls and pushes go through the engine, which holds the layers and the credentials.
+// The registry calls stalker makes itself (Distribution's HTTP API): a manifest HEAD, which says
+// whether a key is in the shared cache and under which digest, without moving any layer; the
+// config of a pulled image (the engine keeps no copy of its bytes to rewrite); tags and deletes
+// for prune. Pulls and pushes go through the engine, which holds the layers and the credentials.
 import { manifestUrl, type RegistryAddress } from './registry-address.js';
 
 export type ManifestHead = { kind: 'found'; digest: string } | { kind: 'absent' } | { kind: 'error'; message: string }; // registry down, refusing, or answering nonsense
@@ -29,6 +30,21 @@ export async function headManifest(a: RegistryAddress, tag: string, timeoutMs = 
     const cause = (err as { cause?: { code?: string } }).cause?.code;
     return { kind: 'error', message: `${a.host}: ${cause ?? (err instanceof Error ? err.message : String(err))}` };
   }
+}
+
+/**
+ * The config blob of the single-image manifest `digest`, as the registry holds it: the bytes
+ * whose sha256 is the image id Docker and the OCI store give the pulled image.
+ */
+export async function imageConfig(a: RegistryAddress, digest: string, timeoutMs = 10_000): Promise<Buffer> {
+  const res = await fetch(manifestUrl(a, digest), { headers: { accept: ACCEPT }, signal: AbortSignal.timeout(timeoutMs) });
+  if (!res.ok) throw new Error(`GET ${manifestUrl(a, digest)}: HTTP ${res.status}`);
+  const config = ((await res.json()) as { config?: { digest?: string } }).config?.digest;
+  if (!config) throw new Error(`${manifestUrl(a, digest)} is not a single image's manifest (no config)`);
+  const url = `${a.scheme}://${a.host}/v2/${a.repository}/blobs/${config}`;
+  const blob = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+  if (!blob.ok) throw new Error(`GET ${url}: HTTP ${blob.status}`);
+  return Buffer.from(await blob.arrayBuffer());
 }
 
 /** Every tag of the cache repository (Distribution's tags/list, following its Link pages). */

@@ -3,7 +3,8 @@
 // round returned and used only if the pulled image carries the key. A registry that fails is asked
 // nothing more this run (one warning); pushes run in the background and never fail the build.
 import type { Engine, ImageDetails } from '../engine/engine-port.js';
-import { LABEL } from '../engine/labels.js';
+import { LABEL, type Owner } from '../engine/labels.js';
+import { adoptPulled } from './adopt-pulled.js';
 import { imageRepo, type RegistryAddress } from './registry-address.js';
 import { headManifest } from './registry-client.js';
 
@@ -12,6 +13,8 @@ export interface RemoteCacheOptions {
   to?: RegistryAddress; // push new step images here (push rights)
   warn(message: string): void;
   pushed?(key: string, outcome: PushOutcome): void;
+  /** The run pulling (a build): a pulled image is relabelled as its own (adopt-pulled.ts). */
+  owner?: Pick<Owner, 'run' | 'tree'>;
 }
 
 export type PullOutcome = { kind: 'pulled'; image: ImageDetails } | { kind: 'miss'; why: string };
@@ -112,7 +115,15 @@ export class RemoteCache {
       this.s.broken.add(key);
       return { kind: 'miss', why: `${ref} is not the image of this key (its key label: ${label ?? 'none'})` };
     }
-    return { kind: 'pulled', image: details };
+    if (!this.opts.owner) return { kind: 'pulled', image: details };
+    try {
+      return { kind: 'pulled', image: await adoptPulled(this.engine, from, digest, details, this.opts.owner) };
+    } catch (err) {
+      // Never used with the builder's labels: a miss, the pulled image gone again.
+      this.s.found.delete(key);
+      await this.engine.images.remove(ref).catch(() => {});
+      return { kind: 'miss', why: `pulled ${ref} could not be relabelled as this run's: ${firstLine(err)}` };
+    }
   }
 
   /** Queues a push of the local image `image` under tag `key` unless the registry has it. */

@@ -68,5 +68,10 @@ async function whyNoLog(project: Project, config: string, node: string, step: st
   const rerun = `\`stalker --config ${config} --rebuild ${node}\` runs it again and logs it`;
   if (!image) return `no logs for ${node}:${step} in ${project.logsDir}: it has not run yet`;
   const run = image.labels[LABEL.run];
+  const pulled = image.labels[LABEL.pulledFrom];
+  if (pulled) {
+    const origin = `run ${image.labels[LABEL.originRun] ?? '(unknown)'} of tree ${image.labels[LABEL.originTree] ?? '(unknown)'}`;
+    return `no logs for ${node}:${step} in ${project.logsDir}: its image ${ref} was pulled from ${pulled} by run ${run ?? '(unknown)'}; ${origin} built it on another machine, whose logs are there; ${rerun}`;
+  }
   return `no logs for ${node}:${step} in ${project.logsDir}: its image ${ref} was built by run ${run ?? '(unknown)'}, whose logs are not here (another checkout, or removed); ${rerun}`;
 }

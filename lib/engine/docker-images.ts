@@ -6,7 +6,7 @@ import { EngineError } from '../errors.js';
 import type { DockerApi } from './docker-api.js';
 import { call, labelFilter, must } from './docker-call.js';
 import type { ImageClient, ImageDetails, ImageSummary, ImportOptions, Labels } from './engine-port.js';
-import { imageArchive } from './image-archive.js';
+import { configArchive, imageArchive } from './image-archive.js';
 
 type GraphDriver = { Name?: string; Data?: { UpperDir?: string; LowerDir?: string } | null };
 
@@ -83,6 +83,13 @@ export class DockerImages implements ImageClient {
     const image = await this.inspect(ref);
     if (!image) throw new EngineError('pull image', ref, 'pulled, yet not in the engine');
     return image.id;
+  }
+
+  async reconfigure(id: string, config: Buffer): Promise<string> {
+    const { stream, id: made } = configArchive(config);
+    await this.load(stream);
+    if (!(await this.inspect(made))) throw new EngineError('load image', `config of ${id}`, 'loaded, yet not in the engine');
+    return made;
   }
 
   async push(repo: string, tag: string): Promise<void> {

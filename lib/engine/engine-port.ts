@@ -41,6 +41,13 @@ export interface ImageClient {
    * Optional: an engine without it never uses a shared cache (the build says so once).
    */
   pull?(ref: string): Promise<string>;
+  /**
+   * A new image of image `id`'s layers under the config `config` (JSON bytes: `id`'s own config
+   * with other labels, created time and history), nothing of the layers copied; resolves with
+   * its id, the config's sha256. How a pulled image gets this engine's provenance (an image's
+   * labels cannot change in place). Optional: an engine without pull has no use for it.
+   */
+  reconfigure?(id: string, config: Buffer): Promise<string>;
   /** Sends the image tagged `repo:tag` to its registry. */
   push?(repo: string, tag: string): Promise<void>;
   /** The image (with its parents' layers) as a `docker save` archive stream, for another engine's load. */

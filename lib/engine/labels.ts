@@ -15,6 +15,11 @@ export const LABEL = {
   keyParts: 'stalker.key-parts',
   parent: 'stalker.parent',
   failed: 'stalker.failed',
+  // On an image pulled from the shared cache: where from, and the facts of the run that built it
+  // (elsewhere) that something here still reads (`stalker logs` says whose logs they were).
+  pulledFrom: 'stalker.pulled-from',
+  originRun: 'stalker.origin.run',
+  originTree: 'stalker.origin.tree',
 } as const;
 
 export const TOOL = 'stalker';
@@ -53,4 +58,22 @@ export function keyLabels(key: string, parts: KeyParts, title: string): Labels {
 
 export function failedLabels(): Labels {
   return { [LABEL.failed]: 'true' };
+}
+
+/**
+ * A pulled image's labels: its content (key, parts, node, step, tool) as the builder wrote them,
+ * since they make it the cache entry; its provenance this engine's truth: owned by the run and
+ * tree that pulled it (what the sweep, prune --tree and `stalker logs` go by), pulled from `ref`,
+ * built on no image here (the builder's parent id names an image of the builder's engine).
+ */
+export function pulledLabels(original: Labels, o: Pick<Owner, 'run' | 'tree'>, ref: string): Labels {
+  const { [LABEL.parent]: _parent, ...content } = original;
+  return {
+    ...content,
+    ...ownerLabels({ ...o, node: original[LABEL.node] ?? '', step: original[LABEL.step] }),
+    [LABEL.pulledFrom]: ref,
+    // An image pulled, pushed on and pulled again still names the run that built it.
+    [LABEL.originRun]: original[LABEL.originRun] ?? original[LABEL.run] ?? 'unknown',
+    [LABEL.originTree]: original[LABEL.originTree] ?? original[LABEL.tree] ?? 'unknown',
+  };
 }

@@ -28,7 +28,8 @@ export type StalkerEvent = Base &
     | { type: 'node-start'; node: string; engine?: string; route?: 'native' | 'emulated' }
     | { type: 'step-start'; node: string; step: string; key: string; reasons: KeyChange[]; logPath: string; engine?: string }
     | { type: 'step-output'; node: string; step: string; stream: 'stdout' | 'stderr'; line: string }
-    | { type: 'step-cached'; node: string; step: string; key: string; image: string; source?: CacheSource; engine?: string }
+    // pulledFrom: the registry reference the image came from (this run's pull, or one before it), from its labels.
+    | { type: 'step-cached'; node: string; step: string; key: string; image: string; source?: CacheSource; pulledFrom?: string; engine?: string }
     | { type: 'step-done'; node: string; step: string; key: string; image: string; durationMs: number; engine?: string }
     | { type: 'step-failed'; node: string; step: string; exitCode: number; logPath: string; failedImage?: string; durationMs: number; engine?: string }
     // A node's final image copied to the engine of a node that starts from it or copies out of it.

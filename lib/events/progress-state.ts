@@ -18,6 +18,7 @@ export interface StepView {
   logPath?: string;
   image?: string;
   source?: CacheSource; // for a cached step: from this engine or pulled from the registry
+  pulledFrom?: string; // the registry reference a cached step's image was pulled from (now or before)
 }
 
 export interface NodeView {
@@ -98,7 +99,14 @@ export function applyEvent(run: RunView, e: StalkerEvent): RunView {
       stepOf(nodeOf(run, e.node), e.step).lastLine = e.line;
       break;
     case 'step-cached':
-      Object.assign(stepOf(nodeOf(run, e.node), e.step), { status: 'cached', started: e.time, ended: e.time, image: e.image, source: e.source ?? 'local' });
+      Object.assign(stepOf(nodeOf(run, e.node), e.step), {
+        status: 'cached',
+        started: e.time,
+        ended: e.time,
+        image: e.image,
+        source: e.source ?? 'local',
+        ...(e.pulledFrom ? { pulledFrom: e.pulledFrom } : {}),
+      });
       break;
     case 'step-done':
       Object.assign(stepOf(nodeOf(run, e.node), e.step), { status: 'done', ended: e.time, image: e.image, started: e.time - e.durationMs });

@@ -40,6 +40,7 @@ function stepItem(run: RunView, node: string, s: StepView, o: Opts): TreeItem {
   const children: TreeItem[] = [];
   const why = s.reasons.map(describeChange).join(', ');
   if (why) children.push({ label: `why: ${why}` });
+  if (s.pulledFrom) children.push({ label: `${s.source === 'registry' ? 'pulled' : 'pulled earlier'} from ${s.pulledFrom}` });
   const log = o.logPathOf?.(node, s.step) ?? s.logPath;
   if (o.logs && log && s.status !== 'cached') children.push({ label: p.dim(`log: ${log}`) });
   return { label, children };

@@ -18,7 +18,8 @@ const short = (id: string | undefined) => (id ?? '').replace(/^sha256:/, '').sli
 
 /** A local hit names its image; a remote one says it will be pulled, and by which digest. */
 function cachedText(s: PlannedStep): string {
-  return s.source === 'registry' ? `cached in registry ${short(s.digest)} (pull)` : `cached ${short(s.image)}`;
+  if (s.source === 'registry') return `cached in registry ${short(s.digest)} (pull)`;
+  return `cached ${short(s.image)}${s.pulledFrom ? ` (pulled from ${s.pulledFrom})` : ''}`;
 }
 
 export function planCounts(plan: readonly PlannedNode[]) {

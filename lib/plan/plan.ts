@@ -5,6 +5,7 @@ import type { ImageIndex } from '../cache/image-index.js';
 import type { KeyChange } from '../cache/key-diff.js';
 import type { ResolvedTree } from '../config/types.js';
 import type { Engine } from '../engine/engine-port.js';
+import { LABEL } from '../engine/labels.js';
 import { jobsOf } from './jobs.js';
 import { forcedNodes, probeStep, type Probe, type ProbeContext } from './probe.js';
 import type { Routes } from './route.js';
@@ -21,6 +22,8 @@ export interface PlannedStep {
   /** Where a cached step comes from: this engine, or the shared cache (pulled by this digest). */
   source?: 'local' | 'registry';
   digest?: string;
+  /** A local hit pulled from the shared cache before: the registry reference (its labels say so). */
+  pulledFrom?: string;
   /** For a step behind a blocked one: that step (node:step). */
   waitsFor?: string;
   /** Why it runs when no key part changed (e.g. output edited), or why it is blocked. */
@@ -80,10 +83,12 @@ export async function planTree(input: PlanInput): Promise<PlannedNode[]> {
   return planned;
 }
 
+const pulled = (ref: string | undefined) => (ref ? { pulledFrom: ref } : {});
+
 function stateOf(p: Probe): Omit<PlannedStep, 'step' | 'key'> {
   switch (p.kind) {
     case 'hit':
-      return { state: 'cached', reasons: [], image: p.image, source: 'local' };
+      return { state: 'cached', reasons: [], image: p.image, source: 'local', ...pulled(p.summary?.labels[LABEL.pulledFrom]) };
     case 'remote':
       return { state: 'cached', reasons: [], source: 'registry', digest: p.digest };
     case 'miss':

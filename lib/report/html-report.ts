@@ -31,13 +31,19 @@ function graphOf(run: RunView): RunGraphNode[] {
   return [...run.nodes.values()].map((n) => n.graph ?? { node: n.node, needs: [], steps: n.steps.map((s) => s.step), platform: '' });
 }
 
+/** Where a cached step's image came from when not built here: pulled this run, or by an earlier one. */
+function origin(s: StepView): string {
+  if (s.source === 'registry') return ` (pulled from ${esc(s.pulledFrom ?? 'registry')})`;
+  return s.pulledFrom ? ` (pulled earlier from ${esc(s.pulledFrom)})` : '';
+}
+
 function stepRow(n: NodeView, s: StepView, opts: ReportOptions): string {
   const why = s.reasons.map(describeChange).join(', ');
   const href = opts.logHref(n.node, s);
   const log = href ? `<a href="${esc(href)}">log</a>` : '';
   const exit = s.exitCode !== undefined ? ` (exit ${s.exitCode})` : '';
   return (
-    `<tr class="step" data-step="${esc(s.step)}"><td>${esc(s.step)}</td><td class="s-${s.status}">${s.status}${s.source === 'registry' ? ' (registry)' : ''}${exit}</td>` +
+    `<tr class="step" data-step="${esc(s.step)}"><td>${esc(s.step)}</td><td class="s-${s.status}">${s.status}${origin(s)}${exit}</td>` +
     `<td>${s.status === 'cached' ? '' : dur(s.started, s.ended)}</td><td>${esc(why)}</td><td>${log}</td></tr>`
   );
 }

@@ -125,6 +125,7 @@ async function buildLocked(req: BuildRequest, runId: string, engines: BuildEngin
       const { RemoteCache } = await import('../cache/remote-cache.js'); // only with a shared cache
       remote = new RemoteCache(engine, {
         ...req.cache,
+        owner: { run: runId, tree: tree.name },
         warn: (message) => events.emit({ type: 'cache-warning', message }),
         pushed: (key, o) =>
           events.emit({

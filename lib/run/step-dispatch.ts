@@ -3,6 +3,8 @@
 // A kind's runner (and the writer, tar streams and staging behind it) is imported when a step of
 // that kind runs, so a fully cached build never loads them.
 import type { KeyChange } from '../cache/key-diff.js';
+import type { ImageSummary } from '../engine/engine-port.js';
+import { LABEL } from '../engine/labels.js';
 import { StalkerError } from '../errors.js';
 import { probeStep } from '../plan/probe.js';
 import { sharable } from '../plan/shared-keys.js';
@@ -26,7 +28,16 @@ export async function runKeyedStep(ctx: BuildContext, s: KeyedStep, input: NodeI
   switch (p.kind) {
     case 'hit':
       if (p.summary) await ctx.session.index.ensureTag(ctx.session.engine, p.summary, repoOf(ctx, s.node), s.step);
-      ctx.events.emit({ type: 'step-cached', node: s.node, step: s.step, key: s.key, image: p.image, source: 'local', ...engineOf(ctx) });
+      ctx.events.emit({
+        type: 'step-cached',
+        node: s.node,
+        step: s.step,
+        key: s.key,
+        image: p.image,
+        source: 'local',
+        ...pulledFrom(p.summary),
+        ...engineOf(ctx),
+      });
       // A hit the shared cache lacks (built before it was configured) is shared now.
       if (sharable(s)) ctx.remote?.pushLater(s.key, p.image);
       return { image: p.image, cached: true };
@@ -36,7 +47,16 @@ export async function runKeyedStep(ctx: BuildContext, s: KeyedStep, input: NodeI
         const { session } = ctx;
         session.index.remember(pulled.image);
         await session.index.ensureTag(session.engine, pulled.image, repoOf(ctx, s.node), s.step);
-        ctx.events.emit({ type: 'step-cached', node: s.node, step: s.step, key: s.key, image: pulled.image.id, source: 'registry', ...engineOf(ctx) });
+        ctx.events.emit({
+          type: 'step-cached',
+          node: s.node,
+          step: s.step,
+          key: s.key,
+          image: pulled.image.id,
+          source: 'registry',
+          ...pulledFrom(pulled.image),
+          ...engineOf(ctx),
+        });
         return { image: pulled.image.id, cached: true };
       }
       // The key is the same whatever happens here (keys chain from the config), so what depends
@@ -65,6 +85,12 @@ async function execute(ctx: BuildContext, s: KeyedStep, input: NodeInput, scope:
     case 'writer':
       return (await import('./writer-runner.js')).runWriter(ctx, s, parentOf(s, input), input.platform, scope);
   }
+}
+
+/** What the image's labels say of a pull (labels.ts pulledLabels), for the report and `stalker events`. */
+function pulledFrom(image: ImageSummary | undefined): { pulledFrom?: string } {
+  const ref = image?.labels[LABEL.pulledFrom];
+  return ref ? { pulledFrom: ref } : {};
 }
 
 function parentOf(s: KeyedStep, input: NodeInput): string {
