@@ -107,7 +107,10 @@ async function linkSteps(i: Row, now: NetState, state: ManagedAddresses, o: NetA
   const dev = link.name;
   const steps: Step[] = await dhcpSteps(o.root, i, o.reload?.networkd);
   if (typeof i.mtu === 'number' && i.mtu !== link.mtu) steps.push({ kind: 'run', argv: ['ip', 'link', 'set', 'dev', dev, 'mtu', String(i.mtu)] });
-  if (i.admin_state && (i.admin_state === 'up') !== link.up) steps.push({ kind: 'run', argv: ['ip', 'link', 'set', 'dev', dev, String(i.admin_state)] });
+  // An OVS bridge's own port is created down: a row for it (the device's side of the bridge, as an
+  // address on br0) means up unless it says down; other links keep their state unless the row names one.
+  const admin = i.admin_state ? String(i.admin_state) : now.ports.has(dev) ? 'up' : undefined;
+  if (admin && (admin === 'up') !== link.up) steps.push({ kind: 'run', argv: ['ip', 'link', 'set', 'dev', dev, admin] });
   const addrs = addressSteps(dev, i.ip, link, state.mine(dev), i.dhcp === false);
   // Addresses before routes: a gateway must be on a subnet the link has.
   return { steps: [...steps, ...addrs.steps, ...routeSteps(dev, i, now.routes.get(dev) ?? [])], addrs };
