@@ -6,7 +6,16 @@ import type { Bootstrap, ResolvedNode } from '../config/types.js';
 
 export const BOOTSTRAP_STEP = 'bootstrap';
 
+/**
+ * The version of what stalker adds to an mmdebstrap run (lib/run/bootstrap.ts's hooks): bump it when
+ * a hook changes the root's bytes, so every cached debootstrap root misses once instead of a new
+ * builder and an old cache disagreeing under one key.
+ * 2: /etc/hostname emptied as /etc/resolv.conf is (mmdebstrap copies the build host's).
+ */
+export const MMDEBSTRAP_RECIPE = 2;
+
 export function bootstrapKeyParts(node: ResolvedNode, b: Bootstrap): BootstrapKeyParts {
   const { file: _file, ...rest } = b as Bootstrap & { file?: string };
-  return { v: KEY_VERSION, kind: 'bootstrap', platform: node.platform, bootstrap: rest };
+  const recipe = b.kind === 'debootstrap' ? { recipe: MMDEBSTRAP_RECIPE } : {};
+  return { v: KEY_VERSION, kind: 'bootstrap', platform: node.platform, bootstrap: { ...rest, ...recipe } };
 }

@@ -25,7 +25,12 @@ const UNSAFE_IO = ['--dpkgopt=force-unsafe-io', '--customize-hook=rm "$1"/etc/dp
 // hides it under its own empty file in the first step's layer; the rootless backends keep the
 // root's file, so without this the written image would carry the builder's resolver. An empty
 // file, as a Docker-built image has (a symlink the root already has is kept).
-const NO_HOST_RESOLVER = ['--customize-hook=if [ ! -L "$1"/etc/resolv.conf ]; then : > "$1"/etc/resolv.conf; chmod 644 "$1"/etc/resolv.conf; fi'];
+// The build host's /etc/hostname likewise (a helper container's id, or the builder's name): one
+// base key must hold the same bytes on every builder sharing a cache (MMDEBSTRAP_RECIPE 2).
+const NO_HOST_RESOLVER = [
+  '--customize-hook=if [ ! -L "$1"/etc/resolv.conf ]; then : > "$1"/etc/resolv.conf; chmod 644 "$1"/etc/resolv.conf; fi',
+  '--customize-hook=if [ ! -L "$1"/etc/hostname ]; then : > "$1"/etc/hostname; chmod 644 "$1"/etc/hostname; fi',
+];
 
 function mmdebstrapArgs(b: Extract<Bootstrap, { kind: 'debootstrap' }>, out: string): string[] {
   return [

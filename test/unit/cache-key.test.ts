@@ -4,7 +4,8 @@ import { createHash } from 'node:crypto';
 import { cacheKey, KEY_VERSION, type BootstrapKeyParts, type StepKeyParts } from '../../lib/cache/cache-key.js';
 import { canonicalJson } from '../../lib/cache/canonical-json.js';
 import { describeChange, diffKeyParts, type KeyChange } from '../../lib/cache/key-diff.js';
-import type { ResolvedStep } from '../../lib/config/types.js';
+import type { Bootstrap, ResolvedNode, ResolvedStep } from '../../lib/config/types.js';
+import { bootstrapKeyParts, MMDEBSTRAP_RECIPE } from '../../lib/plan/bootstrap-step.js';
 import { executorPart, stepKeyParts } from '../../lib/plan/script-step.js';
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
@@ -232,6 +233,24 @@ describe('diffKeyParts', () => {
     });
     expect(diffKeyParts(boot('amd64', 'linux/amd64'), boot('arm64', 'linux/arm64')).map((c) => c.part)).toEqual(['platform', 'bootstrap']);
     expect(diffKeyParts(boot('amd64', 'linux/amd64'), boot('amd64', 'linux/amd64'))).toEqual([]);
+  });
+
+  test("a debootstrap root's key names the version of stalker's mmdebstrap hooks; other bootstraps' keys do not", () => {
+    const node = { platform: 'linux/arm64' } as ResolvedNode;
+    const deb = {
+      kind: 'debootstrap',
+      suite: 'trixie',
+      variant: 'minbase',
+      arch: 'arm64',
+      components: ['main'],
+      include: [],
+      mirror: 'm',
+    } as unknown as Bootstrap;
+    expect(bootstrapKeyParts(node, deb).bootstrap).toMatchObject({ suite: 'trixie', recipe: MMDEBSTRAP_RECIPE });
+    const old = { ...bootstrapKeyParts(node, deb), bootstrap: { ...bootstrapKeyParts(node, deb).bootstrap, recipe: MMDEBSTRAP_RECIPE - 1 } };
+    expect(cacheKey(old)).not.toBe(cacheKey(bootstrapKeyParts(node, deb)));
+    const tar = { kind: 'tarball', sha256: 'abc', file: '/x/root.tar' } as unknown as Bootstrap;
+    expect(bootstrapKeyParts(node, tar).bootstrap).toEqual({ kind: 'tarball', sha256: 'abc' });
   });
 
   test('an executor change is named', () => {
