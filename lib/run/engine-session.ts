@@ -2,12 +2,14 @@
 // removals still in flight. A build with several engines holds one session per engine.
 import { type ExpectedTags, ImageIndex } from '../cache/image-index.js';
 import type { ContainerSpec, Engine } from '../engine/engine-port.js';
+import { StalkerError } from '../errors.js';
 import { sweepLeftovers } from './sweep.js';
 
 export class EngineSession {
   /** Containers of this run that exist right now. */
   readonly live = new Set<string>();
   private readonly pending: Promise<unknown>[] = [];
+  private interrupted = false;
 
   private constructor(
     readonly engine: Engine,
@@ -27,6 +29,11 @@ export class EngineSession {
 
   async create(spec: ContainerSpec): Promise<string> {
     const id = await this.engine.containers.create(spec);
+    // Made while Ctrl-C removed the live ones: it would run the step after all, and be left behind.
+    if (this.interrupted) {
+      await this.engine.containers.remove(id);
+      throw new StalkerError('INTERRUPTED', `container ${id} made after the interrupt: removed`);
+    }
     this.live.add(id);
     return id;
   }
@@ -43,6 +50,7 @@ export class EngineSession {
 
   /** Ctrl-C: every live container goes now (a running step's wait then returns). */
   interrupt(): void {
+    this.interrupted = true;
     for (const id of this.live) this.pending.push(this.engine.containers.remove(id));
   }
 

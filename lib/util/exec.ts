@@ -6,6 +6,7 @@ import { PassThrough, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ExecError } from '../errors.js';
 import { debug } from './debug.js';
+import { killGroup, own } from './owned-processes.js';
 
 export interface ExecOptions {
   env?: NodeJS.ProcessEnv; // on top of the process's own
@@ -69,13 +70,12 @@ export function exec(cmd: string, args: string[], opts: ExecOptions = {}): Promi
 }
 
 function endGroupOnAbort(child: ChildProcess, signal: AbortSignal): void {
+  const pid = child.pid;
   const kill = (sig: NodeJS.Signals) => {
-    try {
-      if (child.pid) process.kill(-child.pid, sig);
-    } catch {
-      // the group is gone already
-    }
+    if (pid) killGroup(pid, sig);
   };
+  // a forced exit (a second Ctrl-C) does not wait for the SIGTERM below to be heeded
+  const disown = own(pid, () => kill('SIGKILL'));
   let force: NodeJS.Timeout | undefined;
   const onAbort = () => {
     kill('SIGTERM');
@@ -84,6 +84,7 @@ function endGroupOnAbort(child: ChildProcess, signal: AbortSignal): void {
   if (signal.aborted) onAbort();
   else signal.addEventListener('abort', onAbort, { once: true });
   child.on('close', () => {
+    disown();
     signal.removeEventListener('abort', onAbort);
     clearTimeout(force);
   });

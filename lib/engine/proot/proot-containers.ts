@@ -8,6 +8,8 @@ import { Readable } from 'node:stream';
 import type { AttachedIo, CommitOptions, ContainerClient, ContainerSpec, ContainerSummary, Labels, OutputStream } from '../engine-port.js';
 import { EngineError } from '../../errors.js';
 import { exec } from '../../util/exec.js';
+import { killTree } from '../../util/kill-tree.js';
+import { own } from '../../util/owned-processes.js';
 import { hostMachine } from '../host-platforms.js';
 import { DEFAULT_ENV, newId, type OciImages } from '../oci-store/oci-images.js';
 import { MEDIA } from '../oci-store/oci-layout.js';
@@ -35,6 +37,8 @@ const exists = (p: string) =>
 
 export class ProotContainers implements ContainerClient {
   private readonly running = new Map<string, number>();
+  /** Removed (an interrupt): a run that was still on its way must not start after all. */
+  private readonly removed = new Set<string>();
   private readonly building = new Map<string, Promise<string>>();
 
   constructor(
@@ -142,13 +146,18 @@ export class ProotContainers implements ContainerClient {
   async run(id: string, onOutput: (stream: OutputStream, chunk: Buffer) => void): Promise<number> {
     const m = await this.meta(id);
     const { args, env } = await this.command(m);
+    if (this.removed.has(id)) throw new EngineError('run container', id, 'it was removed (interrupted)');
     const child = spawn(this.proot, args, { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-    this.running.set(id, child.pid!);
+    const pid = child.pid!;
+    this.running.set(id, pid);
+    // proot is a tracer, not a namespace: its tracees die only when killed themselves (kill-tree.ts)
+    const disown = own(pid, () => killTree(pid));
     child.stdout.on('data', (c: Buffer) => onOutput('stdout', c));
     child.stderr.on('data', (c: Buffer) => onOutput('stderr', c));
     try {
       return await new Promise<number>((resolve, reject) => child.on('error', reject).on('close', (code, sig) => resolve(code ?? (sig ? 137 : 1))));
     } finally {
+      disown();
       this.running.delete(id);
     }
   }
@@ -192,14 +201,9 @@ export class ProotContainers implements ContainerClient {
   }
 
   async remove(id: string): Promise<void> {
+    this.removed.add(id);
     const pid = this.running.get(id);
-    if (pid) {
-      try {
-        process.kill(-pid, 'SIGKILL');
-      } catch {
-        /* gone */
-      }
-    }
+    if (pid) killTree(pid);
     await exec('chmod', ['-R', 'u+rwX', this.cdir(id)]).catch(() => {});
     await rm(this.cdir(id), { recursive: true, force: true });
   }

@@ -16,6 +16,7 @@ import { execIn, mountInputs, mountRoot, q, TAR_OUT, tarUpper } from './ns-scrip
 import { upperToLayer } from './overlay-whiteouts.js';
 import type { UsernsStore } from './userns-store.js';
 import { nsRun, nsSpawn } from './user-namespace.js';
+import { killGroup, own } from '../../util/owned-processes.js';
 
 interface Meta {
   id: string;
@@ -31,6 +32,8 @@ const matches = (have: Labels, want: Labels) => Object.entries(want).every(([k, 
 
 export class UsernsContainers implements ContainerClient {
   private readonly running = new Map<string, number>(); // container -> process group
+  /** Removed (an interrupt): a run that was still on its way must not start after all. */
+  private readonly removed = new Set<string>();
 
   constructor(
     private readonly store: UsernsStore,
@@ -108,19 +111,35 @@ export class UsernsContainers implements ContainerClient {
     return (await this.mounted(m)) + mountInputs([...m.spec.binds, ...volumes], m.pending) + execIn(await this.env(m), m.spec.cmd, m.spec.workingDir);
   }
 
+  // Not after a remove (an interrupt while the run was on its way). Killing the process group
+  // kills the namespace's init, and with it all of the step's pid namespace, setsid or not.
+  private start(id: string, script: string, opts?: Parameters<typeof nsSpawn>[2]): { p: ReturnType<typeof nsSpawn>; done: () => void } {
+    if (this.removed.has(id)) throw new EngineError('run container', id, 'it was removed (interrupted)');
+    const p = nsSpawn(script, this.ids, opts);
+    const pid = p.child.pid!;
+    this.running.set(id, pid);
+    const disown = own(pid, () => killGroup(pid));
+    return {
+      p,
+      done: () => {
+        disown();
+        this.running.delete(id);
+      },
+    };
+  }
+
   async run(id: string, onOutput: (stream: OutputStream, chunk: Buffer) => void): Promise<number> {
     const m = await this.meta(id);
-    const p = nsSpawn(await this.script(m), this.ids);
-    this.running.set(id, p.child.pid!);
-    m.state = 'running';
-    await this.save(m);
+    const { p, done } = this.start(id, await this.script(m));
     p.stdin?.end();
     p.stdout?.on('data', (c: Buffer) => onOutput('stdout', c));
     p.stderr?.on('data', (c: Buffer) => onOutput('stderr', c));
     try {
+      m.state = 'running';
+      await this.save(m);
       return await p.done;
     } finally {
-      this.running.delete(id);
+      done();
       m.state = 'exited';
       m.pending = [];
       await this.save(m).catch(() => {}); // removed while running: nothing left to record
@@ -130,10 +149,9 @@ export class UsernsContainers implements ContainerClient {
   async runAttached(id: string, io: AttachedIo): Promise<number> {
     const m = await this.meta(id);
     // Our own terminal: handed over as it is, so the shell gets a tty (job control, line editing).
-    const own = io.stdin === process.stdin && io.stdout === process.stdout;
-    const p = nsSpawn(await this.script(m), this.ids, { stdio: own ? 'inherit' : 'pipe' });
-    this.running.set(id, p.child.pid!);
-    if (!own) {
+    const ownTty = io.stdin === process.stdin && io.stdout === process.stdout;
+    const { p, done } = this.start(id, await this.script(m), { stdio: ownTty ? 'inherit' : 'pipe' });
+    if (!ownTty) {
       io.stdin.pipe(p.stdin!);
       p.stdout?.pipe(io.stdout as NodeJS.WritableStream, { end: false });
       p.stderr?.pipe(io.stderr as NodeJS.WritableStream, { end: false });
@@ -141,8 +159,8 @@ export class UsernsContainers implements ContainerClient {
     try {
       return await p.done;
     } finally {
-      if (!own) io.stdin.unpipe(p.stdin!);
-      this.running.delete(id);
+      if (!ownTty) io.stdin.unpipe(p.stdin!);
+      done();
     }
   }
 
@@ -174,14 +192,9 @@ export class UsernsContainers implements ContainerClient {
   }
 
   async remove(id: string): Promise<void> {
+    this.removed.add(id);
     const pgid = this.running.get(id);
-    if (pgid) {
-      try {
-        process.kill(-pgid, 'SIGKILL');
-      } catch {
-        /* already gone */
-      }
-    }
+    if (pgid) killGroup(pgid);
     // Files the step made belong to ids of the namespace: only its root can remove them.
     await this.store.removeTree(this.dir(id));
   }
