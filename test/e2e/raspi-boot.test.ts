@@ -298,7 +298,20 @@ describe('trees/raspi: raspi.img boots in QEMU and the managed system answers', 
     const units = agents.map((a) => `stalker-agent@${a}.service`).join(' ');
     const state = () => guest(sshPort, `cat /proc/sys/kernel/random/boot_id; systemctl show -p InvocationID -p NRestarts ${units}`);
     const before = state();
-    guest(sshPort, 'for i in 1 2 3 4 5 6 7 8 9 10; do kill -KILL "$(systemctl show -p MainPID --value sysdb.service)"; sleep 3; done', 120_000);
+    // Each kill waits for the restarted server's own pid: while systemd restarts it MainPID is 0,
+    // and `kill -KILL 0` would kill this ssh session's process group instead.
+    const kills = [
+      'last=0',
+      'for i in 1 2 3 4 5 6 7 8 9 10; do',
+      '  n=0; pid=0',
+      '  while [ "$pid" -le 0 ] || [ "$pid" -eq "$last" ]; do',
+      '    n=$((n + 1)); [ "$n" -le 100 ] || { echo "no new sysdb pid after kill $i" >&2; exit 1; }',
+      '    sleep 0.2; pid=$(systemctl show -p MainPID --value sysdb.service)',
+      '  done',
+      '  kill -KILL "$pid"; last=$pid; sleep 2',
+      'done',
+    ].join('\n');
+    guest(sshPort, kills, 180_000);
     await new Promise((res) => setTimeout(res, 5000));
     expect(state()).toBe(before);
     expect(before).not.toMatch(/NRestarts=[1-9]/);

@@ -236,7 +236,7 @@ describe('diffKeyParts', () => {
   });
 
   test("a debootstrap root's key names the version of stalker's mmdebstrap hooks; other bootstraps' keys do not", () => {
-    const node = { platform: 'linux/arm64' } as ResolvedNode;
+    const node = { platform: 'linux/arm64' } as unknown as ResolvedNode;
     const deb = {
       kind: 'debootstrap',
       suite: 'trixie',
