@@ -27,15 +27,12 @@ const UNSAFE_IO = ['--dpkgopt=force-unsafe-io', '--customize-hook=rm "$1"/etc/dp
 // file, as a Docker-built image has (a symlink the root already has is kept).
 // The build host's /etc/hostname likewise (a helper container's id, or the builder's name): one
 // base key must hold the same bytes on every builder sharing a cache (MMDEBSTRAP_RECIPE 2).
-const NO_HOST_RESOLVER = [
-  '--customize-hook=if [ ! -L "$1"/etc/resolv.conf ]; then : > "$1"/etc/resolv.conf; chmod 644 "$1"/etc/resolv.conf; fi',
-  '--customize-hook=if [ ! -L "$1"/etc/hostname ]; then : > "$1"/etc/hostname; chmod 644 "$1"/etc/hostname; fi',
-];
+const NO_HOST_FILES = ['resolv.conf', 'hostname'].map((f) => `--customize-hook=if [ ! -L "$1"/etc/${f} ]; then : > "$1"/etc/${f}; chmod 644 "$1"/etc/${f}; fi`);
 
 function mmdebstrapArgs(b: Extract<Bootstrap, { kind: 'debootstrap' }>, out: string): string[] {
   return [
     ...UNSAFE_IO,
-    ...NO_HOST_RESOLVER,
+    ...NO_HOST_FILES,
     `--variant=${b.variant}`,
     `--arch=${b.arch}`,
     `--components=${b.components.join(',')}`,

@@ -6,7 +6,8 @@ import { PassThrough, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ExecError } from '../errors.js';
 import { debug } from './debug.js';
-import { killGroup, own } from './owned-processes.js';
+import { killGroup } from './kill-tree.js';
+import { own } from './owned-processes.js';
 
 export interface ExecOptions {
   env?: NodeJS.ProcessEnv; // on top of the process's own

@@ -30,13 +30,19 @@ export function processTree(root: number): Set<number> {
   return tree;
 }
 
-const signal = (pid: number, sig: NodeJS.Signals) => {
+/** `sig` to `pid` (a negative pid: its process group); one already gone is not an error. */
+function signal(pid: number, sig: NodeJS.Signals): void {
   try {
     process.kill(pid, sig);
   } catch {
     // gone already
   }
-};
+}
+
+/** A signal (SIGKILL unless named) to a whole process group. */
+export function killGroup(pgid: number, sig: NodeJS.Signals = 'SIGKILL'): void {
+  signal(-pgid, sig);
+}
 
 /** SIGKILL to `root`, its process group and all its descendants. Synchronous: safe on exit. */
 export function killTree(root: number): void {
@@ -49,6 +55,6 @@ export function killTree(root: number): void {
       signal(pid, 'SIGSTOP');
     }
   }
-  signal(-root, 'SIGKILL');
+  killGroup(root);
   for (const pid of seen) signal(pid, 'SIGKILL');
 }

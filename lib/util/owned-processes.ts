@@ -20,12 +20,3 @@ export function endOwned(): void {
   for (const end of owned.values()) end();
   owned.clear();
 }
-
-/** SIGKILL to a whole process group; one already gone is not an error. */
-export function killGroup(pgid: number, signal: NodeJS.Signals = 'SIGKILL'): void {
-  try {
-    process.kill(-pgid, signal);
-  } catch {
-    // the group is gone already
-  }
-}

@@ -16,7 +16,8 @@ import { execIn, mountInputs, mountRoot, q, TAR_OUT, tarUpper } from './ns-scrip
 import { upperToLayer } from './overlay-whiteouts.js';
 import type { UsernsStore } from './userns-store.js';
 import { nsRun, nsSpawn } from './user-namespace.js';
-import { killGroup, own } from '../../util/owned-processes.js';
+import { killGroup } from '../../util/kill-tree.js';
+import { own } from '../../util/owned-processes.js';
 
 interface Meta {
   id: string;
