@@ -21,6 +21,12 @@ export interface StepView {
   pulledFrom?: string; // the registry reference a cached step's image was pulled from (now or before)
 }
 
+/** Where a cached step's image came from when not built here: pulled by this run, or by an earlier one. */
+export function pullOrigin(s: StepView): string | undefined {
+  if (s.source === 'registry') return `pulled from ${s.pulledFrom ?? 'registry'}`;
+  return s.pulledFrom ? `pulled earlier from ${s.pulledFrom}` : undefined;
+}
+
 export interface NodeView {
   node: string;
   status: NodeStatus;

@@ -2,7 +2,7 @@
 // it took and when it started relative to the run, as eliot-tree shows an eliot log.
 import { describeChange } from '../cache/key-diff.js';
 import { NO_COLORS, type Palette } from '../events/color.js';
-import type { NodeView, RunView, StepView } from '../events/progress-state.js';
+import { type NodeView, pullOrigin, type RunView, type StepView } from '../events/progress-state.js';
 import { colorOf, GLYPH } from '../events/live-frame.js';
 import { drawTree, type TreeItem } from './text-tree.js';
 
@@ -40,7 +40,8 @@ function stepItem(run: RunView, node: string, s: StepView, o: Opts): TreeItem {
   const children: TreeItem[] = [];
   const why = s.reasons.map(describeChange).join(', ');
   if (why) children.push({ label: `why: ${why}` });
-  if (s.pulledFrom) children.push({ label: `${s.source === 'registry' ? 'pulled' : 'pulled earlier'} from ${s.pulledFrom}` });
+  const pulled = s.pulledFrom && pullOrigin(s);
+  if (pulled) children.push({ label: pulled });
   const log = o.logPathOf?.(node, s.step) ?? s.logPath;
   if (o.logs && log && s.status !== 'cached') children.push({ label: p.dim(`log: ${log}`) });
   return { label, children };

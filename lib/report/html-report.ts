@@ -3,7 +3,7 @@
 // why each ran, how long it took and a link to its log.
 import { describeChange } from '../cache/key-diff.js';
 import type { RunGraphNode } from '../events/events.js';
-import type { NodeView, RunView, StepView } from '../events/progress-state.js';
+import { type NodeView, pullOrigin, type RunView, type StepView } from '../events/progress-state.js';
 import { renderDagSvg } from './dag-svg.js';
 import { renderTimelineSvg } from './timeline-svg.js';
 import { esc } from './svg.js';
@@ -31,10 +31,9 @@ function graphOf(run: RunView): RunGraphNode[] {
   return [...run.nodes.values()].map((n) => n.graph ?? { node: n.node, needs: [], steps: n.steps.map((s) => s.step), platform: '' });
 }
 
-/** Where a cached step's image came from when not built here: pulled this run, or by an earlier one. */
 function origin(s: StepView): string {
-  if (s.source === 'registry') return ` (pulled from ${esc(s.pulledFrom ?? 'registry')})`;
-  return s.pulledFrom ? ` (pulled earlier from ${esc(s.pulledFrom)})` : '';
+  const pulled = pullOrigin(s);
+  return pulled ? ` (${esc(pulled)})` : '';
 }
 
 function stepRow(n: NodeView, s: StepView, opts: ReportOptions): string {
