@@ -10,7 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadTree } from '../../lib/config/load-tree.js';
 import { bootPartition, buildRaspiImage, RASPI_IMAGE, RASPI_TREE, ROOT, rootDebugfs, run } from '../support/raspi-image.js';
+import { checkContainers } from '../support/container-checks.js';
 import { e2ePublicKey, e2eSshCredential, eventually, guest, SSH_ARGS, sysdb, sysdbWith } from '../support/guest-ssh.js';
+import { buildTree } from '../support/tree-build.js';
 import { bootVirt, exited, tail, type VirtBoot, type VirtKernel, virtKernel } from '../support/virt-boot.js';
 
 const IMAGE = RASPI_IMAGE;
@@ -278,6 +280,17 @@ describe('trees/raspi: raspi.img boots in QEMU and the managed system answers', 
     }
     expect(left).toBe('none');
   }, 300_000);
+
+  test('a container built by a tree node runs on the device, on br0, restarted, stopped, refused when hostile', async () => {
+    // trees/device-app's node, exported as an OCI layout (a clean build ~15 s, cached ~1 s)
+    const app = join(ROOT, 'trees/device-app/device-app.hjson');
+    buildTree(app, join(ROOT, 'out/device-app-build.log'));
+    const oci = join(work, 'app-oci');
+    run(join(ROOT, 'bin/stalker'), ['export', 'app', '--config', app, '--oci', oci]);
+    const { agentsRssKiB, agentsPssKiB } = await checkContainers(sshPort, oci);
+    const mib = (kib: number): string => (kib / 1024).toFixed(1);
+    process.stdout.write(`raspi boot: the agents' memory with one container running: ${mib(agentsPssKiB)} MiB PSS, ${mib(agentsRssKiB)} MiB summed RSS\n`);
+  }, 600_000);
 
   test('20 parallel sysdb calls over ssh all succeed', async () => {
     const calls = Array.from(
